@@ -1,0 +1,18 @@
+//! The ES|QL language: lexer, parser, AST with spans, and the analyzer that resolves names
+//! and types with Elasticsearch's error messages. No IO and no DataFusion here, so the
+//! crate builds in seconds and can be fuzzed on its own.
+
+pub mod analyzer;
+pub mod ast;
+pub mod catalog;
+pub mod error;
+pub mod lexer;
+pub mod parser;
+pub mod span;
+pub mod types;
+
+pub use analyzer::{analyze, Analyzed, Column, SourceResolver, Step, TExpr, TKind, TSortKey, TSource};
+pub use error::{EsqlError, ErrorKind};
+pub use parser::parse;
+pub use span::{Position, Span};
+pub use types::DataType;
