@@ -1,0 +1,256 @@
+//! Type conversions (esql-spec §13.7) and the `::type` cast. Conversions accept
+//! multi-values and convert each value; values that fail are dropped with a warning.
+
+use super::{FunctionDef, Impl, RetMulti, RowImpl};
+use crate::format::java_double;
+use crate::udf::{Ctx, MultiValues, Nulls};
+use crate::value::Value;
+use esql::catalog::{arity, ArgError, Args, FunctionKind, Signature};
+use esql::DataType;
+
+pub fn register(defs: &mut Vec<FunctionDef>) {
+    defs.push(conversion("TO_STRING", &["TO_STR"], DataType::Keyword));
+    defs.push(conversion("TO_INTEGER", &["TO_INT"], DataType::Integer));
+    defs.push(conversion("TO_LONG", &[], DataType::Long));
+    defs.push(conversion("TO_DOUBLE", &["TO_DBL"], DataType::Double));
+    defs.push(conversion("TO_DATETIME", &["TO_DT"], DataType::Date));
+    defs.push(conversion("TO_IP", &[], DataType::Ip));
+    defs.push(conversion("TO_BOOLEAN", &["TO_BOOL"], DataType::Boolean));
+    defs.push(conversion("TO_UNSIGNED_LONG", &["TO_UL", "TO_ULONG"], DataType::UnsignedLong));
+    defs.push(conversion("TO_VERSION", &["TO_VER"], DataType::Version));
+}
+
+/// The conversion function a cast to `t` uses.
+pub fn conversion_name(t: DataType) -> Option<&'static str> {
+    Some(match t {
+        DataType::Keyword | DataType::Text => "TO_STRING",
+        DataType::Integer => "TO_INTEGER",
+        DataType::Long => "TO_LONG",
+        DataType::Double => "TO_DOUBLE",
+        DataType::Date => "TO_DATETIME",
+        DataType::Ip => "TO_IP",
+        DataType::Boolean => "TO_BOOLEAN",
+        DataType::UnsignedLong => "TO_UNSIGNED_LONG",
+        DataType::Version => "TO_VERSION",
+        _ => return None,
+    })
+}
+
+fn conversion(name: &'static str, aliases: &'static [&'static str], to: DataType) -> FunctionDef {
+    let rule: esql::catalog::TypeRule = match to {
+        DataType::Keyword => |a| accept(a, DataType::Keyword, |t| !t.is_span()),
+        DataType::Integer => |a| accept(a, DataType::Integer, numeric_like),
+        DataType::Long => |a| accept(a, DataType::Long, numeric_like),
+        DataType::Double => |a| accept(a, DataType::Double, numeric_like),
+        DataType::UnsignedLong => |a| accept(a, DataType::UnsignedLong, numeric_like),
+        DataType::Date => |a| accept(a, DataType::Date, |t| t.is_numeric() || t.is_string() || t == DataType::Date),
+        DataType::Ip => |a| accept(a, DataType::Ip, |t| t.is_string() || t == DataType::Ip),
+        DataType::Boolean => |a| accept(a, DataType::Boolean, |t| t.is_numeric() || t.is_string() || t == DataType::Boolean),
+        _ => |a| accept(a, DataType::Version, |t| t.is_string() || t == DataType::Version),
+    };
+    FunctionDef {
+        sig: Signature {
+            name,
+            kind: FunctionKind::Scalar,
+            rule,
+        },
+        aliases,
+        imp: Impl::Row(RowImpl {
+            kernel: convert_kernel,
+            multi: MultiValues::Accept,
+            nulls: Nulls::Propagate,
+            ret_multi: RetMulti::IfAnyArg,
+        }),
+    }
+}
+
+fn numeric_like(t: DataType) -> bool {
+    t.is_numeric() || t.is_string() || matches!(t, DataType::Boolean | DataType::Date)
+}
+
+fn accept(a: &Args<'_>, to: DataType, ok: fn(DataType) -> bool) -> Result<DataType, ArgError> {
+    arity(a, 1, Some(1))?;
+    let t = a.types[0];
+    if t == DataType::Null || ok(t) {
+        Ok(to)
+    } else {
+        Err(ArgError::Type {
+            index: 0,
+            expected: format!("convertible to {}", to.name()),
+        })
+    }
+}
+
+fn convert_kernel(args: &[Value], ctx: &Ctx) -> Result<Value, String> {
+    let from = ctx.arg_types.first().copied().unwrap_or(DataType::Null);
+    let mut out = vec![];
+    let mut first_err = None;
+    for v in args[0].values() {
+        match convert_one(v, from, ctx.ret) {
+            Ok(c) => out.push(c),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if out.is_empty() {
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+    }
+    // Values that failed are dropped, but the user still hears about them.
+    if let Some(e) = first_err {
+        ctx.warn(e);
+    }
+    Ok(Value::from_values(out))
+}
+
+/// Converts one value; the error is the Java exception ES reports.
+pub fn convert_one(v: &Value, from: DataType, to: DataType) -> Result<Value, String> {
+    match to {
+        DataType::Keyword | DataType::Text => Ok(Value::Str(to_es_string(v, from))),
+        DataType::Integer => {
+            let l = to_long(v)?;
+            i32::try_from(l)
+                .map(Value::Int)
+                .map_err(|_| format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{l}] out of [integer] range"))
+        }
+        DataType::Long => to_long(v).map(Value::Long),
+        DataType::UnsignedLong => {
+            let d = to_double(v)?;
+            if d < 0.0 || d >= 18446744073709551616.0 {
+                return Err(format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{}] out of [unsigned_long] range", java_double(d)));
+            }
+            Ok(Value::UnsignedLong(match v {
+                Value::UnsignedLong(u) => *u,
+                Value::Long(l) => *l as u64,
+                Value::Int(i) => *i as u64,
+                _ => d as u64,
+            }))
+        }
+        DataType::Double => to_double(v).map(Value::Double),
+        DataType::Boolean => Ok(Value::Bool(match v {
+            Value::Bool(b) => *b,
+            Value::Str(s) => s.eq_ignore_ascii_case("true"),
+            Value::Int(i) => *i != 0,
+            Value::Long(l) => *l != 0,
+            Value::UnsignedLong(u) => *u != 0,
+            Value::Double(d) => *d != 0.0,
+            _ => false,
+        })),
+        DataType::Date => match v {
+            Value::Date(d) => Ok(Value::Date(*d)),
+            Value::Str(s) => javatime::parse_strict_date_optional_time(s).map(Value::Date).map_err(|_| {
+                format!("java.lang.IllegalArgumentException: failed to parse date field [{s}] with format [strict_date_optional_time]")
+            }),
+            other => to_long(other).map(Value::Date),
+        },
+        DataType::Ip => match v {
+            Value::Str(s) => parse_ip(s)
+                .map(Value::Str)
+                .ok_or_else(|| format!("java.lang.IllegalArgumentException: '{s}' is not an IP string literal.")),
+            _ => Err("unsupported conversion to ip".into()),
+        },
+        DataType::Version => match v {
+            Value::Str(s) => Ok(Value::Str(s.clone())),
+            _ => Err("unsupported conversion to version".into()),
+        },
+        _ => Err(format!("unsupported conversion to {}", to.name())),
+    }
+}
+
+/// Canonical IP text: IPv4 dotted, IPv6 compressed lower-case (what ES prints).
+pub fn parse_ip(s: &str) -> Option<String> {
+    let ip: std::net::IpAddr = s.parse().ok()?;
+    Some(match ip {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        v4 => v4.to_string(),
+    })
+}
+
+fn to_long(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Int(i) => Ok(*i as i64),
+        Value::Long(l) => Ok(*l),
+        Value::Date(d) => Ok(*d),
+        Value::Bool(b) => Ok(*b as i64),
+        Value::UnsignedLong(u) => i64::try_from(*u).map_err(|_| {
+            format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{u}] out of [long] range")
+        }),
+        Value::Double(d) => double_to_long(*d),
+        Value::Str(s) => {
+            if let Ok(l) = s.trim().parse::<i64>() {
+                return Ok(l);
+            }
+            match s.trim().parse::<f64>() {
+                Ok(d) if d.is_finite() => double_to_long(d),
+                _ => Err(format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: Cannot parse number [{s}]")),
+            }
+        }
+        _ => Err("unsupported conversion".into()),
+    }
+}
+
+/// Java's `Math.round` (half up), after checking the long range as ES does.
+fn double_to_long(d: f64) -> Result<i64, String> {
+    if !(-9.223372036854776E18..9.223372036854776E18).contains(&d) {
+        return Err(format!(
+            "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{}] out of [long] range",
+            java_double(d)
+        ));
+    }
+    Ok((d + 0.5).floor() as i64)
+}
+
+fn to_double(v: &Value) -> Result<f64, String> {
+    match v {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Long(l) => Ok(*l as f64),
+        Value::UnsignedLong(u) => Ok(*u as f64),
+        Value::Double(d) => Ok(*d),
+        Value::Date(d) => Ok(*d as f64),
+        Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
+        Value::Str(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: Cannot parse number [{s}]")),
+        _ => Err("unsupported conversion".into()),
+    }
+}
+
+/// How TO_STRING renders a value of ES type `from`.
+pub fn to_es_string(v: &Value, from: DataType) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Long(l) => l.to_string(),
+        Value::UnsignedLong(u) => u.to_string(),
+        Value::Double(d) => java_double(*d),
+        Value::Date(d) => {
+            let _ = from;
+            javatime::format_iso_millis(*d)
+        }
+        Value::Null => String::new(),
+        Value::Multi(vs) => vs.iter().map(|x| to_es_string(x, from)).collect::<Vec<_>>().join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions() {
+        assert_eq!(convert_one(&Value::Double(2.5), DataType::Double, DataType::Integer), Ok(Value::Int(3)));
+        assert_eq!(convert_one(&Value::Double(-2.5), DataType::Double, DataType::Long), Ok(Value::Long(-2)));
+        assert_eq!(convert_one(&Value::Str("2147483648.2".into()), DataType::Keyword, DataType::Long), Ok(Value::Long(2147483648)));
+        assert!(convert_one(&Value::Long(501379200000), DataType::Long, DataType::Integer).unwrap_err().contains("[501379200000] out of [integer] range"));
+        assert_eq!(convert_one(&Value::Str("TRUE".into()), DataType::Keyword, DataType::Boolean), Ok(Value::Bool(true)));
+        assert_eq!(convert_one(&Value::Str("::ffff:1.2.3.4".into()), DataType::Keyword, DataType::Ip), Ok(Value::Str("1.2.3.4".into())));
+        assert!(convert_one(&Value::Str("foo".into()), DataType::Keyword, DataType::Ip).unwrap_err().contains("'foo' is not an IP string literal."));
+    }
+}

@@ -1,0 +1,150 @@
+//! ES|QL semantics on Apache DataFusion: the planner (analyzed ES|QL → `LogicalPlan`), the
+//! function library, multi-value handling, warnings, and result values with ES's
+//! formatting. It knows nothing about CloudTrail: data arrives through [`Dataset`].
+
+pub mod arith;
+pub mod format;
+pub mod functions;
+pub mod pattern;
+pub mod planner;
+pub mod source;
+pub mod udf;
+pub mod value;
+pub mod warnings;
+
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::prelude::SessionContext;
+use esql::{Column, EsqlError};
+pub use source::{BatchIter, Dataset, DatasetTable, MemoryDataset};
+use std::sync::Arc;
+pub use value::Value;
+pub use warnings::Warnings;
+
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// The value of `NOW()` for the whole query, in epoch milliseconds.
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum EngineError {
+    /// The query is wrong (parsing or verification), with ES's message and position.
+    Query(EsqlError),
+    Plan(planner::PlanError),
+    /// Reading or computing failed (an unreadable source in strict mode, …).
+    Execution(String),
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::Query(e) => write!(f, "{e}"),
+            EngineError::Plan(e) => write!(f, "{e}"),
+            EngineError::Execution(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// Resolves `FROM` patterns against the datasets by ES's wildcard rules.
+struct Resolver<'a> {
+    datasets: &'a [Arc<dyn Dataset>],
+}
+
+impl esql::SourceResolver for Resolver<'_> {
+    fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, String> {
+        let mut found: Option<&Arc<dyn Dataset>> = None;
+        for p in patterns {
+            if p.starts_with('-') {
+                continue;
+            }
+            let hit = self.datasets.iter().find(|d| esql::analyzer::wildcard_match(p, d.name()));
+            match hit {
+                Some(d) => found = found.or(Some(d)),
+                None if !p.contains('*') => return Err(format!("Unknown index [{p}]")),
+                None => {}
+            }
+        }
+        match found {
+            Some(d) => Ok(d.columns()),
+            None => Err(format!("Unknown index [{}]", patterns.join(","))),
+        }
+    }
+}
+
+/// Parses and analyzes a query against the datasets' columns: the errors a user sees
+/// before anything is read.
+pub fn analyze(query: &str, datasets: &[Arc<dyn Dataset>]) -> Result<esql::Analyzed, EngineError> {
+    let ast = esql::parse(query).map_err(EngineError::Query)?;
+    esql::analyze(query, &ast, functions::Registry::global(), &Resolver { datasets }).map_err(EngineError::Query)
+}
+
+/// Runs one ES|QL query to completion.
+pub async fn execute(query: &str, datasets: &[Arc<dyn Dataset>], opts: &QueryOptions) -> Result<QueryResult, EngineError> {
+    let analyzed = analyze(query, datasets)?;
+    let warnings = Warnings::new();
+    let ctx = planner::PlanContext {
+        source: query,
+        warnings: &warnings,
+        now_ms: opts.now_ms,
+    };
+    let input = match &analyzed.source {
+        esql::TSource::From { patterns, .. } => {
+            let dataset = datasets
+                .iter()
+                .find(|d| patterns.iter().any(|p| esql::analyzer::wildcard_match(p, d.name())))
+                .cloned()
+                .ok_or_else(|| EngineError::Execution("no dataset matches".into()))?;
+            let table = Arc::new(DatasetTable::new(dataset));
+            LogicalPlanBuilder::scan("data", provider_as_source(table), None)
+                .and_then(|b| b.build())
+                .map_err(|e| EngineError::Plan(e.into()))?
+        }
+        esql::TSource::Row(_) => LogicalPlanBuilder::empty(true).build().map_err(|e| EngineError::Plan(e.into()))?,
+    };
+    let plan = planner::plan_steps(&ctx, &analyzed, input).map_err(EngineError::Plan)?;
+    let session = SessionContext::new();
+    let df = session
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| EngineError::Execution(e.to_string()))?;
+    let batches = df.collect().await.map_err(|e| EngineError::Execution(clean_error(e)))?;
+    let mut rows = vec![];
+    for b in &batches {
+        for i in 0..b.num_rows() {
+            rows.push(b.columns().iter().map(|c| value::value_at(c.as_ref(), i)).collect());
+        }
+    }
+    Ok(QueryResult {
+        columns: analyzed.columns,
+        rows,
+        warnings: warnings.lines(),
+    })
+}
+
+/// DataFusion wraps errors from our sources; show the user the source's own message.
+fn clean_error(e: datafusion::error::DataFusionError) -> String {
+    match e {
+        datafusion::error::DataFusionError::External(inner) => inner.to_string(),
+        datafusion::error::DataFusionError::Context(_, inner) => clean_error(*inner),
+        other => other.to_string(),
+    }
+}
+
+/// [`execute`] on a private runtime, for callers that are not async.
+pub fn execute_blocking(query: &str, datasets: &[Arc<dyn Dataset>], opts: &QueryOptions) -> Result<QueryResult, EngineError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::Execution(e.to_string()))?;
+    rt.block_on(execute(query, datasets, opts))
+}

@@ -1,0 +1,232 @@
+//! The analyzed ES|QL pipeline to a DataFusion `LogicalPlan`, one step at a time. Each
+//! command keeps the analyzer's column list as the plan's output, in order, so the plan's
+//! schema always means what ES|QL says it means.
+
+pub mod expr;
+mod stats;
+
+use crate::warnings::Warnings;
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
+use esql::analyzer::{Analyzed, Step, TExpr, TKind};
+use esql::{DataType, Position};
+use expr::{column, ExprPlanner, Planned};
+use std::fmt;
+
+#[derive(Debug)]
+pub enum PlanError {
+    /// A problem with the query at a position (`line L:C: …`).
+    At { line: usize, column: usize, message: String },
+    DataFusion(datafusion::error::DataFusionError),
+    Internal(String),
+}
+
+impl PlanError {
+    pub fn at(source: &str, e: &TExpr, message: impl Into<String>) -> PlanError {
+        let p = Position::of(source, e.span.start);
+        PlanError::At {
+            line: p.line,
+            column: p.column,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::At { line, column, message } => write!(f, "line {line}:{column}: {message}"),
+            PlanError::DataFusion(e) => write!(f, "{e}"),
+            PlanError::Internal(m) => write!(f, "internal planning error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+impl From<datafusion::error::DataFusionError> for PlanError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        PlanError::DataFusion(e)
+    }
+}
+
+pub struct PlanContext<'a> {
+    pub source: &'a str,
+    pub warnings: &'a Warnings,
+    pub now_ms: i64,
+}
+
+impl<'a> PlanContext<'a> {
+    fn exprs<'s>(&'s self, schema: &'s DFSchema) -> ExprPlanner<'s> {
+        ExprPlanner {
+            source: self.source,
+            warnings: self.warnings,
+            now_ms: self.now_ms,
+            schema,
+        }
+    }
+}
+
+/// Plans the pipeline on top of `input` (the scan for FROM, one empty row for ROW).
+pub fn plan_steps(ctx: &PlanContext<'_>, analyzed: &Analyzed, input: LogicalPlan) -> Result<LogicalPlan, PlanError> {
+    let mut plan = input;
+    if let esql::TSource::Row(fields) = &analyzed.source {
+        let mut exprs = vec![];
+        let schema = plan.schema().clone();
+        for (name, e) in fields {
+            let p = ctx.exprs(&schema).plan(e)?;
+            exprs.push(p.expr.alias(name));
+        }
+        plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+    }
+    // Columns in output order after each step, as the analyzer computed them.
+    let mut names: Vec<String> = match &analyzed.source {
+        esql::TSource::From { columns, .. } => columns.iter().map(|c| c.name.clone()).collect(),
+        esql::TSource::Row(fields) => fields.iter().map(|(n, _)| n.clone()).collect(),
+    };
+    for step in &analyzed.steps {
+        plan = plan_step(ctx, step, plan, &mut names)?;
+    }
+    // Pin the final column order and names.
+    let exprs: Vec<Expr> = analyzed.columns.iter().map(|c| column(&c.name).alias(&c.name)).collect();
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+fn plan_step(ctx: &PlanContext<'_>, step: &Step, plan: LogicalPlan, names: &mut Vec<String>) -> Result<LogicalPlan, PlanError> {
+    let schema = plan.schema().clone();
+    match step {
+        Step::Where(cond) => {
+            let p = ctx.exprs(&schema).plan(cond)?;
+            let expr = boolean(p);
+            Ok(LogicalPlanBuilder::from(plan).filter(expr)?.build()?)
+        }
+        Step::Eval(assignments) => {
+            let mut plan = plan;
+            for (name, e) in assignments {
+                let schema = plan.schema().clone();
+                let p = ctx.exprs(&schema).plan(e)?;
+                names.retain(|n| n != name);
+                let mut exprs: Vec<Expr> = names.iter().map(|n| column(n)).collect();
+                exprs.push(p.expr.alias(name));
+                names.push(name.clone());
+                plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+            }
+            Ok(plan)
+        }
+        Step::Stats { aggs, groups } => {
+            let out = stats::plan_stats(ctx, plan, aggs, groups)?;
+            *names = aggs.iter().map(|(n, _)| n.clone()).chain(groups.iter().map(|(n, _)| n.clone())).collect();
+            Ok(out)
+        }
+        Step::Project(pairs) => {
+            let exprs: Vec<Expr> = pairs.iter().map(|(from, to)| column(from).alias(to)).collect();
+            *names = pairs.iter().map(|(_, to)| to.clone()).collect();
+            Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+        }
+        Step::Sort(keys) => {
+            let planner = ctx.exprs(&schema);
+            let mut sort = vec![];
+            for k in keys {
+                let p = planner.plan(&k.expr)?;
+                // A multi-value sorts by its minimum ascending, its maximum descending.
+                let p = if p.multi { mv_extreme(ctx, &k.expr, p, k.descending) } else { p };
+                sort.push(SortExpr::new(p.expr, !k.descending, k.nulls_first));
+            }
+            Ok(LogicalPlanBuilder::from(plan).sort(sort)?.build()?)
+        }
+        Step::Limit(n) => Ok(LogicalPlanBuilder::from(plan).limit(0, Some(*n as usize))?.build()?),
+    }
+}
+
+/// WHERE needs a boolean; a `null` condition keeps nothing.
+fn boolean(p: Planned) -> Expr {
+    if p.ty == DataType::Null {
+        Expr::Literal(datafusion::common::ScalarValue::Boolean(Some(false)), None)
+    } else {
+        p.expr
+    }
+}
+
+fn mv_extreme(ctx: &PlanContext<'_>, site: &TExpr, p: Planned, max: bool) -> Planned {
+    let ty = p.ty;
+    let udf = crate::udf::RowUdf::udf(
+        crate::udf::RowUdfSpec {
+            name: if max { "mv_max" } else { "mv_min" },
+            kernel: if max { mv_max } else { mv_min },
+            ret: ty,
+            ret_multi: false,
+            multi: crate::udf::MultiValues::Accept,
+            nulls: crate::udf::Nulls::Propagate,
+        },
+        vec![ty],
+        site_of(ctx, site),
+        ctx.warnings.clone(),
+    );
+    Planned {
+        expr: udf.call(vec![p.expr]),
+        ty,
+        multi: false,
+    }
+}
+
+pub(crate) fn site_of(ctx: &PlanContext<'_>, e: &TExpr) -> crate::warnings::Site {
+    let p = Position::of(ctx.source, e.span.start);
+    crate::warnings::Site {
+        line: p.line,
+        column: p.column,
+        text: e.span.text(ctx.source).to_string(),
+    }
+}
+
+pub(crate) fn mv_min(a: &[crate::value::Value], _: &crate::udf::Ctx) -> Result<crate::value::Value, String> {
+    Ok(a[0].values().iter().min_by(|x, y| crate::value::cmp_values(x, y)).cloned().unwrap_or(crate::value::Value::Null))
+}
+
+pub(crate) fn mv_max(a: &[crate::value::Value], _: &crate::udf::Ctx) -> Result<crate::value::Value, String> {
+    Ok(a[0].values().iter().max_by(|x, y| crate::value::cmp_values(x, y)).cloned().unwrap_or(crate::value::Value::Null))
+}
+
+/// Replaces sub-expressions bottom-up; used by STATS to swap aggregates for columns.
+pub(crate) fn rewrite(e: &TExpr, f: &mut dyn FnMut(&TExpr) -> Option<TExpr>) -> TExpr {
+    if let Some(r) = f(e) {
+        return r;
+    }
+    let kind = match &e.kind {
+        TKind::Call { name, args } => TKind::Call {
+            name: name.clone(),
+            args: args.iter().map(|a| rewrite(a, f)).collect(),
+        },
+        TKind::Neg(x) => TKind::Neg(Box::new(rewrite(x, f))),
+        TKind::Not(x) => TKind::Not(Box::new(rewrite(x, f))),
+        TKind::Binary { op, left, right } => TKind::Binary {
+            op: *op,
+            left: Box::new(rewrite(left, f)),
+            right: Box::new(rewrite(right, f)),
+        },
+        TKind::IsNull { expr, negated } => TKind::IsNull {
+            expr: Box::new(rewrite(expr, f)),
+            negated: *negated,
+        },
+        TKind::In { expr, list, negated } => TKind::In {
+            expr: Box::new(rewrite(expr, f)),
+            list: list.iter().map(|a| rewrite(a, f)).collect(),
+            negated: *negated,
+        },
+        TKind::Like { expr, patterns, negated, regex } => TKind::Like {
+            expr: Box::new(rewrite(expr, f)),
+            patterns: patterns.clone(),
+            negated: *negated,
+            regex: *regex,
+        },
+        TKind::Cast { expr, to } => TKind::Cast {
+            expr: Box::new(rewrite(expr, f)),
+            to: *to,
+        },
+        other => other.clone(),
+    };
+    TExpr {
+        kind,
+        ty: e.ty,
+        span: e.span,
+    }
+}

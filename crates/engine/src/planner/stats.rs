@@ -1,0 +1,288 @@
+//! `STATS aggs BY groups` (esql-spec §6, §8.3) as project → unnest → aggregate → project:
+//! 1. one projection computes every grouping key (`__g*`), aggregate argument (`__a*`)
+//!    and per-aggregate filter (`__f*`) from the input row;
+//! 2. each multi-valued key is unnested, so the row lands in every group of its values
+//!    while the aggregate arguments still carry the whole row;
+//! 3. DataFusion aggregates; multi-valued arguments are reduced per row first (COUNT
+//!    counts values, MIN takes the row's minimum, …) so every value counts, as in ES;
+//! 4. a projection finishes the aggregates and evaluates expressions around them.
+
+use super::expr::{column, Planned};
+use super::{mv_max, mv_min, rewrite, site_of, PlanContext, PlanError};
+use crate::udf::{MultiValues, Nulls, RowUdf, RowUdfSpec};
+use crate::value::Value;
+use datafusion::common::ScalarValue;
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
+use esql::analyzer::{TExpr, TKind};
+use esql::DataType;
+
+struct AggCall {
+    name: String,
+    /// Planned arguments (already in the pre-projection, as `__a{k}_{i}` columns).
+    args: Vec<Planned>,
+    filter: Option<String>,
+    ty: DataType,
+    site: TExpr,
+}
+
+pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TExpr)], groups: &[(String, TExpr)]) -> Result<LogicalPlan, PlanError> {
+    let in_schema = input.schema().clone();
+    let planner = ctx.exprs(&in_schema);
+    let mut pre: Vec<Expr> = vec![];
+
+    // 1. Grouping keys.
+    let mut multi_groups = vec![];
+    for (j, (_, g)) in groups.iter().enumerate() {
+        let p = planner.plan(g)?;
+        if p.multi {
+            multi_groups.push(format!("__g{j}"));
+        }
+        pre.push(p.expr.alias(format!("__g{j}")));
+    }
+
+    // Collect aggregate calls in order and their argument columns.
+    let mut calls: Vec<AggCall> = vec![];
+    let mut rewritten: Vec<TExpr> = vec![];
+    for (_, e) in aggs {
+        let mut err = None;
+        let r = rewrite(e, &mut |x| {
+            if let TKind::Agg { name, args, filter } = &x.kind {
+                let k = calls.len();
+                let mut planned = vec![];
+                for (i, a) in args.iter().enumerate() {
+                    if name == "COUNT" && matches!(&a.kind, TKind::Literal(esql::ast::Literal::Keyword(s)) if s == "*") {
+                        continue;
+                    }
+                    match planner.plan(a) {
+                        Ok(p) => {
+                            let alias = format!("__a{k}_{i}");
+                            pre.push(p.expr.clone().alias(&alias));
+                            planned.push(Planned {
+                                expr: column(&alias),
+                                ty: p.ty,
+                                multi: p.multi,
+                            });
+                        }
+                        Err(e) => err = Some(e),
+                    }
+                }
+                let filter = match filter {
+                    Some(f) => match planner.plan(f) {
+                        Ok(p) => {
+                            let alias = format!("__f{k}");
+                            pre.push(p.expr.alias(&alias));
+                            Some(alias)
+                        }
+                        Err(e) => {
+                            err = Some(e);
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                calls.push(AggCall {
+                    name: name.clone(),
+                    args: planned,
+                    filter,
+                    ty: x.ty,
+                    site: x.clone(),
+                });
+                return Some(TExpr {
+                    kind: TKind::Column(format!("__agg{k}")),
+                    ty: x.ty,
+                    span: x.span,
+                });
+            }
+            // Outside aggregates, names refer to grouping keys.
+            if let TKind::Column(n) = &x.kind {
+                if let Some(j) = groups.iter().position(|(g, _)| g == n) {
+                    return Some(TExpr {
+                        kind: TKind::Column(format!("__g{j}")),
+                        ty: x.ty,
+                        span: x.span,
+                    });
+                }
+            }
+            None
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        rewritten.push(r);
+    }
+    if pre.is_empty() {
+        // COUNT(*) alone over no columns: keep one placeholder so rows survive.
+        pre.push(Expr::Literal(ScalarValue::Boolean(Some(true)), None).alias("__row"));
+    }
+    let mut plan = LogicalPlanBuilder::from(input).project(pre)?.build()?;
+
+    // 2. A row belongs to every group of a multi-valued key.
+    for g in &multi_groups {
+        plan = LogicalPlanBuilder::from(plan)
+            .unnest_column_with_options(g.as_str(), datafusion::common::UnnestOptions::new().with_preserve_nulls(true))?
+            .build()?;
+    }
+
+    // 3. Aggregate, reducing multi-valued arguments per row first.
+    let schema = plan.schema().clone();
+    let planner = ctx.exprs(&schema);
+    let group_exprs: Vec<Expr> = (0..groups.len()).map(|j| column(&format!("__g{j}"))).collect();
+    let mut agg_exprs = vec![];
+    let mut finish: Vec<Expr> = vec![];
+    for (k, c) in calls.iter().enumerate() {
+        let raw = format!("__raw{k}");
+        let filtered = |e: Expr| -> Result<Expr, PlanError> {
+            let mut b = e;
+            if let Some(f) = &c.filter {
+                b = match b {
+                    Expr::AggregateFunction(_) => b.filter(column(f)).build()?,
+                    other => other,
+                };
+            }
+            Ok(b)
+        };
+        let arg = c.args.first().cloned();
+        let reduce = |p: &Planned, name: &'static str, kernel: crate::udf::Kernel, ret: DataType| -> Expr {
+            if !p.multi {
+                return p.expr.clone();
+            }
+            RowUdf::udf(
+                RowUdfSpec {
+                    name,
+                    kernel,
+                    ret,
+                    ret_multi: false,
+                    multi: MultiValues::Accept,
+                    nulls: Nulls::Propagate,
+                },
+                vec![p.ty],
+                site_of(ctx, &c.site),
+                ctx.warnings.clone(),
+            )
+            .call(vec![p.expr.clone()])
+        };
+        let out_col = column(&raw);
+        let (aggregate, finished): (Expr, Expr) = match (c.name.as_str(), &arg) {
+            ("COUNT", None) => (filtered(agg::count(lit_i64(1)))?, out_col),
+            ("COUNT", Some(p)) if p.ty == DataType::Null => (filtered(agg::count(lit_i64(1)))?, lit_i64(0)),
+            ("COUNT", Some(p)) if p.multi => (
+                filtered(agg::sum(reduce(p, "mv_count", mv_count, DataType::Long)))?,
+                datafusion::functions::expr_fn::coalesce(vec![out_col, lit_i64(0)]),
+            ),
+            ("COUNT", Some(p)) => (filtered(agg::count(p.expr.clone()))?, out_col),
+            ("MIN", Some(p)) => (filtered(agg::min(reduce(p, "mv_min", mv_min, p.ty)))?, out_col),
+            ("MAX", Some(p)) => (filtered(agg::max(reduce(p, "mv_max", mv_max, p.ty)))?, out_col),
+            ("SUM", Some(p)) if p.ty == DataType::Null => (filtered(agg::count(lit_i64(1)))?, Expr::Literal(ScalarValue::Null, None)),
+            ("SUM", Some(p)) => {
+                let t = if p.ty == DataType::Double { DataType::Double } else { DataType::Long };
+                let arg = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, t);
+                (filtered(agg::sum(arg))?, out_col)
+            }
+            ("AVG", Some(p)) if p.multi => {
+                // sum of all values / number of values, over every value of every row.
+                let s = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, DataType::Double);
+                let n = reduce(p, "mv_count", mv_count, DataType::Long);
+                agg_exprs.push(filtered(agg::sum(n))?.alias(format!("__rawn{k}")));
+                let avg = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(out_col.clone()), crate::value::arrow_type(DataType::Double)))
+                    / Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(column(&format!("__rawn{k}"))), crate::value::arrow_type(DataType::Double)));
+                (filtered(agg::sum(s))?, avg)
+            }
+            ("AVG", Some(p)) => (filtered(agg::avg(widen(p.expr.clone(), p.ty, DataType::Double)))?, out_col),
+            ("COUNT_DISTINCT", Some(p)) if !p.multi => (filtered(agg::count_distinct(p.expr.clone()))?, out_col),
+            ("COUNT_DISTINCT", Some(p)) | ("VALUES", Some(p)) => {
+                let collected = agg::array_agg(p.expr.clone()).filter(p.expr.clone().is_not_null());
+                let collected = match &c.filter {
+                    Some(f) => collected.filter(column(f).and(p.expr.clone().is_not_null())),
+                    None => collected,
+                }
+                .build()?;
+                let is_count = c.name == "COUNT_DISTINCT";
+                let finish = RowUdf::udf(
+                    RowUdfSpec {
+                        name: if is_count { "count_distinct_finish" } else { "values_finish" },
+                        kernel: if is_count { count_distinct_finish } else { values_finish },
+                        ret: if is_count { DataType::Long } else { c.ty },
+                        ret_multi: !is_count,
+                        multi: MultiValues::Accept,
+                        nulls: Nulls::Pass,
+                    },
+                    vec![p.ty],
+                    site_of(ctx, &c.site),
+                    ctx.warnings.clone(),
+                )
+                .call(vec![out_col]);
+                (collected, finish)
+            }
+            (other, _) => return Err(PlanError::at(ctx.source, &c.site, format!("aggregate [{other}] is not supported yet by trailhunt"))),
+        };
+        agg_exprs.push(aggregate.alias(&raw));
+        finish.push(finished.alias(format!("__agg{k}")));
+        let _ = &planner;
+    }
+    plan = LogicalPlanBuilder::from(plan).aggregate(group_exprs, agg_exprs)?.build()?;
+    // Finish the raw aggregates.
+    let mut mid: Vec<Expr> = (0..groups.len()).map(|j| column(&format!("__g{j}"))).collect();
+    mid.extend(finish);
+    plan = LogicalPlanBuilder::from(plan).project(mid)?.build()?;
+
+    // 4. Expressions around aggregates, then ES's column order: aggregates, then keys.
+    let schema = plan.schema().clone();
+    let planner = ctx.exprs(&schema);
+    let mut out = vec![];
+    for ((name, _), r) in aggs.iter().zip(&rewritten) {
+        out.push(planner.plan(r)?.expr.alias(name));
+    }
+    for (j, (name, _)) in groups.iter().enumerate() {
+        out.push(column(&format!("__g{j}")).alias(name));
+    }
+    Ok(LogicalPlanBuilder::from(plan).project(out)?.build()?)
+}
+
+fn lit_i64(v: i64) -> Expr {
+    Expr::Literal(ScalarValue::Int64(Some(v)), None)
+}
+
+fn widen(e: Expr, from: DataType, to: DataType) -> Expr {
+    if from == to {
+        e
+    } else {
+        Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), crate::value::arrow_type(to)))
+    }
+}
+
+fn mv_count(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    Ok(Value::Long(a[0].values().len() as i64))
+}
+
+fn mv_sum(a: &[Value], ctx: &crate::udf::Ctx) -> Result<Value, String> {
+    let vs = a[0].values();
+    let Some(first) = vs.first() else { return Ok(Value::Null) };
+    let mut acc = first.clone();
+    for v in &vs[1..] {
+        acc = crate::arith::add(&[acc, v.clone()], ctx)?;
+    }
+    Ok(acc)
+}
+
+fn flatten(v: &Value, out: &mut Vec<Value>) {
+    for x in v.values() {
+        match x {
+            Value::Multi(_) => flatten(x, out),
+            x if !out.contains(x) => out.push(x.clone()),
+            _ => {}
+        }
+    }
+}
+
+fn values_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    let mut out = vec![];
+    flatten(&a[0], &mut out);
+    Ok(Value::from_values(out))
+}
+
+fn count_distinct_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    let mut out = vec![];
+    flatten(&a[0], &mut out);
+    Ok(Value::Long(out.len() as i64))
+}

@@ -1,0 +1,157 @@
+//! Where rows come from. The engine knows nothing about CloudTrail: a [`Dataset`] names
+//! itself (for `FROM` patterns), lists its columns with ES|QL types, and streams Arrow
+//! batches of just the columns a query needs. The table provider below turns that into a
+//! DataFusion scan with projection pushdown and bounded memory.
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::{DataFusionError, Result as DfResult};
+use datafusion::datasource::TableType;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::ExecutionPlan;
+use std::fmt;
+use std::sync::Arc;
+
+pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, String>> + Send>;
+
+pub trait Dataset: Send + Sync {
+    /// The index name `FROM` patterns are matched against (`logs-aws.cloudtrail-default`).
+    fn name(&self) -> &str;
+    /// Columns with their ES|QL types, sorted by name as `FROM` lists them.
+    fn columns(&self) -> Vec<esql::Column>;
+    /// The Arrow schema, same names and order as `columns`.
+    fn schema(&self) -> SchemaRef;
+    /// Streams batches holding exactly `columns` (in that order).
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, String>;
+}
+
+/// Wraps a [`Dataset`] as a DataFusion table.
+pub struct DatasetTable {
+    dataset: Arc<dyn Dataset>,
+    schema: SchemaRef,
+}
+
+impl DatasetTable {
+    pub fn new(dataset: Arc<dyn Dataset>) -> DatasetTable {
+        let schema = dataset.schema();
+        DatasetTable { dataset, schema }
+    }
+}
+
+impl fmt::Debug for DatasetTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatasetTable({})", self.dataset.name())
+    }
+}
+
+#[async_trait::async_trait]
+impl TableProvider for DatasetTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(&self, _state: &dyn Session, projection: Option<&Vec<usize>>, _filters: &[Expr], limit: Option<usize>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let schema = match projection {
+            Some(p) => Arc::new(self.schema.project(p)?),
+            None => self.schema.clone(),
+        };
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let partition = Arc::new(DatasetPartition {
+            dataset: self.dataset.clone(),
+            columns,
+            schema: schema.clone(),
+        });
+        Ok(Arc::new(StreamingTableExec::try_new(schema, vec![partition], None, vec![], false, limit)?))
+    }
+}
+
+struct DatasetPartition {
+    dataset: Arc<dyn Dataset>,
+    columns: Vec<String>,
+    schema: SchemaRef,
+}
+
+impl fmt::Debug for DatasetPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatasetPartition({}, {} columns)", self.dataset.name(), self.columns.len())
+    }
+}
+
+impl PartitionStream for DatasetPartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        // The reader blocks (files, gzip, JSON): it runs on its own thread and hands
+        // batches over a small bounded channel, so memory stays bounded.
+        let (tx, rx) = tokio::sync::mpsc::channel::<DfResult<RecordBatch>>(2);
+        let dataset = self.dataset.clone();
+        let columns = self.columns.clone();
+        let schema = self.schema.clone();
+        std::thread::spawn(move || {
+            let iter = match dataset.scan(&columns) {
+                Ok(it) => it,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(DataFusionError::External(e.into())));
+                    return;
+                }
+            };
+            for item in iter {
+                let item = item
+                    .map_err(|e| DataFusionError::External(e.into()))
+                    .and_then(|b| if b.schema() == schema { Ok(b) } else { align(&b, &schema) });
+                let failed = item.is_err();
+                if tx.blocking_send(item).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+    }
+}
+
+/// Re-labels a batch with the expected schema (field metadata may differ).
+fn align(batch: &RecordBatch, schema: &SchemaRef) -> DfResult<RecordBatch> {
+    Ok(RecordBatch::try_new(schema.clone(), batch.columns().to_vec())?)
+}
+
+/// A dataset held in memory, for tests and small lookups.
+pub struct MemoryDataset {
+    pub name: String,
+    pub columns: Vec<esql::Column>,
+    pub batches: Vec<RecordBatch>,
+    pub schema: SchemaRef,
+}
+
+impl Dataset for MemoryDataset {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn columns(&self) -> Vec<esql::Column> {
+        self.columns.clone()
+    }
+
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, String> {
+        let idx: Vec<usize> = columns
+            .iter()
+            .map(|c| self.schema.index_of(c).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?;
+        let batches: Vec<Result<RecordBatch, String>> = self.batches.iter().map(|b| b.project(&idx).map_err(|e| e.to_string())).collect();
+        Ok(Box::new(batches.into_iter()))
+    }
+}
