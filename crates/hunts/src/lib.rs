@@ -1,0 +1,269 @@
+//! Hunt files in Elastic's detection-rules format, and trailhunt's hunt library.
+//!
+//! A hunt file is a TOML document with a single `[hunt]` table (see
+//! `docs/hunting-library.md` §a). Elastic's own loader is a Python dataclass, so
+//! it is strict about key names but not about value types; we mirror that:
+//! list-valued keys also accept a single string, unknown keys are ignored, and
+//! every error points at the file and the TOML line:column so a user editing a
+//! hunt can fix it without guessing.
+//!
+//! [`Library`] holds the built-in hunts plus any loaded from directories, and
+//! resolves the names a user types on the command line.
+
+mod library;
+mod parse;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use library::{Library, ResolveError};
+pub use parse::parse_hunt;
+
+/// One hunt: metadata plus one or more query strings.
+///
+/// Fields keep the upstream names and their values exactly as TOML parsed them
+/// (no trimming): the query text must reach the engine byte-for-byte, and the
+/// rest is shown to analysts as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunt {
+    pub uuid: String,
+    pub name: String,
+    /// File name without `.toml`; the short name users type (`trailhunt hunt <stem>`).
+    pub stem: String,
+    pub description: String,
+    pub author: String,
+    pub integration: Vec<String>,
+    pub language: Vec<String>,
+    pub license: String,
+    pub notes: Vec<String>,
+    pub mitre: Vec<String>,
+    pub references: Vec<String>,
+    pub queries: Vec<String>,
+    pub origin: Origin,
+}
+
+/// Where a hunt came from, so listings and errors can say which copy is used.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// Compiled into the binary (`crates/hunts/builtin/`).
+    BuiltIn,
+    /// Loaded from this file.
+    File(PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("<built-in>"),
+            Origin::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The language of one query string, inferred from its text.
+///
+/// Upstream files only declare the *set* of languages (`language = ["ES|QL",
+/// "SQL"]`), so a mixed file needs this to pick the queries our engine can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryLanguage {
+    /// Starts with `FROM` (possibly after a stray `sql` line, which occurs upstream).
+    Esql,
+    /// osquery SQL (`SELECT …` / `WITH …`).
+    Sql,
+    /// Anything else; in the upstream library that is EQL.
+    Other,
+}
+
+/// Guesses a query's language from its first word, ignoring `//` comments.
+pub fn query_language(query: &str) -> QueryLanguage {
+    let mut words = query
+        .lines()
+        .map(|l| match l.find("//") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .flat_map(str::split_whitespace);
+    let first = words.next().map(str::to_ascii_lowercase);
+    match first.as_deref() {
+        Some("from") => QueryLanguage::Esql,
+        Some("select") | Some("with") => QueryLanguage::Sql,
+        Some("sql") => match words.next().map(str::to_ascii_lowercase).as_deref() {
+            Some("from") => QueryLanguage::Esql,
+            _ => QueryLanguage::Sql,
+        },
+        _ => QueryLanguage::Other,
+    }
+}
+
+impl Hunt {
+    /// True when the hunt declares ES|QL (or declares nothing and its queries
+    /// look like ES|QL), i.e. when trailhunt can try to run it.
+    pub fn is_esql(&self) -> bool {
+        if self.language.is_empty() {
+            return self
+                .queries
+                .iter()
+                .any(|q| query_language(q) == QueryLanguage::Esql);
+        }
+        self.language.iter().any(|l| {
+            let l = l.trim().to_ascii_lowercase();
+            l == "es|ql" || l == "esql"
+        })
+    }
+
+    /// The ES|QL query strings with their 0-based index in `queries`
+    /// (a mixed-language file may hold osquery or EQL next to them).
+    pub fn esql_queries(&self) -> Vec<(usize, &str)> {
+        self.queries
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| query_language(q) == QueryLanguage::Esql)
+            .map(|(i, q)| (i, q.as_str()))
+            .collect()
+    }
+
+    /// The platform folder the hunt belongs to (`aws`, `linux`, …).
+    ///
+    /// Upstream keeps hunts in `hunting/<platform>/queries/`, which is the most
+    /// reliable source; for other layouts and built-ins we fall back to the
+    /// first integration's vendor prefix (`aws.cloudtrail` → `aws`).
+    pub fn platform(&self) -> Option<&str> {
+        if let Origin::File(path) = &self.origin {
+            if let Some(p) = platform_from_path(path) {
+                return Some(p);
+            }
+        }
+        let first = self.integration.first()?;
+        let end = first.find(['.', '_']).unwrap_or(first.len());
+        (end > 0).then(|| &first[..end])
+    }
+}
+
+/// `…/<platform>/queries/<file>.toml` → `<platform>`.
+fn platform_from_path(path: &Path) -> Option<&str> {
+    let parent = path.parent()?;
+    if parent.file_name()?.to_str()? != "queries" {
+        return None;
+    }
+    parent.parent()?.file_name()?.to_str()
+}
+
+/// Why a hunt file could not be loaded.
+///
+/// `Display` is a single `file:line:column: message` line (the format editors
+/// and CI annotations understand), because users fix these by hand.
+#[derive(Debug, thiserror::Error)]
+pub enum HuntError {
+    /// The file could not be read.
+    #[error("{}: cannot read hunt file: {source}", file.display())]
+    Io {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// TOML syntax error, or a `[hunt]` table that does not fit the schema.
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file path, or `<built-in>/<stem>.toml` for built-ins.
+        file: String,
+        /// 1-based TOML line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+        message: String,
+    },
+}
+
+impl HuntError {
+    /// The file the error is about, as displayed.
+    pub fn file(&self) -> String {
+        match self {
+            HuntError::Io { file, .. } => file.display().to_string(),
+            HuntError::Invalid { file, .. } => file.clone(),
+        }
+    }
+
+    /// 1-based (line, column) of the problem, when it is about file contents.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            HuntError::Io { .. } => None,
+            HuntError::Invalid { line, column, .. } => Some((*line, *column)),
+        }
+    }
+}
+
+const BUILTIN_FILES: &[(&str, &str)] = &[(
+    "multiple_service_logging_deleted_or_stopped",
+    include_str!("../builtin/multiple_service_logging_deleted_or_stopped.toml"),
+)];
+
+/// The hunts compiled into trailhunt, so the seed hunt works without a
+/// detection-rules checkout.
+///
+/// They go through [`parse_hunt`] like any file; the unit tests guarantee the
+/// embedded files parse, so a failure here is a build defect and panics.
+pub fn builtin() -> Vec<Hunt> {
+    BUILTIN_FILES
+        .iter()
+        .map(|(stem, text)| {
+            parse_hunt(text, Origin::BuiltIn, stem)
+                .unwrap_or_else(|e| panic!("built-in hunt {stem} is invalid: {e}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_seed_metadata() {
+        let hunts = builtin();
+        assert_eq!(hunts.len(), 1);
+        let h = &hunts[0];
+        assert_eq!(h.uuid, "d74f8928-5e46-11ef-9488-f661ea17fbce");
+        assert_eq!(h.name, "Multiple Service Logging Deleted or Stopped");
+        assert_eq!(h.stem, "multiple_service_logging_deleted_or_stopped");
+        assert_eq!(h.integration, ["aws.cloudtrail"]);
+        assert_eq!(h.language, ["ES|QL"]);
+        assert_eq!(h.mitre, ["T1562.008"]);
+        assert_eq!(h.author, "Elastic");
+        assert_eq!(h.license, "Elastic License v2");
+        assert_eq!(h.origin, Origin::BuiltIn);
+        assert_eq!(h.queries.len(), 1);
+        assert!(h.queries[0].starts_with("from logs-aws.cloudtrail*\n"));
+        assert!(h.queries[0].ends_with("aws.cloudtrail.user_identity.arn\n"));
+        assert!(h.is_esql());
+        assert_eq!(h.platform(), Some("aws"));
+        assert!(!h.notes.is_empty() && h.notes.iter().any(|n| n.contains("YYYY")));
+    }
+
+    #[test]
+    fn language_detection() {
+        assert_eq!(
+            query_language("// c\nFROM logs-* | limit 1"),
+            QueryLanguage::Esql
+        );
+        assert_eq!(query_language("sql\nfrom x | keep a"), QueryLanguage::Esql);
+        assert_eq!(
+            query_language("SELECT * FROM processes"),
+            QueryLanguage::Sql
+        );
+        assert_eq!(
+            query_language("sequence by host.id [process where true]"),
+            QueryLanguage::Other
+        );
+    }
+
+    #[test]
+    fn platform_from_layout_or_integration() {
+        let mut h = builtin().remove(0);
+        h.origin = Origin::File(PathBuf::from("/x/hunting/llm/queries/a.toml"));
+        assert_eq!(h.platform(), Some("llm"));
+        h.origin = Origin::File(PathBuf::from("/tmp/a.toml"));
+        h.integration = vec!["okta".into()];
+        assert_eq!(h.platform(), Some("okta"));
+        h.integration.clear();
+        assert_eq!(h.platform(), None);
+    }
+}

@@ -1,0 +1,278 @@
+//! The set of hunts trailhunt knows about, and name resolution for the CLI.
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::{builtin, parse_hunt, Hunt, HuntError, Origin};
+
+/// Built-in hunts plus hunts loaded from directories.
+///
+/// Order is stable (built-ins first, then files in sorted path order) so that
+/// `hunts list` and "run every matching hunt" are reproducible.
+#[derive(Debug, Clone)]
+pub struct Library {
+    hunts: Vec<Hunt>,
+}
+
+impl Default for Library {
+    fn default() -> Self {
+        Library::new()
+    }
+}
+
+/// Why a hunt name given by the user did not resolve to exactly one hunt.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Nothing matched; `suggestions` are the closest stems, best first.
+    #[error("no hunt matches `{key}` (not a hunt file, file stem, UUID or name){}", did_you_mean(.suggestions))]
+    NotFound {
+        key: String,
+        suggestions: Vec<String>,
+    },
+    /// Several hunts match (upstream has UUIDs shared by two files); each
+    /// candidate is shown as `stem (origin)` so the user can pick a path.
+    #[error("`{key}` matches several hunts: {}; give the file path instead", .candidates.join(", "))]
+    Ambiguous {
+        key: String,
+        candidates: Vec<String>,
+    },
+    /// The key named a file, but it is not a valid hunt.
+    #[error(transparent)]
+    Load(#[from] HuntError),
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", suggestions.join(", "))
+    }
+}
+
+impl Library {
+    /// A library holding only the built-in hunts.
+    pub fn new() -> Library {
+        Library { hunts: builtin() }
+    }
+
+    /// Loads every `*.toml` below `dir`, recursively, in sorted order.
+    ///
+    /// Given a detection-rules checkout (a directory with a `hunting/`
+    /// subfolder) only `hunting/` is read, since the rest holds detection rules
+    /// in another format. Bad files are returned as errors and skipped; the
+    /// others still load. A file hunt with a built-in's UUID replaces the
+    /// built-in (the user's copy is presumably newer or tuned); loading the
+    /// same file twice replaces the first copy. Two *files* sharing a UUID are
+    /// both kept, as upstream has such pairs; see [`Library::duplicate_uuids`].
+    pub fn add_dir(&mut self, dir: &Path) -> Vec<HuntError> {
+        let hunting = dir.join("hunting");
+        let root = if hunting.is_dir() {
+            hunting
+        } else {
+            dir.to_path_buf()
+        };
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        if let Err(source) = collect_toml(&root, &mut files) {
+            errors.push(HuntError::Io { file: root, source });
+            return errors;
+        }
+        for file in files {
+            match load_file(&file) {
+                Ok(hunt) => self.insert(hunt),
+                Err(e) => errors.push(e),
+            }
+        }
+        errors
+    }
+
+    fn insert(&mut self, hunt: Hunt) {
+        let same_file = |h: &Hunt| match (&h.origin, &hunt.origin) {
+            (Origin::File(a), Origin::File(b)) => same_path(a, b),
+            _ => false,
+        };
+        if let Some(i) = self.hunts.iter().position(same_file) {
+            self.hunts[i] = hunt;
+        } else if let Some(i) = self
+            .hunts
+            .iter()
+            .position(|h| h.origin == Origin::BuiltIn && h.uuid.eq_ignore_ascii_case(&hunt.uuid))
+        {
+            self.hunts[i] = hunt;
+        } else {
+            self.hunts.push(hunt);
+        }
+    }
+
+    /// All hunts, built-ins first.
+    pub fn hunts(&self) -> &[Hunt] {
+        &self.hunts
+    }
+
+    /// Groups of hunts that share a UUID (for `hunts lint`); empty when unique.
+    pub fn duplicate_uuids(&self) -> Vec<Vec<&Hunt>> {
+        let mut groups: Vec<Vec<&Hunt>> = Vec::new();
+        for h in &self.hunts {
+            match groups
+                .iter_mut()
+                .find(|g| g[0].uuid.eq_ignore_ascii_case(&h.uuid))
+            {
+                Some(g) => g.push(h),
+                None => groups.push(vec![h]),
+            }
+        }
+        groups.retain(|g| g.len() > 1);
+        groups
+    }
+
+    /// Finds the hunt a user means by `key`.
+    ///
+    /// Tried in order: an existing `.toml` file path (loaded on the fly, even
+    /// if not in the library), a file stem, a UUID, the hunt name (case-
+    /// insensitive). On failure the error suggests near stems.
+    pub fn resolve(&self, key: &str) -> Result<Hunt, ResolveError> {
+        let path = Path::new(key);
+        let looks_like_path = key.ends_with(".toml") || key.contains(std::path::MAIN_SEPARATOR);
+        if looks_like_path && path.is_file() {
+            return Ok(load_file(path)?);
+        }
+        let stem_key = key.strip_suffix(".toml").unwrap_or(key);
+        let stem_key = Path::new(stem_key)
+            .file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or(stem_key);
+
+        type Matcher<'k> = Box<dyn Fn(&Hunt) -> bool + 'k>;
+        let matchers: [Matcher; 3] = [
+            Box::new(|h: &Hunt| h.stem == stem_key),
+            Box::new(|h: &Hunt| h.uuid.eq_ignore_ascii_case(key.trim())),
+            Box::new(|h: &Hunt| h.name.eq_ignore_ascii_case(key.trim())),
+        ];
+        for matches in matchers {
+            let found: Vec<&Hunt> = self.hunts.iter().filter(|h| matches(h)).collect();
+            match found.as_slice() {
+                [] => continue,
+                [one] => return Ok((*one).clone()),
+                many => {
+                    return Err(ResolveError::Ambiguous {
+                        key: key.to_string(),
+                        candidates: many
+                            .iter()
+                            .map(|h| format!("{} ({})", h.stem, h.origin))
+                            .collect(),
+                    })
+                }
+            }
+        }
+        Err(ResolveError::NotFound {
+            key: key.to_string(),
+            suggestions: self.suggest(stem_key),
+        })
+    }
+
+    /// Up to five stems close to `key`: substring hits first, then by edit
+    /// distance, so both typos and partial names ("flow_logs") are helped.
+    fn suggest(&self, key: &str) -> Vec<String> {
+        let key = key.to_ascii_lowercase();
+        let limit = (key.chars().count() / 3).max(2);
+        let mut scored: Vec<(bool, usize, &str)> = self
+            .hunts
+            .iter()
+            .filter_map(|h| {
+                let sub = key.len() >= 3
+                    && (h.stem.contains(&key) || h.name.to_ascii_lowercase().contains(&key));
+                let d = levenshtein(&key, &h.stem.to_ascii_lowercase());
+                (sub || d <= limit).then_some((!sub, d, h.stem.as_str()))
+            })
+            .collect();
+        scored.sort();
+        scored.dedup_by(|a, b| a.2 == b.2);
+        scored
+            .into_iter()
+            .take(5)
+            .map(|s| s.2.to_string())
+            .collect()
+    }
+
+    /// ES|QL hunts whose `integration` list contains `integration` exactly
+    /// (e.g. `aws.cloudtrail`): what "run every hunt that fits the data" runs.
+    pub fn for_integration(&self, integration: &str) -> Vec<&Hunt> {
+        self.hunts
+            .iter()
+            .filter(|h| h.is_esql() && h.integration.iter().any(|i| i == integration))
+            .collect()
+    }
+}
+
+fn load_file(path: &Path) -> Result<Hunt, HuntError> {
+    let text = fs::read_to_string(path).map_err(|source| HuntError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parse_hunt(&text, Origin::File(path.to_path_buf()), &stem)
+}
+
+/// Recursive, sorted listing of `*.toml` files; hidden entries (`.git`) skipped.
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            collect_toml(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl fmt::Display for Hunt {
+    /// `name (stem, uuid)` — the one-line form used in messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}, {})", self.name, self.stem, self.uuid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("abc", "abc"), 0);
+    }
+}
