@@ -1,0 +1,434 @@
+//! The `trailhunt` command line: wires the reader, the engine, the hunt library and the
+//! renderers together. Logic lives in the library crates; this file parses arguments,
+//! reports progress and errors, and sets the exit code.
+
+mod dataset;
+mod render;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use dataset::CloudTrailFiles;
+use engine::{Dataset, EngineError, QueryOptions, QueryResult};
+use render::Format;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "trailhunt", version, about = "Run Elastic's ES|QL threat hunts on raw AWS CloudTrail logs, no cluster needed")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one ES|QL query (FROM logs-aws.cloudtrail* …) over CloudTrail logs.
+    Query {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The ES|QL query text.
+        query: String,
+    },
+    /// Run hunts (by file stem, UUID or TOML path); with none, every ES|QL CloudTrail hunt.
+    Hunt {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Extra hunt directories (a detection-rules `hunting/` tree or any folder of TOML).
+        #[arg(long = "hunts", value_name = "DIR")]
+        hunt_dirs: Vec<PathBuf>,
+        #[arg(value_name = "HUNT")]
+        hunts: Vec<String>,
+    },
+    /// List, show or check hunts.
+    Hunts {
+        #[command(subcommand)]
+        action: HuntsAction,
+    },
+    /// Print ECS documents as NDJSON, as Elastic's aws integration would index them.
+    Normalize {
+        #[arg(value_name = "SRC", required = true)]
+        sources: Vec<String>,
+        /// Fix `event.created` (the integration sets it to the read time).
+        #[arg(long, value_name = "TS")]
+        created: Option<String>,
+        /// Integration tags, e.g. preserve_original_event, actor_target_mapping.
+        #[arg(long = "tag", value_name = "NAME")]
+        tags: Vec<String>,
+        /// The integration's retain mode: all, keyword, flattened, minimal, none.
+        #[arg(long, value_name = "MODE")]
+        retain: Option<String>,
+        /// Stop at the first bad file or record.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum HuntsAction {
+    /// One line per hunt: stem, language, name.
+    List {
+        #[arg(long = "hunts", value_name = "DIR")]
+        hunt_dirs: Vec<PathBuf>,
+    },
+    /// A hunt's description, notes and queries.
+    Show {
+        #[arg(long = "hunts", value_name = "DIR")]
+        hunt_dirs: Vec<PathBuf>,
+        #[arg(value_name = "HUNT", required = true)]
+        hunts: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// CloudTrail input: a file, a directory (recursive), or a glob; repeatable.
+    #[arg(long = "input", short = 'i', value_name = "SRC")]
+    inputs: Vec<String>,
+    /// The embedded store to read when no --input is given.
+    #[arg(long, env = "TRAILHUNT_STORE", value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// NOW() for the query: an ISO-8601 timestamp, or `latest` (the newest event).
+    #[arg(long, value_name = "TS|latest")]
+    now: Option<String>,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<Format>,
+    /// Make any bad file or record fatal instead of reporting and skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// Do not print the summary and per-record warnings on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Query { data, query } => cmd_query(&data, &query),
+        Command::Hunt { data, hunt_dirs, hunts } => cmd_hunt(&data, &hunt_dirs, &hunts),
+        Command::Hunts { action } => cmd_hunts(action),
+        Command::Normalize {
+            sources,
+            created,
+            tags,
+            retain,
+            strict,
+        } => cmd_normalize(&sources, created, tags, retain, strict),
+    }
+}
+
+/// The data a query runs on, plus what the summary needs.
+struct Session {
+    files: Arc<CloudTrailFiles>,
+    datasets: Vec<Arc<dyn Dataset>>,
+    started: Instant,
+    quiet: bool,
+}
+
+fn open_data(data: &DataArgs) -> Result<Session> {
+    if data.inputs.is_empty() {
+        let store = data.store.clone().unwrap_or_else(|| PathBuf::from("trailhunt-store"));
+        bail!(
+            "no --input given and the embedded store ({}) is not available yet in this version; pass --input with CloudTrail files, a directory or a glob",
+            store.display()
+        );
+    }
+    let files = cloudtrail::expand_sources(&data.inputs).map_err(|e| anyhow!("{e}"))?;
+    let files = Arc::new(CloudTrailFiles::new(files, data.strict, data.quiet));
+    Ok(Session {
+        datasets: vec![files.clone() as Arc<dyn Dataset>],
+        files,
+        started: Instant::now(),
+        quiet: data.quiet,
+    })
+}
+
+impl Session {
+    fn summary(&self) {
+        if self.quiet {
+            return;
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        match self.files.stats() {
+            Some(s) => eprintln!(
+                "trailhunt: {} files ({} unreadable), {} records, {} rejected, {:.1} MB, {:.2}s",
+                s.files(),
+                s.files_failed(),
+                s.records(),
+                s.rejected(),
+                s.bytes() as f64 / 1e6,
+                elapsed
+            ),
+            None => eprintln!("trailhunt: {} files, {:.2}s", self.files.file_count(), elapsed),
+        }
+    }
+
+    fn run(&self, query: &str, now_ms: i64) -> Result<QueryResult, EngineError> {
+        engine::execute_blocking(query, &self.datasets, &QueryOptions { now_ms })
+    }
+}
+
+fn output_format(f: Option<Format>) -> Format {
+    f.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json })
+}
+
+/// `--now`: a timestamp, `latest`, or (absent) the wall clock.
+fn resolve_now(session: &Session, now: Option<&str>) -> Result<i64> {
+    match now {
+        None => Ok(wall_clock_ms()),
+        Some(s) if s.eq_ignore_ascii_case("latest") => {
+            let r = session
+                .run("FROM logs-aws.cloudtrail* | STATS latest = MAX(@timestamp)", wall_clock_ms())
+                .map_err(|e| anyhow!("{e}"))?;
+            match r.rows.first().and_then(|row| row.first()) {
+                Some(engine::Value::Date(ms)) => Ok(*ms),
+                _ => bail!("--now latest: the input holds no events with a timestamp"),
+            }
+        }
+        Some(s) => javatime::parse_strict_date_optional_time(s).map_err(|_| {
+            anyhow!("invalid --now value [{s}]: expected an ISO-8601 timestamp such as 2024-08-01T00:00:00Z, or `latest`")
+        }),
+    }
+}
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Prints a query error the way ES words it, with the query line and a caret.
+fn report_query_error(query: &str, e: &EngineError) {
+    eprintln!("error: {e}");
+    let pos = match e {
+        EngineError::Query(q) => q.problems.first().map(|p| (p.position.line, p.position.column)),
+        EngineError::Plan(engine::planner::PlanError::At { line, column, .. }) => Some((*line, *column)),
+        _ => None,
+    };
+    if let Some((line, col)) = pos {
+        if let Some(text) = query.lines().nth(line - 1) {
+            eprintln!("  {text}");
+            eprintln!("  {}^", " ".repeat(col.saturating_sub(1)));
+        }
+    }
+}
+
+fn cmd_query(data: &DataArgs, query: &str) -> Result<i32> {
+    let session = open_data(data)?;
+    let now = resolve_now(&session, data.now.as_deref())?;
+    let result = match session.run(query, now) {
+        Ok(r) => r,
+        Err(e) => {
+            report_query_error(query, &e);
+            return Ok(1);
+        }
+    };
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    render::write(&mut out, &result, output_format(data.format))?;
+    out.flush()?;
+    session.summary();
+    Ok(0)
+}
+
+fn library(dirs: &[PathBuf]) -> Result<hunts::Library> {
+    let mut lib = hunts::Library::new();
+    for d in dirs {
+        for e in lib.add_dir(d) {
+            eprintln!("warning: {e}");
+        }
+    }
+    Ok(lib)
+}
+
+fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
+    let lib = library(dirs)?;
+    let selected: Vec<hunts::Hunt> = if keys.is_empty() {
+        lib.for_integration("aws.cloudtrail").into_iter().cloned().collect()
+    } else {
+        keys.iter().map(|k| lib.resolve(k).map_err(|e| anyhow!("{e}"))).collect::<Result<_>>()?
+    };
+    let session = open_data(data)?;
+    let now = resolve_now(&session, data.now.as_deref())?;
+    let format = output_format(data.format);
+    let mut out = std::io::stdout().lock();
+    let mut json_hunts = vec![];
+    let mut failed = false;
+    for hunt in &selected {
+        if !hunt.is_esql() {
+            eprintln!("skipping {} ({}): not an ES|QL hunt", hunt.stem, hunt.name);
+            continue;
+        }
+        for (qi, query) in hunt.queries.iter().enumerate() {
+            let result = match session.run(query, now) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("hunt {} ({}), query {}:", hunt.stem, hunt.name, qi + 1);
+                    report_query_error(query, &e);
+                    failed = true;
+                    continue;
+                }
+            };
+            for w in &result.warnings {
+                eprintln!("warning: {w}");
+            }
+            if result.rows.is_empty() {
+                explain_empty(&session, hunt, query, now);
+            }
+            match format {
+                Format::Json => {
+                    let mut body = render::es_body(&result);
+                    if let serde_json::Value::Object(m) = &mut body {
+                        let mut h = serde_json::Map::new();
+                        h.insert("uuid".into(), hunt.uuid.clone().into());
+                        h.insert("name".into(), hunt.name.clone().into());
+                        h.insert("query".into(), (qi + 1).into());
+                        h.append(m);
+                        json_hunts.push(serde_json::Value::Object(h));
+                    }
+                }
+                Format::Ndjson => {
+                    for mut row in render::row_objects(&result) {
+                        row.insert("hunt.uuid".into(), hunt.uuid.clone().into());
+                        row.insert("hunt.name".into(), hunt.name.clone().into());
+                        serde_json::to_writer(&mut out, &serde_json::Value::Object(row))?;
+                        writeln!(out)?;
+                    }
+                }
+                other => {
+                    let n = hunt.queries.len();
+                    let q = if n > 1 { format!(" (query {} of {n})", qi + 1) } else { String::new() };
+                    writeln!(out, "# {}{q} — {} row(s)", hunt.name, result.rows.len())?;
+                    render::write(&mut out, &result, other)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+    }
+    if format == Format::Json {
+        serde_json::to_writer(&mut out, &serde_json::json!({ "hunts": json_hunts }))?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    session.summary();
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// A hunt with a `now()` window that finds nothing may simply be looking at the wrong
+/// week: say where the data is and how to pin `NOW()`.
+fn explain_empty(session: &Session, hunt: &hunts::Hunt, query: &str, now: i64) {
+    if !query.to_ascii_lowercase().contains("now()") {
+        return;
+    }
+    let probe = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*), first = MIN(@timestamp), last = MAX(@timestamp)";
+    let Ok(r) = session.run(probe, now) else { return };
+    let Some(row) = r.rows.first() else { return };
+    if let [engine::Value::Long(n), engine::Value::Date(first), engine::Value::Date(last)] = row.as_slice() {
+        if *n > 0 && (*last < now - 30 * 86_400_000 || *last > now) {
+            eprintln!(
+                "note: {} returned no rows, but its time window is relative to NOW() = {} and the data holds {n} events from {} to {}. Replaying old logs? Try --now latest (or --now {}).",
+                hunt.stem,
+                javatime::format_iso_millis(now),
+                javatime::format_iso_millis(*first),
+                javatime::format_iso_millis(*last),
+                javatime::format_iso_millis(*last + 1),
+            );
+        } else if *n > 0 {
+            eprintln!(
+                "note: {} returned no rows; the data holds {n} events from {} to {} (NOW() = {}).",
+                hunt.stem,
+                javatime::format_iso_millis(*first),
+                javatime::format_iso_millis(*last),
+                javatime::format_iso_millis(now)
+            );
+        }
+    }
+}
+
+fn cmd_hunts(action: HuntsAction) -> Result<i32> {
+    match action {
+        HuntsAction::List { hunt_dirs } => {
+            let lib = library(&hunt_dirs)?;
+            let mut out = std::io::stdout().lock();
+            for h in lib.hunts() {
+                let lang = h.language.join(",");
+                writeln!(out, "{:<60} {:<8} {}", h.stem, lang, h.name)?;
+            }
+            Ok(0)
+        }
+        HuntsAction::Show { hunt_dirs, hunts: keys } => {
+            let lib = library(&hunt_dirs)?;
+            let mut out = std::io::stdout().lock();
+            for k in keys {
+                let h = lib.resolve(&k).map_err(|e| anyhow!("{e}"))?;
+                writeln!(out, "{}\n{}\n", h.name, "=".repeat(h.name.chars().count()))?;
+                writeln!(out, "uuid:        {}", h.uuid)?;
+                writeln!(out, "file:        {}", h.stem)?;
+                writeln!(out, "integration: {}", h.integration.join(", "))?;
+                writeln!(out, "mitre:       {}", h.mitre.join(", "))?;
+                writeln!(out, "language:    {}", h.language.join(", "))?;
+                writeln!(out, "\n{}\n", h.description.trim())?;
+                if !h.notes.is_empty() {
+                    writeln!(out, "Notes:")?;
+                    for n in &h.notes {
+                        writeln!(out, "  - {n}")?;
+                    }
+                    writeln!(out)?;
+                }
+                for (i, q) in h.queries.iter().enumerate() {
+                    writeln!(out, "Query {}:\n{}\n", i + 1, q.trim_end())?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn cmd_normalize(sources: &[String], created: Option<String>, tags: Vec<String>, retain: Option<String>, strict: bool) -> Result<i32> {
+    let files = cloudtrail::expand_sources(sources).map_err(|e| anyhow!("{e}"))?;
+    let opts = cloudtrail::NormalizeOptions {
+        created,
+        tags,
+        retain,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut bad = 0u64;
+    let mut result: Result<()> = Ok(());
+    cloudtrail::for_each_document(&files, &opts, |item| match item {
+        Ok(doc) => {
+            if result.is_ok() {
+                result = serde_json::to_writer(&mut out, &doc)
+                    .context("writing output")
+                    .and_then(|_| writeln!(out).context("writing output"));
+            }
+            true
+        }
+        Err(d) => {
+            bad += 1;
+            eprintln!("warning: {d}");
+            !strict
+        }
+    });
+    result?;
+    out.flush()?;
+    if strict && bad > 0 {
+        bail!("{bad} bad input(s) (--strict)");
+    }
+    Ok(0)
+}

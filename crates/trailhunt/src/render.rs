@@ -1,0 +1,140 @@
+//! Output formats. `json` is exactly Elasticsearch's `_query` response body; the others
+//! are for people (table, markdown) and pipelines (csv, ndjson).
+
+use engine::format::{to_json, to_text};
+use engine::QueryResult;
+use serde_json::{json, Map, Value as J};
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Markdown,
+}
+
+/// The `_query` body: `{"columns":[{"name","type"}],"values":[[…]]}`; a `warnings` array is
+/// added only when there are warnings (ES sends those as headers).
+pub fn es_body(r: &QueryResult) -> J {
+    let columns: Vec<J> = r.columns.iter().map(|c| json!({"name": c.name, "type": c.ty.name()})).collect();
+    let values: Vec<J> = r
+        .rows
+        .iter()
+        .map(|row| J::Array(row.iter().zip(&r.columns).map(|(v, c)| to_json(v, c.ty)).collect()))
+        .collect();
+    let mut body = Map::new();
+    body.insert("columns".into(), J::Array(columns));
+    body.insert("values".into(), J::Array(values));
+    if !r.warnings.is_empty() {
+        body.insert("warnings".into(), J::Array(r.warnings.iter().map(|w| J::String(w.clone())).collect()));
+    }
+    J::Object(body)
+}
+
+pub fn row_objects(r: &QueryResult) -> Vec<Map<String, J>> {
+    r.rows
+        .iter()
+        .map(|row| {
+            let mut m = Map::new();
+            for (v, c) in row.iter().zip(&r.columns) {
+                m.insert(c.name.clone(), to_json(v, c.ty));
+            }
+            m
+        })
+        .collect()
+}
+
+pub fn write(out: &mut dyn Write, r: &QueryResult, format: Format) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, &es_body(r))?;
+            writeln!(out)
+        }
+        Format::Ndjson => {
+            for m in row_objects(r) {
+                serde_json::to_writer(&mut *out, &J::Object(m))?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        Format::Csv => write_csv(out, r),
+        Format::Table => write_table(out, r),
+        Format::Markdown => write_markdown(out, r),
+    }
+}
+
+/// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn write_csv(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
+    let header: Vec<String> = r.columns.iter().map(|c| csv_field(&c.name)).collect();
+    write!(out, "{}\r\n", header.join(","))?;
+    for row in &r.rows {
+        let cells: Vec<String> = row.iter().map(|v| csv_field(&to_text(v, ""))).collect();
+        write!(out, "{}\r\n", cells.join(","))?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
+    let header: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
+    let rows: Vec<Vec<String>> = r.rows.iter().map(|row| row.iter().map(|v| to_text(v, "null").replace(['\n', '\r'], " ")).collect()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}", w = *w))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", line(&header))?;
+    writeln!(out, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-"))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    Ok(())
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn write_markdown(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
+    let header: Vec<String> = r.columns.iter().map(|c| md_cell(&c.name)).collect();
+    writeln!(out, "| {} |", header.join(" | "))?;
+    writeln!(out, "|{}|", r.columns.iter().map(|_| "---").collect::<Vec<_>>().join("|"))?;
+    for row in &r.rows {
+        let cells: Vec<String> = row.iter().map(|v| md_cell(&to_text(v, ""))).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quoting() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+}
