@@ -1,0 +1,349 @@
+//! Java `HashMap` iteration order and `toString()` rendering.
+//!
+//! Elastic's pipeline stores `requestParameters`, `responseElements`, `additionalEventData` and
+//! `serviceEventDetails` as the Painless `toString()` of the parsed JSON object. Elasticsearch's
+//! JSON parser builds every object as a `java.util.HashMap`, so the key order of those strings is
+//! the hash-table order, not the input order. Hunting queries match on these strings
+//! (`request_parameters LIKE "*roleSessionName=…*"`), so we must reproduce the order exactly.
+//!
+//! The order depends on: `String.hashCode` over UTF-16 code units, the `h ^ (h >>> 16)` spread,
+//! the table capacity (16, doubled whenever the size exceeds 0.75 × capacity, and also doubled
+//! instead of treeifying when a chain grows past 8 while the table is smaller than 64), and
+//! insertion order inside a bucket. Resizes split every bucket into `i` and `i + old` while
+//! keeping relative order, which iterating the old table in order and re-appending reproduces.
+//!
+//! Treeified bins (9+ colliding keys in a table of 64+ buckets) iterate in an order that depends
+//! on red-black tree insertion; that needs adversarial keys and is not modelled: such bins keep
+//! insertion order.
+
+use serde_json::{Map, Number, Value};
+
+const INITIAL_CAPACITY: usize = 16;
+const TREEIFY_THRESHOLD: usize = 8;
+const MIN_TREEIFY_CAPACITY: usize = 64;
+
+/// `java.lang.String.hashCode()`: `31*h + unit` over UTF-16 code units, wrapping at 32 bits.
+pub fn string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)))
+}
+
+/// `HashMap.hash()`: folds the high bits into the low ones because the table index only uses
+/// the low bits.
+pub fn spread(h: i32) -> u32 {
+    let h = h as u32;
+    h ^ (h >> 16)
+}
+
+/// Simulates a `java.util.HashMap` (default constructor) receiving `keys` by `put` in order and
+/// returns the indices of the distinct keys in iteration order.
+///
+/// A key that is put again keeps its first position (Java replaces the value in place), so for
+/// duplicates the index of the *first* occurrence is returned; callers that want "last value
+/// wins" look the value up by key.
+pub fn hashmap_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
+    let hashes: Vec<u32> = keys
+        .iter()
+        .map(|k| spread(string_hash(k.as_ref())))
+        .collect();
+    let mut table: Vec<Vec<usize>> = vec![Vec::new(); INITIAL_CAPACITY];
+    let mut size = 0usize;
+    for (i, key) in keys.iter().enumerate() {
+        let cap = table.len();
+        let bucket = (hashes[i] as usize) & (cap - 1);
+        let chain = &table[bucket];
+        if chain
+            .iter()
+            .any(|&j| hashes[j] == hashes[i] && keys[j].as_ref() == key.as_ref())
+        {
+            continue;
+        }
+        let chain_len_before = chain.len();
+        table[bucket].push(i);
+        // putVal calls treeifyBin once the chain held 8 nodes before this append; below 64
+        // buckets treeifyBin resizes instead, which changes the order of everything.
+        if chain_len_before >= TREEIFY_THRESHOLD && table.len() < MIN_TREEIFY_CAPACITY {
+            table = resize(&table, &hashes);
+        }
+        size += 1;
+        if size * 4 > table.len() * 3 {
+            table = resize(&table, &hashes);
+        }
+    }
+    table.into_iter().flatten().collect()
+}
+
+fn resize(table: &[Vec<usize>], hashes: &[u32]) -> Vec<Vec<usize>> {
+    let cap = table.len() * 2;
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); cap];
+    for &i in table.iter().flatten() {
+        next[(hashes[i] as usize) & (cap - 1)].push(i);
+    }
+    next
+}
+
+/// Reorders one object's members into `HashMap` iteration order.
+pub fn reorder_map(map: &mut Map<String, Value>) {
+    if map.len() < 2 {
+        return;
+    }
+    let keys: Vec<String> = map.keys().cloned().collect();
+    let order = hashmap_order(&keys);
+    let mut old = std::mem::take(map);
+    for i in order {
+        if let Some((k, v)) = old.remove_entry(&keys[i]) {
+            map.insert(k, v);
+        }
+    }
+}
+
+/// Reorders every object inside `value` (recursively) into `HashMap` iteration order, as
+/// Elasticsearch's JSON processor would have built them. Must run before cleanup: the capacity
+/// depends on the original key count, and removing keys later does not reorder the rest.
+pub fn reorder_recursive(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                reorder_recursive(v);
+            }
+            reorder_map(map);
+        }
+        Value::Array(items) => items.iter_mut().for_each(reorder_recursive),
+        _ => {}
+    }
+}
+
+/// Java `toString()` of a parsed JSON value: `AbstractMap.toString` (`{k=v, …}`, members in the
+/// map's current order), `AbstractCollection.toString` (`[a, b]`), raw strings (no quoting or
+/// escaping, so the format is not reversible), Java number and boolean rendering.
+pub fn to_java_string(value: &Value) -> String {
+    let mut out = String::new();
+    write_java(value, &mut out);
+    out
+}
+
+fn write_java(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_java(v, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                write_java(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Renders a JSON number the way Java prints the boxed type Jackson gives it: integers as
+/// decimal digits (Integer, Long, BigInteger), anything with a fraction or exponent as `Double`.
+pub fn java_number(n: &Number) -> String {
+    if let Some(i) = n.as_i64() {
+        i.to_string()
+    } else if let Some(u) = n.as_u64() {
+        u.to_string()
+    } else {
+        java_double(n.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
+/// `Double.toString` as of JDK 19+ (Elasticsearch runs on 21+): the shortest decimal that
+/// round-trips (preferring the closest 2-digit one when a 1-digit one exists), plain notation
+/// for 10⁻³ ≤ |x| < 10⁷ with at least one fractional digit, else `d.dddE±n`.
+pub fn java_double(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    }
+    let (mut digits, mut exp) = sci_parts(&format!("{:e}", x.abs()));
+    if digits.len() == 1 {
+        // JDK 19+: when the shortest candidate has one digit, a closer two-digit decimal that
+        // still round-trips wins (e.g. 4.9E-324 rather than 5E-324).
+        let two = format!("{:.1e}", x.abs());
+        if two.parse::<f64>().ok() == Some(x.abs()) {
+            let (d2, e2) = sci_parts(&two);
+            let d2 = d2.trim_end_matches('0').to_string();
+            if !d2.is_empty() {
+                digits = d2;
+                exp = e2;
+            }
+        }
+    }
+    let mut out = String::new();
+    if x < 0.0 {
+        out.push('-');
+    }
+    let abs = x.abs();
+    if (1e-3..1e7).contains(&abs) {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        out.push('.');
+        if digits.len() > 1 {
+            out.push_str(&digits[1..]);
+        } else {
+            out.push('0');
+        }
+        out.push('E');
+        out.push_str(&exp.to_string());
+    }
+    out
+}
+
+/// Splits Rust's `{:e}` output (`1.2345e-5`) into significant digits and decimal exponent.
+fn sci_parts(s: &str) -> (String, i32) {
+    let (mantissa, exp) = s.split_once('e').unwrap_or((s, "0"));
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    (digits.to_string(), exp.parse().unwrap_or(0))
+}
+
+/// Java `String.compareTo`: lexicographic by UTF-16 code unit. Differs from Rust's byte order
+/// only for characters outside the BMP versus U+E000..U+FFFF; `TreeSet` output relies on it.
+pub fn java_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ordered_keys(keys: &[&str]) -> Vec<String> {
+        hashmap_order(keys)
+            .into_iter()
+            .map(|i| keys[i].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn hash_matches_java() {
+        assert_eq!(string_hash(""), 0);
+        assert_eq!(string_hash("a"), 97);
+        assert_eq!(string_hash("Aa"), string_hash("BB"));
+        assert_eq!(string_hash("hello"), 99162322);
+        // Overflow wraps like Java int arithmetic.
+        assert_eq!(
+            string_hash("polygenelubricants"),
+            i32::MIN,
+            "well-known Java hash of MIN_VALUE"
+        );
+    }
+
+    #[test]
+    fn console_login_example_from_spec() {
+        assert_eq!(
+            ordered_keys(&["MobileVersion", "LoginTo", "MFAUsed"]),
+            ["LoginTo", "MobileVersion", "MFAUsed"]
+        );
+    }
+
+    #[test]
+    fn resize_example_from_spec() {
+        let k12: Vec<String> = (0..12).map(|i| format!("k{i}")).collect();
+        let k12r: Vec<&str> = k12.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            ordered_keys(&k12r).join(","),
+            "k0,k1,k2,k3,k4,k5,k11,k6,k10,k7,k8,k9"
+        );
+        let k13: Vec<String> = (0..13).map(|i| format!("k{i}")).collect();
+        let k13r: Vec<&str> = k13.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            ordered_keys(&k13r).join(","),
+            "k0,k1,k2,k3,k4,k5,k11,k6,k10,k7,k8,k12,k9"
+        );
+    }
+
+    #[test]
+    fn duplicates_keep_first_position() {
+        assert_eq!(hashmap_order(&["b", "a", "b"]), vec![1, 0]);
+    }
+
+    #[test]
+    fn renders_nested_values() {
+        let mut v = json!({"roleArn": "arn:x", "durationSeconds": 3600, "tags": [{"value": "v", "key": "k"}], "f": 2.0, "b": true});
+        reorder_recursive(&mut v);
+        let s = to_java_string(&v);
+        assert!(s.starts_with('{') && s.ends_with('}'));
+        assert!(s.contains("durationSeconds=3600"));
+        assert!(s.contains("f=2.0"));
+        assert!(s.contains("b=true"));
+        assert!(s.contains("tags=[{value=v, key=k}]"));
+    }
+
+    #[test]
+    fn doubles_like_jdk19() {
+        let cases = [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (2.0, "2.0"),
+            (100.0, "100.0"),
+            (0.001, "0.001"),
+            (0.0001, "1.0E-4"),
+            (1.5e-4, "1.5E-4"),
+            (1e7, "1.0E7"),
+            (9999999.0, "9999999.0"),
+            (1e10, "1.0E10"),
+            (123.456, "123.456"),
+            (-3.25, "-3.25"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e23, "1.0E23"),
+            (2e-3, "0.002"),
+            (5e-324, "4.9E-324"),
+            (f64::MAX, "1.7976931348623157E308"),
+            (1.2345678e-7, "1.2345678E-7"),
+            (12345678.9, "1.23456789E7"),
+            (-0.0, "-0.0"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(java_double(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn java_compare_uses_utf16() {
+        use std::cmp::Ordering;
+        assert_eq!(java_cmp("B", "a"), Ordering::Less);
+        // U+FFFD (one unit 0xFFFD) sorts after U+1F600 (surrogates 0xD83D…) in Java.
+        assert_eq!(java_cmp("\u{1F600}", "\u{FFFD}"), Ordering::Less);
+    }
+}

@@ -1,0 +1,75 @@
+//! CloudTrail input for trailhunt: reading log files in any of their shapes, normalizing each
+//! record into the ECS document Elastic's `aws` integration (8.9.0) would index, and exposing the
+//! result as Arrow batches with the field types ES|QL reports.
+//!
+//! * [`expand_sources`] turns files, directories and globs into an ordered file list;
+//! * [`scan`] streams those files as Arrow batches (parallel, bounded memory, deterministic
+//!   order), reporting every unusable input through [`Diagnostic`]s;
+//! * [`normalize_record`] is the ECS pipeline for one record, [`for_each_document`] runs it
+//!   over files (for `trailhunt normalize`);
+//! * [`ecs_fields`] / [`arrow_schema`] describe the columns.
+//!
+//! This crate knows nothing about ES|QL; the engine maps queries onto these columns.
+
+mod columns;
+mod documents;
+pub mod ip;
+pub mod java_map;
+pub mod normalize;
+mod reader;
+mod scan;
+mod schema;
+mod sources;
+
+pub use documents::for_each_document;
+pub use normalize::{
+    normalize_record, pipeline_error_doc, sort_keys, NormalizeError, NormalizeOptions,
+};
+pub use scan::{
+    scan, Diagnostic, DiagnosticFn, DiagnosticKind, Scan, ScanError, ScanOptions, ScanStats,
+};
+pub use schema::{
+    arrow_field, arrow_schema, ecs_field, ecs_fields, resolve_columns, EcsField, EsType,
+    UnknownColumn, ES_TYPE_METADATA_KEY,
+};
+pub use sources::{expand_sources, SourceError};
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A scratch directory removed on drop (no tempfile dependency needed).
+    pub(crate) struct TempDir(PathBuf);
+
+    impl TempDir {
+        pub(crate) fn new(tag: &str) -> Self {
+            static N: AtomicU64 = AtomicU64::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "cloudtrail-test-{tag}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+        pub(crate) fn path(&self) -> &Path {
+            &self.0
+        }
+        pub(crate) fn write(&self, rel: &str, text: &str) -> PathBuf {
+            self.write_bytes(rel, text.as_bytes())
+        }
+        pub(crate) fn write_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
+            let p = self.0.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, bytes).unwrap();
+            p
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Dotted-path access to the ingest document, with the semantics of the ingest processors the
+//! pipeline uses (`rename`, `set … copy_from`, `append allow_duplicates: false`).
+//!
+//! Paths only descend through objects, like `ctx.a?.b?.c` in Painless: a list or scalar in the
+//! middle of a path means "missing".
+
+use serde_json::{Map, Value};
+
+use super::Failure;
+
+pub(crate) type Obj = Map<String, Value>;
+
+pub(crate) fn get<'a>(m: &'a Obj, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut cur = m.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.as_object()?.get(p)?;
+    }
+    Some(cur)
+}
+
+/// Like [`get`], treating JSON `null` as missing (Painless `!= null`).
+pub(crate) fn get_nn<'a>(m: &'a Obj, path: &str) -> Option<&'a Value> {
+    get(m, path).filter(|v| !v.is_null())
+}
+
+pub(crate) fn get_str<'a>(m: &'a Obj, path: &str) -> Option<&'a str> {
+    get(m, path).and_then(Value::as_str)
+}
+
+pub(crate) fn has(m: &Obj, path: &str) -> bool {
+    get_nn(m, path).is_some()
+}
+
+pub(crate) fn remove(m: &mut Obj, path: &str) -> Option<Value> {
+    match path.rsplit_once('.') {
+        None => m.shift_remove(path),
+        Some((parent, last)) => get_obj_mut(m, parent)?.shift_remove(last),
+    }
+}
+
+fn get_obj_mut<'a>(m: &'a mut Obj, path: &str) -> Option<&'a mut Obj> {
+    let mut cur = m;
+    for p in path.split('.') {
+        cur = cur.get_mut(p)?.as_object_mut()?;
+    }
+    Some(cur)
+}
+
+/// Sets a value, creating parent objects; fails like `IngestDocument.setFieldValue` when a
+/// parent exists but is not an object.
+pub(crate) fn set(m: &mut Obj, path: &str, v: Value) -> Result<(), Failure> {
+    let mut cur = m;
+    let mut parts = path.split('.').peekable();
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(p.to_string(), v);
+            return Ok(());
+        }
+        let next = cur
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        cur = match next {
+            Value::Object(o) => o,
+            Value::Null => {
+                *next = Value::Object(Map::new());
+                next.as_object_mut().expect("just set")
+            }
+            _ => {
+                return Err(Failure::new(format!(
+                    "cannot set [{p}] with parent object of type [{}] as part of path [{path}]",
+                    java_type(next)
+                )))
+            }
+        };
+    }
+    Ok(())
+}
+
+fn java_type(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "java.lang.String",
+        Value::Array(_) => "java.util.ArrayList",
+        Value::Bool(_) => "java.lang.Boolean",
+        Value::Number(_) => "java.lang.Integer",
+        _ => "java.lang.Object",
+    }
+}
+
+/// `rename` with `ignore_missing: true`: moves the value when present. The target must not
+/// exist unless `override_target`, as in Elasticsearch.
+pub(crate) fn rename(m: &mut Obj, from: &str, to: &str) -> Result<(), Failure> {
+    rename_impl(m, from, to, false)
+}
+
+pub(crate) fn rename_override(m: &mut Obj, from: &str, to: &str) -> Result<(), Failure> {
+    rename_impl(m, from, to, true)
+}
+
+fn rename_impl(m: &mut Obj, from: &str, to: &str, override_target: bool) -> Result<(), Failure> {
+    if get(m, from).is_none() {
+        return Ok(());
+    }
+    if !override_target && get(m, to).is_some() {
+        return Err(Failure::new(format!("field [{to}] already exists")));
+    }
+    let v = remove(m, from).expect("checked above");
+    set(m, to, v)
+}
+
+/// `set` with `copy_from` and `ignore_empty_value: true`.
+pub(crate) fn copy_nonempty(m: &mut Obj, from: &str, to: &str) -> Result<(), Failure> {
+    match get(m, from) {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(s)) if s.is_empty() => Ok(()),
+        Some(v) => {
+            let v = v.clone();
+            set(m, to, v)
+        }
+    }
+}
+
+/// `append` with `allow_duplicates: false`: turns a scalar into a list and adds the value
+/// unless an equal one is already there.
+pub(crate) fn append_unique(m: &mut Obj, path: &str, v: Value) -> Result<(), Failure> {
+    if let Some(existing) = get_mut(m, path) {
+        match existing {
+            Value::Array(items) => {
+                if !items.contains(&v) {
+                    items.push(v);
+                }
+            }
+            other => {
+                let old = other.take();
+                *other = if old == v {
+                    Value::Array(vec![old])
+                } else {
+                    Value::Array(vec![old, v])
+                };
+            }
+        }
+        return Ok(());
+    }
+    set(m, path, Value::Array(vec![v]))
+}
+
+pub(crate) fn get_mut<'a>(m: &'a mut Obj, path: &str) -> Option<&'a mut Value> {
+    match path.rsplit_once('.') {
+        None => m.get_mut(path),
+        Some((parent, last)) => get_obj_mut(m, parent)?.get_mut(last),
+    }
+}
+
+/// What a Mustache `{{{path}}}` template renders for a value: strings as is, everything else
+/// via Java `toString()`.
+pub(crate) fn template(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => crate::java_map::to_java_string(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Obj {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn paths() {
+        let mut m = obj(json!({"a": {"b": {"c": 1}, "l": [{"x": 1}]}}));
+        assert_eq!(get(&m, "a.b.c"), Some(&json!(1)));
+        assert_eq!(get(&m, "a.l.x"), None);
+        set(&mut m, "a.n.m", json!("v")).unwrap();
+        assert_eq!(get_str(&m, "a.n.m"), Some("v"));
+        assert!(set(&mut m, "a.n.m.z", json!(1)).is_err());
+        rename(&mut m, "a.b.c", "x.y").unwrap();
+        assert_eq!(get(&m, "x.y"), Some(&json!(1)));
+        assert!(get(&m, "a.b.c").is_none());
+        rename(&mut m, "missing", "x.y").unwrap();
+        set(&mut m, "q", json!(2)).unwrap();
+        assert!(rename(&mut m, "q", "x.y").is_err());
+        append_unique(&mut m, "r", json!("a")).unwrap();
+        append_unique(&mut m, "r", json!("a")).unwrap();
+        append_unique(&mut m, "r", json!("b")).unwrap();
+        assert_eq!(get(&m, "r"), Some(&json!(["a", "b"])));
+    }
+}

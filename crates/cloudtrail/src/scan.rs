@@ -1,0 +1,567 @@
+//! A streaming, parallel scan of CloudTrail files into Arrow record batches.
+//!
+//! Worker threads read and normalize whole files; the consumer (the [`Scan`] iterator) takes
+//! their output strictly in file order and cuts it into batches of `batch_size` rows, so the
+//! result is identical for any thread count. Memory stays bounded whatever the input size: only
+//! a window of files is in flight, and each file's output goes through a small bounded channel,
+//! so a worker on a huge NDJSON file waits for the consumer instead of buffering the file.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, Schema, SchemaRef};
+use serde_json::Value;
+
+use crate::columns::{BatchBuilder, Cell, ColumnPlan};
+use crate::normalize::{self, NormalizeError, NormalizeOptions};
+use crate::reader::{self, Problem, RecordRef, Sink};
+use crate::schema::{self, EcsField, UnknownColumn};
+
+/// What kind of trouble a [`Diagnostic`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagnosticKind {
+    /// A record (or NDJSON line) was dropped; counted in [`ScanStats::rejected`].
+    Rejected,
+    /// A file could not be read (further); counted in [`ScanStats::files_failed`]. Records read
+    /// before the failure are kept.
+    FileFailed,
+    /// The record was kept, but Elasticsearch would have indexed it as
+    /// `event.kind: pipeline_error` (e.g. an unparseable `eventTime`); counted in
+    /// [`ScanStats::pipeline_errors`].
+    PipelineError,
+}
+
+/// One problem found while scanning, with enough position to find it in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: PathBuf,
+    /// 1-based line of the problem (or of the record's start), in the decompressed text.
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    /// 1-based index of the record within the file.
+    pub record: Option<u64>,
+    pub message: String,
+    pub kind: DiagnosticKind,
+}
+
+impl fmt::Display for Diagnostic {
+    /// `logs/x.json.gz:12:5: invalid JSON: …` or `file.json (record 17): …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        if let Some(r) = self.record {
+            write!(f, " (record {r})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A condition that ends the scan.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    UnknownColumn(#[from] UnknownColumn),
+    /// Strict mode: the first diagnostic is fatal.
+    #[error("{0}")]
+    Strict(Diagnostic),
+    #[error("building Arrow batch: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error("{}: worker thread panicked", .0.display())]
+    WorkerPanicked(PathBuf),
+}
+
+/// Callback receiving diagnostics in file order, on the thread driving the scan.
+pub type DiagnosticFn = Arc<dyn Fn(&Diagnostic) + Send + Sync>;
+
+/// How to scan.
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// Columns to build, in output order; `None` = all of [`schema::ecs_fields`].
+    pub columns: Option<Vec<String>>,
+    pub batch_size: usize,
+    /// Worker threads (0 is treated as 1).
+    pub threads: usize,
+    /// Make the first diagnostic fatal (`--strict`).
+    pub strict: bool,
+    pub normalize: NormalizeOptions,
+    pub on_diagnostic: Option<DiagnosticFn>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            columns: None,
+            batch_size: 8192,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            strict: false,
+            normalize: NormalizeOptions::default(),
+            on_diagnostic: None,
+        }
+    }
+}
+
+impl fmt::Debug for ScanOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScanOptions")
+            .field("columns", &self.columns)
+            .field("batch_size", &self.batch_size)
+            .field("threads", &self.threads)
+            .field("strict", &self.strict)
+            .field("normalize", &self.normalize)
+            .field("on_diagnostic", &self.on_diagnostic.is_some())
+            .finish()
+    }
+}
+
+/// Counters of a scan, readable while it runs (they advance as batches are consumed).
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    files: AtomicU64,
+    files_failed: AtomicU64,
+    records: AtomicU64,
+    rejected: AtomicU64,
+    pipeline_errors: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl ScanStats {
+    /// Files finished (including failed ones).
+    pub fn files(&self) -> u64 {
+        self.files.load(Ordering::Relaxed)
+    }
+    /// Files that could not be read completely.
+    pub fn files_failed(&self) -> u64 {
+        self.files_failed.load(Ordering::Relaxed)
+    }
+    /// Records emitted as rows.
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+    /// Records (or NDJSON lines) dropped, each reported by a diagnostic.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+    /// Emitted records Elasticsearch would mark `event.kind: pipeline_error`.
+    pub fn pipeline_errors(&self) -> u64 {
+        self.pipeline_errors.load(Ordering::Relaxed)
+    }
+    /// Bytes of input files as stored (compressed size for gzip).
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// Rows per message from a worker; bounds the memory of one in-flight message.
+const CHUNK_ROWS: usize = 1024;
+/// Messages buffered per in-flight file.
+const CHANNEL_DEPTH: usize = 4;
+
+enum Msg {
+    Rows(Vec<Vec<Cell>>),
+    Diag(Diagnostic),
+    Done { bytes: u64 },
+}
+
+struct Job {
+    path: PathBuf,
+    tx: SyncSender<Msg>,
+}
+
+struct Shared {
+    plan: ColumnPlan,
+    normalize: NormalizeOptions,
+    cancel: AtomicBool,
+}
+
+/// An iterator of record batches over files; see the module docs. `Send`, so it can be driven
+/// from a blocking thread.
+pub struct Scan {
+    schema: SchemaRef,
+    stats: Arc<ScanStats>,
+    opts_batch: usize,
+    strict: bool,
+    on_diagnostic: Option<DiagnosticFn>,
+    pending_files: VecDeque<PathBuf>,
+    window: VecDeque<(PathBuf, Receiver<Msg>)>,
+    window_size: usize,
+    jobs: Option<Sender<Job>>,
+    workers: Vec<JoinHandle<()>>,
+    shared: Option<Arc<Shared>>,
+    builder: Option<BatchBuilder>,
+    /// Full batches cut from a chunk that crossed a batch boundary.
+    ready: VecDeque<Result<RecordBatch, ScanError>>,
+    error: Option<ScanError>,
+    finished: bool,
+}
+
+/// Starts scanning `files` in order. Problems with the options (unknown columns) surface as the
+/// first item.
+pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
+    let stats = Arc::new(ScanStats::default());
+    let fields: Result<Vec<&'static EcsField>, UnknownColumn> =
+        schema::resolve_columns(opts.columns.as_deref());
+    let fields = match fields {
+        Ok(f) => f,
+        Err(e) => {
+            return Scan {
+                schema: Arc::new(Schema::empty()),
+                stats,
+                opts_batch: 1,
+                strict: opts.strict,
+                on_diagnostic: opts.on_diagnostic,
+                pending_files: VecDeque::new(),
+                window: VecDeque::new(),
+                window_size: 0,
+                jobs: None,
+                workers: Vec::new(),
+                shared: None,
+                builder: None,
+                ready: VecDeque::new(),
+                error: Some(e.into()),
+                finished: false,
+            }
+        }
+    };
+    let schema: SchemaRef = Arc::new(Schema::new(
+        fields
+            .iter()
+            .map(|f| schema::arrow_field(f))
+            .collect::<Vec<_>>(),
+    ));
+    let mut normalize = opts.normalize.clone();
+    // One read time per scan, as one agent run would stamp it.
+    normalize
+        .created
+        .get_or_insert_with(normalize::time::now_string);
+    let shared = Arc::new(Shared {
+        plan: ColumnPlan::new(&fields),
+        normalize,
+        cancel: AtomicBool::new(false),
+    });
+    let threads = opts.threads.max(1).min(files.len().max(1));
+    let (job_tx, job_rx) = mpsc::channel::<Job>();
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let workers = (0..threads)
+        .map(|i| {
+            let rx = Arc::clone(&job_rx);
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("cloudtrail-scan-{i}"))
+                .spawn(move || worker(rx, shared))
+                .expect("spawning scan worker")
+        })
+        .collect();
+    let mut scan = Scan {
+        schema: schema.clone(),
+        stats,
+        opts_batch: opts.batch_size.max(1),
+        strict: opts.strict,
+        on_diagnostic: opts.on_diagnostic,
+        pending_files: files.into(),
+        window: VecDeque::new(),
+        window_size: threads * 2,
+        jobs: Some(job_tx),
+        workers,
+        shared: Some(shared),
+        builder: Some(BatchBuilder::new(schema, &fields)),
+        ready: VecDeque::new(),
+        error: None,
+        finished: false,
+    };
+    scan.fill_window();
+    scan
+}
+
+impl Scan {
+    pub fn stats(&self) -> Arc<ScanStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// The schema of every batch (the requested columns in order).
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn fill_window(&mut self) {
+        while self.window.len() < self.window_size {
+            let Some(path) = self.pending_files.pop_front() else {
+                break;
+            };
+            let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
+            if let Some(jobs) = &self.jobs {
+                let _ = jobs.send(Job {
+                    path: path.clone(),
+                    tx,
+                });
+            }
+            self.window.push_back((path, rx));
+        }
+    }
+
+    fn stop(&mut self) {
+        self.finished = true;
+        if let Some(shared) = &self.shared {
+            shared.cancel.store(true, Ordering::Relaxed);
+        }
+        self.window.clear();
+        self.pending_files.clear();
+        self.jobs = None;
+    }
+
+    fn take_batch(&mut self) -> Option<Result<RecordBatch, ScanError>> {
+        let builder = self.builder.as_mut()?;
+        if builder.rows() == 0 {
+            return None;
+        }
+        Some(builder.finish().map_err(ScanError::from))
+    }
+
+    fn diagnostic(&mut self, d: Diagnostic) -> Option<ScanError> {
+        let counter = match d.kind {
+            DiagnosticKind::Rejected => &self.stats.rejected,
+            DiagnosticKind::FileFailed => &self.stats.files_failed,
+            DiagnosticKind::PipelineError => &self.stats.pipeline_errors,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(cb) = &self.on_diagnostic {
+            cb(&d);
+        }
+        self.strict.then_some(ScanError::Strict(d))
+    }
+}
+
+impl Iterator for Scan {
+    type Item = Result<RecordBatch, ScanError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.error.take() {
+            self.stop();
+            return Some(Err(e));
+        }
+        if let Some(batch) = self.ready.pop_front() {
+            return Some(batch);
+        }
+        if self.finished {
+            return None;
+        }
+        loop {
+            let Some((path, rx)) = self.window.front() else {
+                self.finished = true;
+                return self.take_batch();
+            };
+            let msg = match rx.recv() {
+                Ok(m) => m,
+                Err(_) => {
+                    let path = path.clone();
+                    self.stop();
+                    return Some(Err(ScanError::WorkerPanicked(path)));
+                }
+            };
+            match msg {
+                Msg::Rows(rows) => {
+                    self.stats
+                        .records
+                        .fetch_add(rows.len() as u64, Ordering::Relaxed);
+                    for row in rows {
+                        let builder = self.builder.as_mut().expect("set when no error");
+                        builder.push(row);
+                        if builder.rows() >= self.opts_batch {
+                            let batch = self.take_batch().expect("rows present");
+                            self.ready.push_back(batch);
+                        }
+                    }
+                    if let Some(batch) = self.ready.pop_front() {
+                        return Some(batch);
+                    }
+                }
+                Msg::Diag(d) => {
+                    if let Some(err) = self.diagnostic(d) {
+                        self.stop();
+                        return Some(Err(err));
+                    }
+                }
+                Msg::Done { bytes } => {
+                    self.stats.files.fetch_add(1, Ordering::Relaxed);
+                    self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
+                    self.window.pop_front();
+                    self.fill_window();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Scan {
+    fn drop(&mut self) {
+        self.stop();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        if shared.cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut sink = FileSink {
+            shared: &shared,
+            path: &job.path,
+            tx: &job.tx,
+            rows: Vec::new(),
+        };
+        let bytes = reader::read_file(&job.path, &mut sink);
+        if sink.flush().is_break() {
+            continue;
+        }
+        let _ = job.tx.send(Msg::Done { bytes });
+    }
+}
+
+/// Normalizes and extracts the records of one file, sending rows in chunks.
+struct FileSink<'a> {
+    shared: &'a Shared,
+    path: &'a PathBuf,
+    tx: &'a SyncSender<Msg>,
+    rows: Vec<Vec<Cell>>,
+}
+
+impl FileSink<'_> {
+    fn send(&mut self, msg: Msg) -> ControlFlow<()> {
+        if self.shared.cancel.load(Ordering::Relaxed) || self.tx.send(msg).is_err() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn flush(&mut self) -> ControlFlow<()> {
+        if self.rows.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        self.send(Msg::Rows(rows))
+    }
+
+    fn diag(
+        &mut self,
+        kind: DiagnosticKind,
+        line: Option<u64>,
+        column: Option<u64>,
+        record: Option<u64>,
+        message: String,
+    ) -> ControlFlow<()> {
+        // Keep rows and diagnostics in file order.
+        self.flush()?;
+        self.send(Msg::Diag(Diagnostic {
+            path: self.path.clone(),
+            line,
+            column,
+            record,
+            message,
+            kind,
+        }))
+    }
+}
+
+impl Sink for FileSink<'_> {
+    fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
+        match normalize::normalize_record(&r.text, &self.shared.normalize) {
+            Ok(doc) => {
+                let error = pipeline_error_message(&doc);
+                self.rows.push(self.shared.plan.extract(&doc));
+                if let Some(message) = error {
+                    self.diag(
+                        DiagnosticKind::PipelineError,
+                        Some(r.line),
+                        Some(r.column),
+                        Some(r.index),
+                        message,
+                    )?;
+                }
+                if self.rows.len() >= CHUNK_ROWS {
+                    self.flush()?;
+                }
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                let (line, column) = error_position(&r, &e);
+                self.diag(
+                    DiagnosticKind::Rejected,
+                    Some(line),
+                    Some(column),
+                    Some(r.index),
+                    e.to_string(),
+                )
+            }
+        }
+    }
+
+    fn problem(&mut self, p: Problem) -> ControlFlow<()> {
+        match p {
+            Problem::Rejected {
+                line,
+                column,
+                record,
+                message,
+            } => self.diag(DiagnosticKind::Rejected, line, column, record, message),
+            Problem::FileFailed {
+                line,
+                column,
+                message,
+            } => self.diag(DiagnosticKind::FileFailed, line, column, None, message),
+        }
+    }
+}
+
+/// File position of a record-level normalize error (its JSON position is record-relative).
+pub(crate) fn error_position(r: &RecordRef<'_>, e: &NormalizeError) -> (u64, u64) {
+    match e {
+        NormalizeError::InvalidJson { line, column, .. } => {
+            let l = r.line + line - 1;
+            let c = if *line == 1 {
+                r.column + column - 1
+            } else {
+                *column
+            };
+            (l, c)
+        }
+        NormalizeError::NotAnObject { .. } => (r.line, r.column),
+    }
+}
+
+/// The pipeline errors of a kept document, short enough for a one-line diagnostic.
+pub(crate) fn pipeline_error_message(doc: &Value) -> Option<String> {
+    let messages = doc.get("error")?.get("message")?;
+    let list: Vec<&str> = match messages {
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        Value::String(s) => vec![s.as_str()],
+        _ => return None,
+    };
+    let short: Vec<&str> = list
+        .iter()
+        .map(|m| m.split(" failed with message: ").nth(1).unwrap_or(m))
+        .collect();
+    Some(format!(
+        "kept as event.kind: pipeline_error: {}",
+        short.join("; ")
+    ))
+}
