@@ -336,7 +336,7 @@ fn explain_empty(session: &Session, hunt: &hunts::Hunt, query: &str, now: i64) {
     if !query.to_ascii_lowercase().contains("now()") {
         return;
     }
-    let probe = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*), first = MIN(@timestamp), last = MAX(@timestamp)";
+    let probe = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*), oldest = MIN(@timestamp), newest = MAX(@timestamp)";
     let Ok(r) = session.run(probe, now) else { return };
     let Some(row) = r.rows.first() else { return };
     if let [engine::Value::Long(n), engine::Value::Date(first), engine::Value::Date(last)] = row.as_slice() {
