@@ -3,7 +3,6 @@
 //! arrays, and the same text for CSV/table cells.
 
 use crate::value::Value;
-use esql::DataType;
 
 /// Java's `Double.toString`: plain notation for 1e-3 ≤ |d| < 1e7, otherwise computerized
 /// scientific notation (`1.0E10`, `3.181719481E8`), always with a fractional digit. The
@@ -13,10 +12,18 @@ pub fn java_double(d: f64) -> String {
         return "NaN".into();
     }
     if d.is_infinite() {
-        return if d > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if d.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let abs = d.abs();
     if (1e-3..1e7).contains(&abs) {
@@ -38,8 +45,8 @@ pub fn java_double(d: f64) -> String {
     }
 }
 
-/// A value as JSON, as ES writes it for a column of type `t`.
-pub fn to_json(v: &Value, t: DataType) -> serde_json::Value {
+/// A value as JSON, as ES writes it.
+pub fn to_json(v: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
         Value::Null => J::Null,
@@ -56,7 +63,7 @@ pub fn to_json(v: &Value, t: DataType) -> serde_json::Value {
         }
         Value::Str(s) => J::String(s.clone()),
         Value::Date(ms) => J::String(javatime::format_iso_millis(*ms)),
-        Value::Multi(vs) => J::Array(vs.iter().map(|x| to_json(x, t)).collect()),
+        Value::Multi(vs) => J::Array(vs.iter().map(to_json).collect()),
     }
 }
 
@@ -72,7 +79,13 @@ pub fn to_text(v: &Value, null: &str) -> String {
         Value::Double(d) => java_double(*d),
         Value::Str(s) => s.clone(),
         Value::Date(ms) => javatime::format_iso_millis(*ms),
-        Value::Multi(vs) => format!("[{}]", vs.iter().map(|x| to_text(x, null)).collect::<Vec<_>>().join(", ")),
+        Value::Multi(vs) => format!(
+            "[{}]",
+            vs.iter()
+                .map(|x| to_text(x, null))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -67,7 +67,10 @@ impl esql::SourceResolver for Resolver<'_> {
             if p.starts_with('-') {
                 continue;
             }
-            let hit = self.datasets.iter().find(|d| esql::analyzer::wildcard_match(p, d.name()));
+            let hit = self
+                .datasets
+                .iter()
+                .find(|d| esql::analyzer::wildcard_match(p, d.name()));
             match hit {
                 Some(d) => found = found.or(Some(d)),
                 None if !p.contains('*') => return Err(format!("Unknown index [{p}]")),
@@ -85,11 +88,21 @@ impl esql::SourceResolver for Resolver<'_> {
 /// before anything is read.
 pub fn analyze(query: &str, datasets: &[Arc<dyn Dataset>]) -> Result<esql::Analyzed, EngineError> {
     let ast = esql::parse(query).map_err(EngineError::Query)?;
-    esql::analyze(query, &ast, functions::Registry::global(), &Resolver { datasets }).map_err(EngineError::Query)
+    esql::analyze(
+        query,
+        &ast,
+        functions::Registry::global(),
+        &Resolver { datasets },
+    )
+    .map_err(EngineError::Query)
 }
 
 /// Runs one ES|QL query to completion.
-pub async fn execute(query: &str, datasets: &[Arc<dyn Dataset>], opts: &QueryOptions) -> Result<QueryResult, EngineError> {
+pub async fn execute(
+    query: &str,
+    datasets: &[Arc<dyn Dataset>],
+    opts: &QueryOptions,
+) -> Result<QueryResult, EngineError> {
     let analyzed = analyze(query, datasets)?;
     let warnings = Warnings::new();
     let ctx = planner::PlanContext {
@@ -101,7 +114,11 @@ pub async fn execute(query: &str, datasets: &[Arc<dyn Dataset>], opts: &QueryOpt
         esql::TSource::From { patterns, .. } => {
             let dataset = datasets
                 .iter()
-                .find(|d| patterns.iter().any(|p| esql::analyzer::wildcard_match(p, d.name())))
+                .find(|d| {
+                    patterns
+                        .iter()
+                        .any(|p| esql::analyzer::wildcard_match(p, d.name()))
+                })
                 .cloned()
                 .ok_or_else(|| EngineError::Execution("no dataset matches".into()))?;
             let table = Arc::new(DatasetTable::new(dataset));
@@ -109,7 +126,9 @@ pub async fn execute(query: &str, datasets: &[Arc<dyn Dataset>], opts: &QueryOpt
                 .and_then(|b| b.build())
                 .map_err(|e| EngineError::Plan(e.into()))?
         }
-        esql::TSource::Row(_) => LogicalPlanBuilder::empty(true).build().map_err(|e| EngineError::Plan(e.into()))?,
+        esql::TSource::Row(_) => LogicalPlanBuilder::empty(true)
+            .build()
+            .map_err(|e| EngineError::Plan(e.into()))?,
     };
     let plan = planner::plan_steps(&ctx, &analyzed, input).map_err(EngineError::Plan)?;
     let session = SessionContext::new();
@@ -117,11 +136,19 @@ pub async fn execute(query: &str, datasets: &[Arc<dyn Dataset>], opts: &QueryOpt
         .execute_logical_plan(plan)
         .await
         .map_err(|e| EngineError::Execution(e.to_string()))?;
-    let batches = df.collect().await.map_err(|e| EngineError::Execution(clean_error(e)))?;
+    let batches = df
+        .collect()
+        .await
+        .map_err(|e| EngineError::Execution(clean_error(e)))?;
     let mut rows = vec![];
     for b in &batches {
         for i in 0..b.num_rows() {
-            rows.push(b.columns().iter().map(|c| value::value_at(c.as_ref(), i)).collect());
+            rows.push(
+                b.columns()
+                    .iter()
+                    .map(|c| value::value_at(c.as_ref(), i))
+                    .collect(),
+            );
         }
     }
     Ok(QueryResult {
@@ -141,7 +168,11 @@ fn clean_error(e: datafusion::error::DataFusionError) -> String {
 }
 
 /// [`execute`] on a private runtime, for callers that are not async.
-pub fn execute_blocking(query: &str, datasets: &[Arc<dyn Dataset>], opts: &QueryOptions) -> Result<QueryResult, EngineError> {
+pub fn execute_blocking(
+    query: &str,
+    datasets: &[Arc<dyn Dataset>],
+    opts: &QueryOptions,
+) -> Result<QueryResult, EngineError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

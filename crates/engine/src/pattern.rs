@@ -59,12 +59,18 @@ pub fn lucene_to_regex(p: &str) -> Result<String, String> {
         match c {
             '\\' => {
                 i += 1;
-                let n = chars.get(i).copied().ok_or("invalid regex: trailing backslash")?;
+                let n = chars
+                    .get(i)
+                    .copied()
+                    .ok_or("invalid regex: trailing backslash")?;
                 out.push_str(&regex::escape(&n.to_string()));
             }
             '"' => {
                 // A quoted literal string.
-                let end = chars[i + 1..].iter().position(|&x| x == '"').ok_or("invalid regex: unterminated quote")?;
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&x| x == '"')
+                    .ok_or("invalid regex: unterminated quote")?;
                 let lit: String = chars[i + 1..i + 1 + end].iter().collect();
                 out.push_str(&regex::escape(&lit));
                 i += end + 1;
@@ -80,8 +86,16 @@ pub fn lucene_to_regex(p: &str) -> Result<String, String> {
             '@' => out.push_str("(?s:.*)"),
             '#' => out.push_str("[^\\s\\S]"),
             '.' => out.push_str("(?s:.)"),
-            '~' | '&' => return Err(format!("RLIKE operator [{c}] is not supported yet by trailhunt")),
-            '<' => return Err("RLIKE numeric intervals <n-m> are not supported yet by trailhunt".into()),
+            '~' | '&' => {
+                return Err(format!(
+                    "RLIKE operator [{c}] is not supported yet by trailhunt"
+                ))
+            }
+            '<' => {
+                return Err(
+                    "RLIKE numeric intervals <n-m> are not supported yet by trailhunt".into(),
+                )
+            }
             '^' | '$' => out.push_str(&regex::escape(&c.to_string())),
             '*' | '+' | '?' | '{' | '}' | '|' | '(' | ')' | ',' => out.push(c),
             c if c.is_ascii_digit() => out.push(c),
@@ -111,7 +125,11 @@ mod tests {
 
     #[test]
     fn lucene() {
-        let m = |p: &str, s: &str| regex::Regex::new(&lucene_to_regex(p).unwrap()).unwrap().is_match(s);
+        let m = |p: &str, s: &str| {
+            regex::Regex::new(&lucene_to_regex(p).unwrap())
+                .unwrap()
+                .is_match(s)
+        };
         assert!(m("Delete.*", "DeleteTrail"));
         assert!(!m("Delete", "DeleteTrail"));
         assert!(m("(Stop|Delete)Logging", "StopLogging"));

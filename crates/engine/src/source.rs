@@ -58,7 +58,13 @@ impl TableProvider for DatasetTable {
         TableType::Base
     }
 
-    async fn scan(&self, _state: &dyn Session, projection: Option<&Vec<usize>>, _filters: &[Expr], limit: Option<usize>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let schema = match projection {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => self.schema.clone(),
@@ -69,7 +75,14 @@ impl TableProvider for DatasetTable {
             columns,
             schema: schema.clone(),
         });
-        Ok(Arc::new(StreamingTableExec::try_new(schema, vec![partition], None, vec![], false, limit)?))
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema,
+            vec![partition],
+            None,
+            vec![],
+            false,
+            limit,
+        )?))
     }
 }
 
@@ -81,7 +94,12 @@ struct DatasetPartition {
 
 impl fmt::Debug for DatasetPartition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatasetPartition({}, {} columns)", self.dataset.name(), self.columns.len())
+        write!(
+            f,
+            "DatasetPartition({}, {} columns)",
+            self.dataset.name(),
+            self.columns.len()
+        )
     }
 }
 
@@ -108,21 +126,31 @@ impl PartitionStream for DatasetPartition {
             for item in iter {
                 let item = item
                     .map_err(|e| DataFusionError::External(e.into()))
-                    .and_then(|b| if b.schema() == schema { Ok(b) } else { align(&b, &schema) });
+                    .and_then(|b| {
+                        if b.schema() == schema {
+                            Ok(b)
+                        } else {
+                            align(&b, &schema)
+                        }
+                    });
                 let failed = item.is_err();
                 if tx.blocking_send(item).is_err() || failed {
                     return;
                 }
             }
         });
-        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
     }
 }
 
 /// Re-labels a batch with the expected schema (field metadata may differ).
 fn align(batch: &RecordBatch, schema: &SchemaRef) -> DfResult<RecordBatch> {
-    Ok(RecordBatch::try_new(schema.clone(), batch.columns().to_vec())?)
+    Ok(RecordBatch::try_new(
+        schema.clone(),
+        batch.columns().to_vec(),
+    )?)
 }
 
 /// A dataset held in memory, for tests and small lookups.
@@ -151,7 +179,11 @@ impl Dataset for MemoryDataset {
             .iter()
             .map(|c| self.schema.index_of(c).map_err(|e| e.to_string()))
             .collect::<Result<_, _>>()?;
-        let batches: Vec<Result<RecordBatch, String>> = self.batches.iter().map(|b| b.project(&idx).map_err(|e| e.to_string())).collect();
+        let batches: Vec<Result<RecordBatch, String>> = self
+            .batches
+            .iter()
+            .map(|b| b.project(&idx).map_err(|e| e.to_string()))
+            .collect();
         Ok(Box::new(batches.into_iter()))
     }
 }

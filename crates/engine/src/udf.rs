@@ -8,7 +8,9 @@ use crate::value::{arrow_type, build_array, list_of, value_at, Value};
 use crate::warnings::{Site, Warnings, MULTI_VALUE};
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::common::Result as DfResult;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use esql::DataType;
 use std::hash::{Hash, Hasher};
 
@@ -101,7 +103,12 @@ pub struct RowUdfSpec {
 }
 
 impl RowUdf {
-    pub fn udf(spec: RowUdfSpec, arg_types: Vec<DataType>, site: Site, warnings: Warnings) -> ScalarUDF {
+    pub fn udf(
+        spec: RowUdfSpec,
+        arg_types: Vec<DataType>,
+        site: Site,
+        warnings: Warnings,
+    ) -> ScalarUDF {
         ScalarUDF::new_from_impl(RowUdf {
             name: format!("{}@{}:{}", spec.name, site.line, site.column),
             kernel: spec.kernel,
@@ -149,7 +156,11 @@ impl ScalarUDFImpl for RowUdf {
                 self.warnings.failure(&self.site, &msg);
             }
         }
-        Ok(ColumnarValue::Array(build_array(self.ret, self.ret_multi, &out)))
+        Ok(ColumnarValue::Array(build_array(
+            self.ret,
+            self.ret_multi,
+            &out,
+        )))
     }
 }
 

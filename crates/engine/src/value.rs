@@ -56,10 +56,26 @@ pub fn value_at(array: &dyn Array, i: usize) -> Value {
     match array.data_type() {
         ArrowType::Null => Value::Null,
         ArrowType::Boolean => Value::Bool(array.as_boolean().value(i)),
-        ArrowType::Int32 => Value::Int(array.as_primitive::<datafusion::arrow::datatypes::Int32Type>().value(i)),
-        ArrowType::Int64 => Value::Long(array.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(i)),
-        ArrowType::UInt64 => Value::UnsignedLong(array.as_primitive::<datafusion::arrow::datatypes::UInt64Type>().value(i)),
-        ArrowType::Float64 => Value::Double(array.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(i)),
+        ArrowType::Int32 => Value::Int(
+            array
+                .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+                .value(i),
+        ),
+        ArrowType::Int64 => Value::Long(
+            array
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .value(i),
+        ),
+        ArrowType::UInt64 => Value::UnsignedLong(
+            array
+                .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+                .value(i),
+        ),
+        ArrowType::Float64 => Value::Double(
+            array
+                .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .value(i),
+        ),
         ArrowType::Utf8 => Value::Str(array.as_string::<i32>().value(i).to_string()),
         ArrowType::LargeUtf8 => Value::Str(array.as_string::<i64>().value(i).to_string()),
         ArrowType::Utf8View => Value::Str(array.as_string_view().value(i).to_string()),
@@ -72,33 +88,60 @@ pub fn value_at(array: &dyn Array, i: usize) -> Value {
         }
         ArrowType::Timestamp(unit, _) => {
             let v = match unit {
-                TimeUnit::Second => array.as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>().value(i) * 1000,
-                TimeUnit::Millisecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>().value(i),
-                TimeUnit::Microsecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().value(i).div_euclid(1000),
-                TimeUnit::Nanosecond => array.as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>().value(i).div_euclid(1_000_000),
+                TimeUnit::Second => {
+                    array
+                        .as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>()
+                        .value(i)
+                        * 1000
+                }
+                TimeUnit::Millisecond => array
+                    .as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>()
+                    .value(i),
+                TimeUnit::Microsecond => array
+                    .as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>()
+                    .value(i)
+                    .div_euclid(1000),
+                TimeUnit::Nanosecond => array
+                    .as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>()
+                    .value(i)
+                    .div_euclid(1_000_000),
             };
             Value::Date(v)
         }
         ArrowType::List(_) => {
             let list = array.as_list::<i32>();
             let inner = list.value(i);
-            Value::from_values((0..inner.len()).map(|j| value_at(inner.as_ref(), j)).collect())
+            Value::from_values(
+                (0..inner.len())
+                    .map(|j| value_at(inner.as_ref(), j))
+                    .collect(),
+            )
         }
         ArrowType::LargeList(_) => {
             let list = array.as_list::<i64>();
             let inner = list.value(i);
-            Value::from_values((0..inner.len()).map(|j| value_at(inner.as_ref(), j)).collect())
+            Value::from_values(
+                (0..inner.len())
+                    .map(|j| value_at(inner.as_ref(), j))
+                    .collect(),
+            )
         }
-        ArrowType::Int8 | ArrowType::Int16 | ArrowType::UInt8 | ArrowType::UInt16 | ArrowType::UInt32 => {
+        ArrowType::Int8
+        | ArrowType::Int16
+        | ArrowType::UInt8
+        | ArrowType::UInt16
+        | ArrowType::UInt32 => {
             match datafusion::arrow::compute::cast(&array.slice(i, 1), &ArrowType::Int64) {
                 Ok(a) => value_at(a.as_ref(), 0),
                 Err(_) => Value::Null,
             }
         }
-        ArrowType::Float32 | ArrowType::Float16 => match datafusion::arrow::compute::cast(&array.slice(i, 1), &ArrowType::Float64) {
-            Ok(a) => value_at(a.as_ref(), 0),
-            Err(_) => Value::Null,
-        },
+        ArrowType::Float32 | ArrowType::Float16 => {
+            match datafusion::arrow::compute::cast(&array.slice(i, 1), &ArrowType::Float64) {
+                Ok(a) => value_at(a.as_ref(), 0),
+                Err(_) => Value::Null,
+            }
+        }
         _ => Value::Null,
     }
 }
@@ -106,7 +149,11 @@ pub fn value_at(array: &dyn Array, i: usize) -> Value {
 /// The Arrow type that holds one value of an ES|QL type.
 pub fn arrow_type(t: DataType) -> ArrowType {
     match t {
-        DataType::Keyword | DataType::Text | DataType::Ip | DataType::Version | DataType::Unsupported => ArrowType::Utf8,
+        DataType::Keyword
+        | DataType::Text
+        | DataType::Ip
+        | DataType::Version
+        | DataType::Unsupported => ArrowType::Utf8,
         DataType::Integer => ArrowType::Int32,
         DataType::Long => ArrowType::Int64,
         DataType::UnsignedLong => ArrowType::UInt64,
@@ -146,7 +193,11 @@ pub fn build_array(t: DataType, multi: bool, values: &[Value]) -> ArrayRef {
         ));
     }
     match t {
-        DataType::Keyword | DataType::Text | DataType::Ip | DataType::Version | DataType::Unsupported => {
+        DataType::Keyword
+        | DataType::Text
+        | DataType::Ip
+        | DataType::Version
+        | DataType::Unsupported => {
             let mut b = StringBuilder::with_capacity(values.len(), values.len() * 16);
             for v in values {
                 match single(v) {
@@ -156,30 +207,60 @@ pub fn build_array(t: DataType, multi: bool, values: &[Value]) -> ArrayRef {
             }
             Arc::new(b.finish())
         }
-        DataType::Integer => Arc::new(values.iter().map(|v| match single(v) {
-            Value::Int(x) => Some(*x),
-            _ => None,
-        }).collect::<Int32Array>()),
-        DataType::Long | DataType::DatePeriod | DataType::TimeDuration => Arc::new(values.iter().map(|v| match single(v) {
-            Value::Long(x) => Some(*x),
-            _ => None,
-        }).collect::<Int64Array>()),
-        DataType::UnsignedLong => Arc::new(values.iter().map(|v| match single(v) {
-            Value::UnsignedLong(x) => Some(*x),
-            _ => None,
-        }).collect::<UInt64Array>()),
-        DataType::Double => Arc::new(values.iter().map(|v| match single(v) {
-            Value::Double(x) => Some(*x),
-            _ => None,
-        }).collect::<Float64Array>()),
-        DataType::Boolean => Arc::new(values.iter().map(|v| match single(v) {
-            Value::Bool(x) => Some(*x),
-            _ => None,
-        }).collect::<BooleanArray>()),
-        DataType::Date => Arc::new(values.iter().map(|v| match single(v) {
-            Value::Date(x) => Some(*x),
-            _ => None,
-        }).collect::<TimestampMillisecondArray>()),
+        DataType::Integer => Arc::new(
+            values
+                .iter()
+                .map(|v| match single(v) {
+                    Value::Int(x) => Some(*x),
+                    _ => None,
+                })
+                .collect::<Int32Array>(),
+        ),
+        DataType::Long | DataType::DatePeriod | DataType::TimeDuration => Arc::new(
+            values
+                .iter()
+                .map(|v| match single(v) {
+                    Value::Long(x) => Some(*x),
+                    _ => None,
+                })
+                .collect::<Int64Array>(),
+        ),
+        DataType::UnsignedLong => Arc::new(
+            values
+                .iter()
+                .map(|v| match single(v) {
+                    Value::UnsignedLong(x) => Some(*x),
+                    _ => None,
+                })
+                .collect::<UInt64Array>(),
+        ),
+        DataType::Double => Arc::new(
+            values
+                .iter()
+                .map(|v| match single(v) {
+                    Value::Double(x) => Some(*x),
+                    _ => None,
+                })
+                .collect::<Float64Array>(),
+        ),
+        DataType::Boolean => Arc::new(
+            values
+                .iter()
+                .map(|v| match single(v) {
+                    Value::Bool(x) => Some(*x),
+                    _ => None,
+                })
+                .collect::<BooleanArray>(),
+        ),
+        DataType::Date => Arc::new(
+            values
+                .iter()
+                .map(|v| match single(v) {
+                    Value::Date(x) => Some(*x),
+                    _ => None,
+                })
+                .collect::<TimestampMillisecondArray>(),
+        ),
         DataType::Null => Arc::new(NullArray::new(values.len())),
     }
 }

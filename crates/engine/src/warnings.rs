@@ -47,7 +47,8 @@ impl Warnings {
             }
         };
         let log = &mut logs[idx];
-        if log.messages.len() < MAX_FAILURES_PER_SITE && !log.messages.iter().any(|m| m == message) {
+        if log.messages.len() < MAX_FAILURES_PER_SITE && !log.messages.iter().any(|m| m == message)
+        {
             log.messages.push(message.to_string());
         }
     }
@@ -84,4 +85,5 @@ impl Warnings {
 }
 
 /// The message ES gives when a single-value function meets a multi-value.
-pub const MULTI_VALUE: &str = "java.lang.IllegalArgumentException: single-value function encountered multi-value";
+pub const MULTI_VALUE: &str =
+    "java.lang.IllegalArgumentException: single-value function encountered multi-value";

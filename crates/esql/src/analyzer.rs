@@ -32,7 +32,10 @@ pub enum TKind {
     Literal(Literal),
     Column(String),
     /// A scalar function (canonical name).
-    Call { name: String, args: Vec<TExpr> },
+    Call {
+        name: String,
+        args: Vec<TExpr>,
+    },
     /// An aggregate (only inside STATS aggregate expressions).
     Agg {
         name: String,
@@ -41,12 +44,31 @@ pub enum TKind {
     },
     Neg(Box<TExpr>),
     Not(Box<TExpr>),
-    Binary { op: BinaryOp, left: Box<TExpr>, right: Box<TExpr> },
-    IsNull { expr: Box<TExpr>, negated: bool },
-    In { expr: Box<TExpr>, list: Vec<TExpr>, negated: bool },
-    Like { expr: Box<TExpr>, patterns: Vec<String>, negated: bool, regex: bool },
+    Binary {
+        op: BinaryOp,
+        left: Box<TExpr>,
+        right: Box<TExpr>,
+    },
+    IsNull {
+        expr: Box<TExpr>,
+        negated: bool,
+    },
+    In {
+        expr: Box<TExpr>,
+        list: Vec<TExpr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<TExpr>,
+        patterns: Vec<String>,
+        negated: bool,
+        regex: bool,
+    },
     /// A conversion, explicit (`::type`) or implicit (string literal to date/ip/…).
-    Cast { expr: Box<TExpr>, to: DataType },
+    Cast {
+        expr: Box<TExpr>,
+        to: DataType,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +81,10 @@ pub struct TSortKey {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TSource {
     /// The data behind the index patterns, with the columns the resolver reported.
-    From { patterns: Vec<String>, columns: Vec<Column> },
+    From {
+        patterns: Vec<String>,
+        columns: Vec<Column>,
+    },
     Row(Vec<(String, TExpr)>),
 }
 
@@ -92,7 +117,12 @@ pub trait SourceResolver {
     fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, String>;
 }
 
-pub fn analyze(source: &str, query: &Query, catalog: &dyn Catalog, resolver: &dyn SourceResolver) -> Result<Analyzed, EsqlError> {
+pub fn analyze(
+    source: &str,
+    query: &Query,
+    catalog: &dyn Catalog,
+    resolver: &dyn SourceResolver,
+) -> Result<Analyzed, EsqlError> {
     let mut a = Analyzer {
         src: source,
         catalog,
@@ -131,7 +161,9 @@ impl<'a> Analyzer<'a> {
 
     fn run(&mut self, query: &Query, resolver: &dyn SourceResolver) -> Analyzed {
         let (source, mut columns) = match &query.source {
-            SourceCommand::From { patterns, metadata, .. } => {
+            SourceCommand::From {
+                patterns, metadata, ..
+            } => {
                 let names: Vec<String> = patterns.iter().map(|p| p.0.clone()).collect();
                 let cols = match resolver.resolve(&names) {
                     Ok(c) => c,
@@ -179,7 +211,11 @@ impl<'a> Analyzer<'a> {
             Some(Step::Limit(_)) => {}
             _ => steps.push(Step::Limit(DEFAULT_LIMIT)),
         }
-        Analyzed { source, steps, columns }
+        Analyzed {
+            source,
+            steps,
+            columns,
+        }
     }
 
     fn field_name(&self, f: &Field) -> String {
@@ -210,7 +246,10 @@ impl<'a> Analyzer<'a> {
                 if e.ty != DataType::Boolean && e.ty != DataType::Null && e.ty != ERR {
                     self.problem(
                         cond.span,
-                        format!("Condition expression needs to be boolean, found [{}]", e.ty.verifier_name()),
+                        format!(
+                            "Condition expression needs to be boolean, found [{}]",
+                            e.ty.verifier_name()
+                        ),
                     );
                 }
                 Some(Step::Where(e))
@@ -235,7 +274,13 @@ impl<'a> Analyzer<'a> {
                 for g in groups {
                     let e = self.expr(&g.expr, columns, None);
                     if let TKind::Agg { .. } = e.kind {
-                        self.problem(g.expr.span, format!("cannot use an aggregate [{}] for grouping", self.text(g.expr.span)));
+                        self.problem(
+                            g.expr.span,
+                            format!(
+                                "cannot use an aggregate [{}] for grouping",
+                                self.text(g.expr.span)
+                            ),
+                        );
                     }
                     self.check_not_span(&e);
                     let name = self.field_name(g);
@@ -256,7 +301,10 @@ impl<'a> Analyzer<'a> {
                         if fe.ty != DataType::Boolean && fe.ty != DataType::Null && fe.ty != ERR {
                             self.problem(
                                 f.span,
-                                format!("Condition expression needs to be boolean, found [{}]", fe.ty.verifier_name()),
+                                format!(
+                                    "Condition expression needs to be boolean, found [{}]",
+                                    fe.ty.verifier_name()
+                                ),
                             );
                         }
                         fe
@@ -273,7 +321,10 @@ impl<'a> Analyzer<'a> {
                         } else if !contains_agg(&e) {
                             self.problem(
                                 a.field.expr.span,
-                                format!("expected an aggregate function but found [{}]", self.text(a.field.expr.span)),
+                                format!(
+                                    "expected an aggregate function but found [{}]",
+                                    self.text(a.field.expr.span)
+                                ),
                             );
                         }
                     }
@@ -298,14 +349,19 @@ impl<'a> Analyzer<'a> {
             }
             Command::Keep { patterns, .. } => {
                 let kept = self.keep(patterns, columns);
-                let proj = kept.iter().map(|c| (c.name.clone(), c.name.clone())).collect();
+                let proj = kept
+                    .iter()
+                    .map(|c| (c.name.clone(), c.name.clone()))
+                    .collect();
                 *columns = kept;
                 Some(Step::Project(proj))
             }
             Command::Drop { patterns, .. } => {
                 let mut drop = vec![false; columns.len()];
                 for (p, span) in patterns {
-                    let matches: Vec<usize> = (0..columns.len()).filter(|&i| wildcard_match(p, &columns[i].name)).collect();
+                    let matches: Vec<usize> = (0..columns.len())
+                        .filter(|&i| wildcard_match(p, &columns[i].name))
+                        .collect();
                     if matches.is_empty() {
                         if p.contains('*') {
                             self.problem(*span, format!("No matches found for pattern [{p}]"));
@@ -323,13 +379,19 @@ impl<'a> Analyzer<'a> {
                     .filter(|(_, d)| !d)
                     .map(|(c, _)| c.clone())
                     .collect();
-                let proj = kept.iter().map(|c| (c.name.clone(), c.name.clone())).collect();
+                let proj = kept
+                    .iter()
+                    .map(|c| (c.name.clone(), c.name.clone()))
+                    .collect();
                 *columns = kept;
                 Some(Step::Project(proj))
             }
             Command::Rename { pairs, .. } => {
                 // (source column, current name) in output order.
-                let mut cur: Vec<(String, String, DataType)> = columns.iter().map(|c| (c.name.clone(), c.name.clone(), c.ty)).collect();
+                let mut cur: Vec<(String, String, DataType)> = columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.name.clone(), c.ty))
+                    .collect();
                 for ((old, ospan), (new, _)) in pairs {
                     let Some(pos) = cur.iter().position(|(_, n, _)| n == old) else {
                         self.problem(*ospan, format!("Unknown column [{old}]"));
@@ -342,14 +404,23 @@ impl<'a> Analyzer<'a> {
                     let pos = cur.iter().position(|(_, n, _)| n == old).unwrap_or(pos);
                     cur[pos].1 = new.clone();
                 }
-                *columns = cur.iter().map(|(_, n, t)| Column { name: n.clone(), ty: *t }).collect();
-                Some(Step::Project(cur.into_iter().map(|(s, n, _)| (s, n)).collect()))
+                *columns = cur
+                    .iter()
+                    .map(|(_, n, t)| Column {
+                        name: n.clone(),
+                        ty: *t,
+                    })
+                    .collect();
+                Some(Step::Project(
+                    cur.into_iter().map(|(s, n, _)| (s, n)).collect(),
+                ))
             }
             Command::Sort { keys, .. } => {
                 let mut out = vec![];
                 for k in keys {
                     let e = self.expr(&k.expr, columns, None);
-                    if !crate::catalog::is_orderable(e.ty) && e.ty != DataType::Null && e.ty != ERR {
+                    if !crate::catalog::is_orderable(e.ty) && e.ty != DataType::Null && e.ty != ERR
+                    {
                         self.problem(k.expr.span, format!("cannot sort on {}", e.ty.name()));
                     }
                     out.push(TSortKey {
@@ -390,7 +461,7 @@ impl<'a> Analyzer<'a> {
                     }
                 }
             }
-            if !any && !(p == "*" && columns.is_empty()) {
+            if !(any || p == "*" && columns.is_empty()) {
                 if p.contains('*') {
                     self.problem(*span, format!("No matches found for pattern [{p}]"));
                 } else {
@@ -417,18 +488,28 @@ impl<'a> Analyzer<'a> {
         let msg = match similar.len() {
             0 => format!("Unknown column [{name}]"),
             1 => format!("Unknown column [{name}], did you mean [{}]?", similar[0]),
-            _ => format!("Unknown column [{name}], did you mean any of [{}]?", similar.join(", ")),
+            _ => format!(
+                "Unknown column [{name}], did you mean any of [{}]?",
+                similar.join(", ")
+            ),
         };
         self.problem(span, msg);
         None
     }
 
     fn expr(&mut self, e: &Expr, columns: &[Column], agg: Option<&AggContext<'_>>) -> TExpr {
-        let mk = |kind: TKind, ty: DataType| TExpr { kind, ty, span: e.span };
+        let mk = |kind: TKind, ty: DataType| TExpr {
+            kind,
+            ty,
+            span: e.span,
+        };
         match &e.kind {
             ExprKind::Literal(l) => mk(TKind::Literal(l.clone()), literal_type(l)),
             ExprKind::Param(_) => {
-                self.problem(e.span, "query parameters are not supported yet by trailhunt");
+                self.problem(
+                    e.span,
+                    "query parameters are not supported yet by trailhunt",
+                );
                 mk(TKind::Literal(Literal::Null), ERR)
             }
             ExprKind::Star => {
@@ -444,14 +525,21 @@ impl<'a> Analyzer<'a> {
                 }
                 match self.lookup_column(name, e.span, columns) {
                     Some(DataType::Unsupported) => {
-                        self.problem(e.span, format!("Cannot use field [{name}] with unsupported type"));
+                        self.problem(
+                            e.span,
+                            format!("Cannot use field [{name}] with unsupported type"),
+                        );
                         mk(TKind::Column(name.clone()), ERR)
                     }
                     Some(t) => mk(TKind::Column(name.clone()), t),
                     None => mk(TKind::Column(name.clone()), ERR),
                 }
             }
-            ExprKind::Call { name, name_span, args } => self.call(e, name, *name_span, args, columns, agg),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => self.call(e, name, *name_span, args, columns, agg),
             ExprKind::Neg(inner) => {
                 let t = self.expr(inner, columns, agg);
                 if !(t.ty.is_numeric() || t.ty.is_span() || t.ty == DataType::Null || t.ty == ERR) {
@@ -488,7 +576,11 @@ impl<'a> Analyzer<'a> {
                     DataType::Boolean,
                 )
             }
-            ExprKind::In { expr, list, negated } => {
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } => {
                 let v = self.expr(expr, columns, agg);
                 let mut items = vec![];
                 for item in list {
@@ -518,7 +610,12 @@ impl<'a> Analyzer<'a> {
                     DataType::Boolean,
                 )
             }
-            ExprKind::Like { expr, patterns, negated, regex } => {
+            ExprKind::Like {
+                expr,
+                patterns,
+                negated,
+                regex,
+            } => {
                 let v = self.expr(expr, columns, agg);
                 if !(v.ty.is_string() || v.ty == DataType::Null || v.ty == ERR) {
                     self.problem(
@@ -541,18 +638,40 @@ impl<'a> Analyzer<'a> {
                     DataType::Boolean,
                 )
             }
-            ExprKind::Cast { expr, type_name, type_span } => {
+            ExprKind::Cast {
+                expr,
+                type_name,
+                type_span,
+            } => {
                 let v = self.expr(expr, columns, agg);
                 match DataType::from_name(type_name) {
                     Some(to) if !matches!(to, DataType::Null | DataType::Unsupported) => {
                         if !castable(v.ty, to) && v.ty != ERR {
                             self.problem(e.span, format!("argument of [{}] must be castable to [{}], found value [{}] type [{}]", self.text(e.span), to.name(), self.text(expr.span), v.ty.verifier_name()));
                         }
-                        mk(TKind::Cast { expr: Box::new(v), to }, to)
+                        mk(
+                            TKind::Cast {
+                                expr: Box::new(v),
+                                to,
+                            },
+                            to,
+                        )
                     }
                     _ => {
-                        self.problem(*type_span, format!("Unsupported conversion to type [{}]", type_name.to_ascii_uppercase()));
-                        mk(TKind::Cast { expr: Box::new(v), to: ERR }, ERR)
+                        self.problem(
+                            *type_span,
+                            format!(
+                                "Unsupported conversion to type [{}]",
+                                type_name.to_ascii_uppercase()
+                            ),
+                        );
+                        mk(
+                            TKind::Cast {
+                                expr: Box::new(v),
+                                to: ERR,
+                            },
+                            ERR,
+                        )
                     }
                 }
             }
@@ -580,10 +699,14 @@ impl<'a> Analyzer<'a> {
             target,
             DataType::Date | DataType::Ip | DataType::Version | DataType::Boolean
         );
-        if convertible && e.ty.is_string() && matches!(e.kind, TKind::Literal(Literal::Keyword(_))) {
+        if convertible && e.ty.is_string() && matches!(e.kind, TKind::Literal(Literal::Keyword(_)))
+        {
             let span = e.span;
             return TExpr {
-                kind: TKind::Cast { expr: Box::new(e), to: target },
+                kind: TKind::Cast {
+                    expr: Box::new(e),
+                    to: target,
+                },
                 ty: target,
                 span,
             };
@@ -637,9 +760,11 @@ impl<'a> Analyzer<'a> {
                     Some(if lt == Null { rt } else { lt })
                 } else if lt.is_numeric() && rt.is_numeric() {
                     DataType::numeric_common(lt, rt)
-                } else if matches!(op, BinaryOp::Add | BinaryOp::Sub) && lt == Date && rt.is_span() {
-                    Some(Date)
-                } else if op == BinaryOp::Add && lt.is_span() && rt == Date {
+                } else if (matches!(op, BinaryOp::Add | BinaryOp::Sub)
+                    && lt == Date
+                    && rt.is_span())
+                    || (op == BinaryOp::Add && lt.is_span() && rt == Date)
+                {
                     Some(Date)
                 } else if matches!(op, BinaryOp::Add | BinaryOp::Sub) && lt.is_span() && rt == lt {
                     Some(lt)
@@ -650,7 +775,12 @@ impl<'a> Analyzer<'a> {
                     Some(t) => mk(l, r, t),
                     None => {
                         let msg = if lt.is_numeric() || lt == Date || lt.is_span() {
-                            format!("[{}] has arguments with incompatible types [{}] and [{}]", op.symbol(), lt.verifier_name(), rt.verifier_name())
+                            format!(
+                                "[{}] has arguments with incompatible types [{}] and [{}]",
+                                op.symbol(),
+                                lt.verifier_name(),
+                                rt.verifier_name()
+                            )
                         } else {
                             format!(
                                 "first argument of [{whole}] must be [{}], found value [{}] type [{}]",
@@ -671,7 +801,15 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn call(&mut self, e: &Expr, name: &str, name_span: Span, args: &[Expr], columns: &[Column], agg: Option<&AggContext<'_>>) -> TExpr {
+    fn call(
+        &mut self,
+        e: &Expr,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        columns: &[Column],
+        agg: Option<&AggContext<'_>>,
+    ) -> TExpr {
         let Some(sig) = self.catalog.lookup(name) else {
             self.problem(name_span, format!("Unknown function [{name}]"));
             return TExpr {
@@ -684,7 +822,10 @@ impl<'a> Analyzer<'a> {
         if is_agg && agg.is_none() {
             self.problem(
                 e.span,
-                format!("aggregate function [{}] not allowed outside STATS command", self.text(e.span)),
+                format!(
+                    "aggregate function [{}] not allowed outside STATS command",
+                    self.text(e.span)
+                ),
             );
         }
         // Inside an aggregate's arguments, columns are the input rows again (not group keys).
@@ -703,7 +844,14 @@ impl<'a> Analyzer<'a> {
             let inner_ctx = if is_agg { None } else { agg };
             let t = self.expr(a, columns, inner_ctx);
             if is_agg && contains_agg(&t) {
-                self.problem(a.span, format!("nested aggregations [{}] not allowed inside other aggregations [{}]", self.text(a.span), self.text(e.span)));
+                self.problem(
+                    a.span,
+                    format!(
+                        "nested aggregations [{}] not allowed inside other aggregations [{}]",
+                        self.text(a.span),
+                        self.text(e.span)
+                    ),
+                );
             }
             targs.push(t);
         }
@@ -746,11 +894,17 @@ impl<'a> Analyzer<'a> {
                         args: targs,
                     }
                 };
-                TExpr { kind, ty: t, span: e.span }
+                TExpr {
+                    kind,
+                    ty: t,
+                    span: e.span,
+                }
             }
             Err(err) => {
                 let msg = match err {
-                    ArgError::Arity(m) => format!("error building [{}]: {m}", name.to_ascii_lowercase()),
+                    ArgError::Arity(m) => {
+                        format!("error building [{}]: {m}", name.to_ascii_lowercase())
+                    }
                     ArgError::Type { index, expected } => format!(
                         "{} argument of [{}] must be [{expected}], found value [{}] type [{}]",
                         crate::catalog::ordinal(index),
@@ -780,7 +934,13 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn apply_rule(&self, sig: &crate::catalog::Signature, _e: &Expr, _name: &str, targs: &[TExpr]) -> Result<DataType, ArgError> {
+    fn apply_rule(
+        &self,
+        sig: &crate::catalog::Signature,
+        _e: &Expr,
+        _name: &str,
+        targs: &[TExpr],
+    ) -> Result<DataType, ArgError> {
         let types: Vec<DataType> = targs.iter().map(|t| t.ty).collect();
         let constant: Vec<bool> = targs.iter().map(is_constant).collect();
         (sig.rule)(&Args {
@@ -799,7 +959,7 @@ pub fn is_constant(e: &TExpr) -> bool {
     match &e.kind {
         TKind::Literal(_) => true,
         TKind::Column(_) | TKind::Agg { .. } => false,
-        TKind::Call { name, args } => name != "NOW" && args.iter().all(is_constant) || name == "NOW",
+        TKind::Call { name, args } => name == "NOW" || args.iter().all(is_constant),
         TKind::Neg(x) | TKind::Not(x) => is_constant(x),
         TKind::Cast { expr, .. } => is_constant(expr),
         TKind::IsNull { expr, .. } | TKind::Like { expr, .. } => is_constant(expr),
@@ -814,7 +974,9 @@ pub fn contains_agg(e: &TExpr) -> bool {
         TKind::Literal(_) | TKind::Column(_) => false,
         TKind::Call { args, .. } => args.iter().any(contains_agg),
         TKind::Neg(x) | TKind::Not(x) => contains_agg(x),
-        TKind::Cast { expr, .. } | TKind::IsNull { expr, .. } | TKind::Like { expr, .. } => contains_agg(expr),
+        TKind::Cast { expr, .. } | TKind::IsNull { expr, .. } | TKind::Like { expr, .. } => {
+            contains_agg(expr)
+        }
         TKind::Binary { left, right, .. } => contains_agg(left) || contains_agg(right),
         TKind::In { expr, list, .. } => contains_agg(expr) || list.iter().any(contains_agg),
     }
@@ -827,9 +989,14 @@ fn non_group_column(e: &TExpr, groups: &[(String, TExpr)]) -> Option<(Span, Stri
         TKind::Agg { .. } | TKind::Literal(_) | TKind::Column(_) => None,
         TKind::Call { args, .. } => args.iter().find_map(|a| non_group_column(a, groups)),
         TKind::Neg(x) | TKind::Not(x) => non_group_column(x, groups),
-        TKind::Cast { expr, .. } | TKind::IsNull { expr, .. } | TKind::Like { expr, .. } => non_group_column(expr, groups),
-        TKind::Binary { left, right, .. } => non_group_column(left, groups).or_else(|| non_group_column(right, groups)),
-        TKind::In { expr, list, .. } => non_group_column(expr, groups).or_else(|| list.iter().find_map(|a| non_group_column(a, groups))),
+        TKind::Cast { expr, .. } | TKind::IsNull { expr, .. } | TKind::Like { expr, .. } => {
+            non_group_column(expr, groups)
+        }
+        TKind::Binary { left, right, .. } => {
+            non_group_column(left, groups).or_else(|| non_group_column(right, groups))
+        }
+        TKind::In { expr, list, .. } => non_group_column(expr, groups)
+            .or_else(|| list.iter().find_map(|a| non_group_column(a, groups))),
     }
 }
 
@@ -880,7 +1047,9 @@ pub fn castable(from: DataType, to: DataType) -> bool {
     }
     match to {
         Keyword | Text => !from.is_span(),
-        Integer | Long | UnsignedLong | Double => from.is_numeric() || from.is_string() || matches!(from, Boolean | Date),
+        Integer | Long | UnsignedLong | Double => {
+            from.is_numeric() || from.is_string() || matches!(from, Boolean | Date)
+        }
         Boolean => from.is_numeric() || from.is_string(),
         Date => from.is_numeric() || from.is_string(),
         Ip => from.is_string(),

@@ -82,7 +82,12 @@ pub fn arity(args: &Args<'_>, min: usize, max: Option<usize>) -> Result<(), ArgE
 }
 
 /// Null is acceptable wherever a value is: the call then yields null.
-pub fn expect(args: &Args<'_>, index: usize, ok: fn(DataType) -> bool, expected: &str) -> Result<(), ArgError> {
+pub fn expect(
+    args: &Args<'_>,
+    index: usize,
+    ok: fn(DataType) -> bool,
+    expected: &str,
+) -> Result<(), ArgError> {
     let t = args.types[index];
     if t == DataType::Null || ok(t) {
         Ok(())
@@ -119,7 +124,10 @@ pub fn is_boolean(t: DataType) -> bool {
 }
 
 pub fn is_any(t: DataType) -> bool {
-    !matches!(t, DataType::Unsupported | DataType::DatePeriod | DataType::TimeDuration)
+    !matches!(
+        t,
+        DataType::Unsupported | DataType::DatePeriod | DataType::TimeDuration
+    )
 }
 
 pub fn is_span(t: DataType) -> bool {
@@ -130,13 +138,19 @@ pub fn is_span(t: DataType) -> bool {
 pub fn is_orderable(t: DataType) -> bool {
     t.is_numeric()
         || t.is_string()
-        || matches!(t, DataType::Boolean | DataType::Date | DataType::Ip | DataType::Version)
+        || matches!(
+            t,
+            DataType::Boolean | DataType::Date | DataType::Ip | DataType::Version
+        )
 }
 
 /// ES's ordinal words for argument positions in messages.
 pub fn ordinal(index: usize) -> &'static str {
-    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
-        .get(index)
-        .copied()
-        .unwrap_or("an")
+    [
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+        "tenth",
+    ]
+    .get(index)
+    .copied()
+    .unwrap_or("an")
 }

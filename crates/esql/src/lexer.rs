@@ -157,8 +157,8 @@ impl<'a> Lexer<'a> {
                 span: Span::new(start, start),
                 spaced,
             }),
-            Some('"') => self.next(),
-            Some(',') | Some('|') | Some('[') | Some(']') | Some(';') => self.next(),
+            Some('"') => self.next_token(),
+            Some(',') | Some('|') | Some('[') | Some(']') | Some(';') => self.next_token(),
             Some(_) => {
                 while let Some(c) = self.peek_char() {
                     if c.is_whitespace()
@@ -188,7 +188,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    pub fn next(&mut self) -> Result<Token, EsqlError> {
+    pub fn next_token(&mut self) -> Result<Token, EsqlError> {
         let spaced = self.skip_trivia()?;
         let start = self.pos;
         let Some(c) = self.peek_char() else {
@@ -202,7 +202,9 @@ impl<'a> Lexer<'a> {
             '"' => self.string(start)?,
             '`' => self.quoted_ident(start)?,
             '0'..='9' => self.number(start)?,
-            '.' if self.peek_char_at(1).is_some_and(|d| d.is_ascii_digit()) && spaced_or_first(self, start) => {
+            '.' if self.peek_char_at(1).is_some_and(|d| d.is_ascii_digit())
+                && spaced_or_first(self, start) =>
+            {
                 self.number(start)?
             }
             '?' => {
@@ -213,7 +215,9 @@ impl<'a> Lexer<'a> {
                 }
                 Tok::Param(self.src[body_start..self.pos].to_string())
             }
-            c if is_ident_start(c) || ((c == '_' || c == '@') && self.peek_char_at(1).is_some_and(is_ident_body)) => {
+            c if is_ident_start(c)
+                || ((c == '_' || c == '@') && self.peek_char_at(1).is_some_and(is_ident_body)) =>
+            {
                 self.pos += 1;
                 while self.peek_char().is_some_and(is_ident_body) {
                     self.pos += 1;
@@ -249,7 +253,9 @@ impl<'a> Lexer<'a> {
                         ':' => (Tok::Colon, 1),
                         ';' => (Tok::Semicolon, 1),
                         other => {
-                            return Err(self.err(start, format!("token recognition error at: '{other}'")))
+                            return Err(
+                                self.err(start, format!("token recognition error at: '{other}'"))
+                            )
                         }
                     },
                 };
@@ -266,9 +272,8 @@ impl<'a> Lexer<'a> {
 
     fn string(&mut self, start: usize) -> Result<Tok, EsqlError> {
         let rest = &self.src[start..];
-        if rest.starts_with("\"\"\"") {
+        if let Some(body) = rest.strip_prefix("\"\"\"") {
             // Triple-quoted: verbatim, may contain up to two quotes before the closing run.
-            let body = &rest[3..];
             let Some(close) = body.find("\"\"\"") else {
                 return Err(self.err(start, "token recognition error at: '\"\"\"'".to_string()));
             };
@@ -323,7 +328,10 @@ impl<'a> Lexer<'a> {
         let mut out = String::new();
         loop {
             if i >= bytes.len() {
-                return Err(self.err(start, format!("token recognition error at: '{}'", &self.src[start..])));
+                return Err(self.err(
+                    start,
+                    format!("token recognition error at: '{}'", &self.src[start..]),
+                ));
             }
             if bytes[i] == b'`' {
                 if bytes.get(i + 1) == Some(&b'`') {
@@ -351,7 +359,9 @@ impl<'a> Lexer<'a> {
             // `1.` is a decimal, but `1..` or `1.foo` is not ours to judge here: a digit or
             // exponent or non-identifier after the dot makes it a decimal.
             let next = bytes.get(i + 1).copied();
-            if next.is_none_or(|n| !(n.is_ascii_alphabetic() || n == b'_' || n == b'.') || n == b'e' || n == b'E') {
+            if next.is_none_or(|n| {
+                !(n.is_ascii_alphabetic() || n == b'_' || n == b'.') || n == b'e' || n == b'E'
+            }) {
                 decimal = true;
                 i += 1;
                 while i < bytes.len() && bytes[i].is_ascii_digit() {
@@ -399,7 +409,7 @@ mod tests {
         let mut l = Lexer::new(s);
         let mut out = vec![];
         loop {
-            let t = l.next().unwrap();
+            let t = l.next_token().unwrap();
             if t.tok == Tok::Eof {
                 return out;
             }
@@ -427,20 +437,26 @@ mod tests {
         assert_eq!(toks(r#""a\"b\\c\t""#), vec![Tok::Str("a\"b\\c\t".into())]);
         assert_eq!(toks(r#""""foo\*""""#), vec![Tok::Str("foo\\*".into())]);
         assert_eq!(toks(r#""""a"b""""#), vec![Tok::Str("a\"b".into())]);
-        assert!(Lexer::new(r#""\d""#).next().is_err());
-        assert!(Lexer::new("\"abc").next().is_err());
+        assert!(Lexer::new(r#""\d""#).next_token().is_err());
+        assert!(Lexer::new("\"abc").next_token().is_err());
     }
 
     #[test]
     fn numbers() {
-        assert_eq!(toks("1 1.5 .5 1e3 2."), vec![
-            Tok::Int("1".into()),
-            Tok::Decimal(1.5),
-            Tok::Decimal(0.5),
-            Tok::Decimal(1000.0),
-            Tok::Decimal(2.0)
-        ]);
-        assert_eq!(toks("7day"), vec![Tok::Int("7".into()), Tok::Ident("day".into())]);
+        assert_eq!(
+            toks("1 1.5 .5 1e3 2."),
+            vec![
+                Tok::Int("1".into()),
+                Tok::Decimal(1.5),
+                Tok::Decimal(0.5),
+                Tok::Decimal(1000.0),
+                Tok::Decimal(2.0)
+            ]
+        );
+        assert_eq!(
+            toks("7day"),
+            vec![Tok::Int("7".into()), Tok::Ident("day".into())]
+        );
     }
 
     #[test]
@@ -460,7 +476,10 @@ mod tests {
     #[test]
     fn index_patterns() {
         let mut l = Lexer::new(" logs-aws.cloudtrail*, -x | where");
-        assert_eq!(l.next_index_pattern().unwrap().tok, Tok::Ident("logs-aws.cloudtrail*".into()));
+        assert_eq!(
+            l.next_index_pattern().unwrap().tok,
+            Tok::Ident("logs-aws.cloudtrail*".into())
+        );
         assert_eq!(l.next_index_pattern().unwrap().tok, Tok::Comma);
         assert_eq!(l.next_index_pattern().unwrap().tok, Tok::Ident("-x".into()));
         assert_eq!(l.next_index_pattern().unwrap().tok, Tok::Pipe);

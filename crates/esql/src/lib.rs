@@ -11,8 +11,10 @@ pub mod parser;
 pub mod span;
 pub mod types;
 
-pub use analyzer::{analyze, Analyzed, Column, SourceResolver, Step, TExpr, TKind, TSortKey, TSource};
-pub use error::{EsqlError, ErrorKind};
+pub use analyzer::{
+    analyze, Analyzed, Column, SourceResolver, Step, TExpr, TKind, TSortKey, TSource,
+};
+pub use error::{ErrorKind, EsqlError};
 pub use parser::parse;
 pub use span::{Position, Span};
 pub use types::DataType;

@@ -34,12 +34,14 @@ const PROCESSING_COMMANDS: &[&str] = &[
     "join",
 ];
 
-const SUPPORTED_PROCESSING: &[&str] = &["drop", "eval", "keep", "limit", "rename", "sort", "stats", "where"];
+const SUPPORTED_PROCESSING: &[&str] = &[
+    "drop", "eval", "keep", "limit", "rename", "sort", "stats", "where",
+];
 
 /// Words that end an expression in the grammar, so they are never column names unquoted.
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "is", "like", "rlike", "null", "true", "false", "by", "as", "asc", "desc",
-    "nulls", "first", "last", "where", "on", "with", "metadata",
+    "and", "or", "not", "in", "is", "like", "rlike", "null", "true", "false", "by", "as", "asc",
+    "desc", "nulls", "first", "last", "where", "on", "with", "metadata",
 ];
 
 pub fn parse(source: &str) -> Result<Query, EsqlError> {
@@ -64,7 +66,7 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn new(src: &'a str) -> Result<Parser<'a>, EsqlError> {
         let mut lexer = Lexer::new(src);
-        let tok = lexer.next()?;
+        let tok = lexer.next_token()?;
         Ok(Parser { src, lexer, tok })
     }
 
@@ -73,7 +75,7 @@ impl<'a> Parser<'a> {
     }
 
     fn advance(&mut self) -> Result<Token, EsqlError> {
-        let next = self.lexer.next()?;
+        let next = self.lexer.next_token()?;
         Ok(std::mem::replace(&mut self.tok, next))
     }
 
@@ -153,7 +155,9 @@ impl<'a> Parser<'a> {
             let mut patterns = vec![];
             loop {
                 match &self.tok.tok {
-                    Tok::Ident(s) if !patterns.is_empty() && s.eq_ignore_ascii_case("metadata") => break,
+                    Tok::Ident(s) if !patterns.is_empty() && s.eq_ignore_ascii_case("metadata") => {
+                        break
+                    }
                     Tok::Ident(s) | Tok::Str(s) => {
                         patterns.push((s.clone(), self.tok.span));
                         self.advance_pattern_mode()?;
@@ -169,7 +173,7 @@ impl<'a> Parser<'a> {
             let mut metadata = vec![];
             // The pattern-mode token after the list is already lexed; switch back to normal mode.
             self.lexer.reset(self.tok.span.start);
-            self.tok = self.lexer.next()?;
+            self.tok = self.lexer.next_token()?;
             if self.eat_kw("metadata")? {
                 loop {
                     let (name, span) = self.identifier()?;
@@ -231,7 +235,11 @@ impl<'a> Parser<'a> {
         let word = word.to_ascii_lowercase();
         if !SUPPORTED_PROCESSING.contains(&word.as_str()) {
             if PROCESSING_COMMANDS.contains(&word.as_str()) {
-                let shown = if word == "inline" { "INLINE STATS".to_string() } else { word.to_ascii_uppercase() };
+                let shown = if word == "inline" {
+                    "INLINE STATS".to_string()
+                } else {
+                    word.to_ascii_uppercase()
+                };
                 return Err(EsqlError::parsing(
                     self.src,
                     start,
@@ -261,14 +269,22 @@ impl<'a> Parser<'a> {
                 if !self.is_kw("by") && !matches!(self.tok.tok, Tok::Pipe | Tok::Eof) {
                     loop {
                         let field = self.field()?;
-                        let filter = if self.eat_kw("where")? { Some(self.expr()?) } else { None };
+                        let filter = if self.eat_kw("where")? {
+                            Some(self.expr()?)
+                        } else {
+                            None
+                        };
                         aggs.push(AggField { field, filter });
                         if !self.eat(&Tok::Comma)? {
                             break;
                         }
                     }
                 }
-                let groups = if self.eat_kw("by")? { self.fields()? } else { vec![] };
+                let groups = if self.eat_kw("by")? {
+                    self.fields()?
+                } else {
+                    vec![]
+                };
                 Command::Stats {
                     aggs,
                     groups,
@@ -346,10 +362,20 @@ impl<'a> Parser<'a> {
                 let t = self.advance()?;
                 let n = match &t.tok {
                     Tok::Int(s) => s.parse::<u64>().map_err(|_| {
-                        EsqlError::parsing(self.src, t.span, format!("Invalid value for LIMIT [{s}], must be a non-negative integer"))
+                        EsqlError::parsing(
+                            self.src,
+                            t.span,
+                            format!(
+                                "Invalid value for LIMIT [{s}], must be a non-negative integer"
+                            ),
+                        )
                     })?,
                     Tok::Param(_) => {
-                        return Err(EsqlError::parsing(self.src, t.span, "query parameters are not supported yet by trailhunt"))
+                        return Err(EsqlError::parsing(
+                            self.src,
+                            t.span,
+                            "query parameters are not supported yet by trailhunt",
+                        ))
                     }
                     _ => {
                         let found = t.tok.describe(self.text(t.span));
@@ -650,7 +676,10 @@ impl<'a> Parser<'a> {
         };
         self.advance()?;
         let right = self.additive()?;
-        if matches!(self.tok.tok, Tok::Eq | Tok::NotEq | Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge) {
+        if matches!(
+            self.tok.tok,
+            Tok::Eq | Tok::NotEq | Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge
+        ) {
             // Comparisons do not chain in ES|QL.
             return Err(self.mismatched("{<EOF>, '|', 'and', 'or'}"));
         }
@@ -738,10 +767,15 @@ impl<'a> Parser<'a> {
                         let unit_span = self.advance()?.span;
                         let span = t.span.to(unit_span);
                         let n: i64 = text.parse().map_err(|_| {
-                            EsqlError::parsing(self.src, t.span, format!("Number [{text}] is too large"))
+                            EsqlError::parsing(
+                                self.src,
+                                t.span,
+                                format!("Number [{text}] is too large"),
+                            )
                         })?;
-                        let ts = TimeSpan::of(n, unit)
-                            .ok_or_else(|| EsqlError::parsing(self.src, span, "time span overflows"))?;
+                        let ts = TimeSpan::of(n, unit).ok_or_else(|| {
+                            EsqlError::parsing(self.src, span, "time span overflows")
+                        })?;
                         return Ok(Expr {
                             kind: ExprKind::Literal(Literal::Span(ts)),
                             span,
@@ -799,7 +833,7 @@ impl<'a> Parser<'a> {
                 }
                 // A function call is a name directly followed by `(`.
                 let save = self.lexer.position();
-                let next = self.lexer.next()?;
+                let next = self.lexer.next_token()?;
                 self.lexer.reset(save);
                 if next.tok == Tok::LParen && !RESERVED.contains(&lower.as_str()) {
                     return self.call();
@@ -832,7 +866,9 @@ impl<'a> Parser<'a> {
 
     fn call(&mut self) -> Result<Expr, EsqlError> {
         let name_tok = self.advance()?;
-        let Tok::Ident(name) = name_tok.tok else { unreachable!("caller checked") };
+        let Tok::Ident(name) = name_tok.tok else {
+            unreachable!("caller checked")
+        };
         self.expect(Tok::LParen, "(")?;
         let mut args = vec![];
         if self.tok.tok == Tok::Star {
@@ -880,7 +916,9 @@ impl<'a> Parser<'a> {
                     (Tok::Decimal(v), n) => Literal::Double(if n { -v } else { *v }),
                     (Tok::Str(s), false) => Literal::Keyword(s.clone()),
                     (Tok::Ident(w), false) if w.eq_ignore_ascii_case("true") => Literal::Bool(true),
-                    (Tok::Ident(w), false) if w.eq_ignore_ascii_case("false") => Literal::Bool(false),
+                    (Tok::Ident(w), false) if w.eq_ignore_ascii_case("false") => {
+                        Literal::Bool(false)
+                    }
                     _ => {
                         let found = t.tok.describe(self.text(t.span));
                         return Err(EsqlError::parsing(
@@ -1006,14 +1044,19 @@ mod tests {
         let parsed = parse(q).unwrap();
         assert_eq!(parsed.commands.len(), 4);
         match &parsed.source {
-            SourceCommand::From { patterns, .. } => assert_eq!(patterns[0].0, "logs-aws.cloudtrail*"),
+            SourceCommand::From { patterns, .. } => {
+                assert_eq!(patterns[0].0, "logs-aws.cloudtrail*")
+            }
             other => panic!("{other:?}"),
         }
         match &parsed.commands[3] {
             Command::Stats { aggs, groups, .. } => {
                 assert_eq!(aggs.len(), 1);
                 assert_eq!(groups.len(), 5);
-                assert_eq!(groups[4].expr.kind, ExprKind::Column("aws.cloudtrail.user_identity.arn".into()));
+                assert_eq!(
+                    groups[4].expr.kind,
+                    ExprKind::Column("aws.cloudtrail.user_identity.arn".into())
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -1022,30 +1065,67 @@ mod tests {
     #[test]
     fn precedence() {
         let e = parse_expression("NOT a == 1 AND b OR c").unwrap();
-        let ExprKind::Binary { op: BinaryOp::Or, left, .. } = e.kind else { panic!() };
-        let ExprKind::Binary { op: BinaryOp::And, left: not, .. } = left.kind else { panic!() };
+        let ExprKind::Binary {
+            op: BinaryOp::Or,
+            left,
+            ..
+        } = e.kind
+        else {
+            panic!()
+        };
+        let ExprKind::Binary {
+            op: BinaryOp::And,
+            left: not,
+            ..
+        } = left.kind
+        else {
+            panic!()
+        };
         assert!(matches!(not.kind, ExprKind::Not(_)));
         let e = parse_expression("-a * b + c % 2").unwrap();
-        let ExprKind::Binary { op: BinaryOp::Add, left, .. } = e.kind else { panic!() };
-        assert!(matches!(left.kind, ExprKind::Binary { op: BinaryOp::Mul, .. }));
+        let ExprKind::Binary {
+            op: BinaryOp::Add,
+            left,
+            ..
+        } = e.kind
+        else {
+            panic!()
+        };
+        assert!(matches!(
+            left.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Mul,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn spans_name_expressions_verbatim() {
         let q = "row a = 1 | eval  a  +  1, COUNT(*)";
         let parsed = parse(q).unwrap();
-        let Command::Eval { fields, .. } = &parsed.commands[0] else { panic!() };
+        let Command::Eval { fields, .. } = &parsed.commands[0] else {
+            panic!()
+        };
         assert_eq!(fields[0].expr.span.text(q), "a  +  1");
         assert_eq!(fields[1].expr.span.text(q), "COUNT(*)");
     }
 
     #[test]
     fn time_spans_and_literals() {
-        for s in ["1day", "1 DAY", "-3 hours", "2 mo", "5 min", "10 ms", "1 q", "1 yr"] {
+        for s in [
+            "1day", "1 DAY", "-3 hours", "2 mo", "5 min", "10 ms", "1 q", "1 yr",
+        ] {
             parse_expression(s).unwrap();
         }
         let e = parse_expression("[1, 2.5]").unwrap();
-        assert_eq!(e.kind, ExprKind::Literal(Literal::List(vec![Literal::Double(1.0), Literal::Double(2.5)])));
+        assert_eq!(
+            e.kind,
+            ExprKind::Literal(Literal::List(vec![
+                Literal::Double(1.0),
+                Literal::Double(2.5)
+            ]))
+        );
         assert_eq!(
             parse_expression("9223372036854775808").unwrap().kind,
             ExprKind::Literal(Literal::UnsignedLong(9223372036854775808))
@@ -1055,8 +1135,14 @@ mod tests {
     #[test]
     fn errors_have_positions() {
         assert_eq!(err("from x | foo"), "line 1:10: mismatched input 'foo' expecting {'dissect', 'drop', 'enrich', 'eval', 'grok', 'keep', 'limit', 'mv_expand', 'rename', 'sort', 'stats', 'where', 'lookup'}");
-        assert_eq!(err("from x | dissect a \"%{b}\""), "line 1:10: command [DISSECT] is not supported yet by trailhunt");
-        assert_eq!(err("from x\n| mv_expand a"), "line 2:3: command [MV_EXPAND] is not supported yet by trailhunt");
+        assert_eq!(
+            err("from x | dissect a \"%{b}\""),
+            "line 1:10: command [DISSECT] is not supported yet by trailhunt"
+        );
+        assert_eq!(
+            err("from x\n| mv_expand a"),
+            "line 2:3: command [MV_EXPAND] is not supported yet by trailhunt"
+        );
         assert!(err("from x | where a < b < c").starts_with("line 1:22: mismatched input '<'"));
         assert!(err("row a = ").starts_with("line 1:9: extraneous input <EOF>"));
     }
@@ -1065,8 +1151,11 @@ mod tests {
     fn commands() {
         let q = parse("from a, b* metadata _index | keep a*, b | drop c | rename a as b, x = y | sort a desc nulls last, b | limit 5").unwrap();
         assert_eq!(q.commands.len(), 5);
-        let q = parse("row a = 1 | stats c = count(*) where a > 1, max(a) by b = a + 1, a").unwrap();
-        let Command::Stats { aggs, groups, .. } = &q.commands[0] else { panic!() };
+        let q =
+            parse("row a = 1 | stats c = count(*) where a > 1, max(a) by b = a + 1, a").unwrap();
+        let Command::Stats { aggs, groups, .. } = &q.commands[0] else {
+            panic!()
+        };
         assert!(aggs[0].filter.is_some());
         assert_eq!(groups.len(), 2);
         let q = parse("from x | where `first name` like \"A*\" and y not rlike (\"a.*\", \"b\") and z is not null and w not in (1, 2)").unwrap();

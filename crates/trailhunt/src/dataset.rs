@@ -76,13 +76,14 @@ impl Dataset for CloudTrailFiles {
     fn scan(&self, columns: &[String]) -> Result<BatchIter, String> {
         let printed = self.printed.clone();
         let quiet = self.quiet;
-        let on_diagnostic: Arc<dyn Fn(&Diagnostic) + Send + Sync> = Arc::new(move |d: &Diagnostic| {
-            let line = d.to_string();
-            let mut seen = printed.lock().unwrap_or_else(|p| p.into_inner());
-            if seen.insert(line.clone()) && !quiet {
-                eprintln!("warning: {line}");
-            }
-        });
+        let on_diagnostic: Arc<dyn Fn(&Diagnostic) + Send + Sync> =
+            Arc::new(move |d: &Diagnostic| {
+                let line = d.to_string();
+                let mut seen = printed.lock().unwrap_or_else(|p| p.into_inner());
+                if seen.insert(line.clone()) && !quiet {
+                    eprintln!("warning: {line}");
+                }
+            });
         let opts = ScanOptions {
             columns: Some(columns.to_vec()),
             strict: self.strict,

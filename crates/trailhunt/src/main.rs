@@ -16,7 +16,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "trailhunt", version, about = "Run Elastic's ES|QL threat hunts on raw AWS CloudTrail logs, no cluster needed")]
+#[command(
+    name = "trailhunt",
+    version,
+    about = "Run Elastic's ES|QL threat hunts on raw AWS CloudTrail logs, no cluster needed"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -118,7 +122,11 @@ fn main() {
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Query { data, query } => cmd_query(&data, &query),
-        Command::Hunt { data, hunt_dirs, hunts } => cmd_hunt(&data, &hunt_dirs, &hunts),
+        Command::Hunt {
+            data,
+            hunt_dirs,
+            hunts,
+        } => cmd_hunt(&data, &hunt_dirs, &hunts),
         Command::Hunts { action } => cmd_hunts(action),
         Command::Normalize {
             sources,
@@ -140,7 +148,10 @@ struct Session {
 
 fn open_data(data: &DataArgs) -> Result<Session> {
     if data.inputs.is_empty() {
-        let store = data.store.clone().unwrap_or_else(|| PathBuf::from("trailhunt-store"));
+        let store = data
+            .store
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("trailhunt-store"));
         bail!(
             "no --input given and the embedded store ({}) is not available yet in this version; pass --input with CloudTrail files, a directory or a glob",
             store.display()
@@ -172,7 +183,11 @@ impl Session {
                 s.bytes() as f64 / 1e6,
                 elapsed
             ),
-            None => eprintln!("trailhunt: {} files, {:.2}s", self.files.file_count(), elapsed),
+            None => eprintln!(
+                "trailhunt: {} files, {:.2}s",
+                self.files.file_count(),
+                elapsed
+            ),
         }
     }
 
@@ -182,7 +197,11 @@ impl Session {
 }
 
 fn output_format(f: Option<Format>) -> Format {
-    f.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json })
+    f.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    })
 }
 
 /// `--now`: a timestamp, `latest`, or (absent) the wall clock.
@@ -215,8 +234,13 @@ fn wall_clock_ms() -> i64 {
 fn report_query_error(query: &str, e: &EngineError) {
     eprintln!("error: {e}");
     let pos = match e {
-        EngineError::Query(q) => q.problems.first().map(|p| (p.position.line, p.position.column)),
-        EngineError::Plan(engine::planner::PlanError::At { line, column, .. }) => Some((*line, *column)),
+        EngineError::Query(q) => q
+            .problems
+            .first()
+            .map(|p| (p.position.line, p.position.column)),
+        EngineError::Plan(engine::planner::PlanError::At { line, column, .. }) => {
+            Some((*line, *column))
+        }
         _ => None,
     };
     if let Some((line, col)) = pos {
@@ -260,9 +284,14 @@ fn library(dirs: &[PathBuf]) -> Result<hunts::Library> {
 fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
     let lib = library(dirs)?;
     let selected: Vec<hunts::Hunt> = if keys.is_empty() {
-        lib.for_integration("aws.cloudtrail").into_iter().cloned().collect()
+        lib.for_integration("aws.cloudtrail")
+            .into_iter()
+            .cloned()
+            .collect()
     } else {
-        keys.iter().map(|k| lib.resolve(k).map_err(|e| anyhow!("{e}"))).collect::<Result<_>>()?
+        keys.iter()
+            .map(|k| lib.resolve(k).map_err(|e| anyhow!("{e}")))
+            .collect::<Result<_>>()?
     };
     let session = open_data(data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
@@ -313,7 +342,11 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
                 }
                 other => {
                     let n = hunt.queries.len();
-                    let q = if n > 1 { format!(" (query {} of {n})", qi + 1) } else { String::new() };
+                    let q = if n > 1 {
+                        format!(" (query {} of {n})", qi + 1)
+                    } else {
+                        String::new()
+                    };
                     writeln!(out, "# {}{q} — {} row(s)", hunt.name, result.rows.len())?;
                     render::write(&mut out, &result, other)?;
                     writeln!(out)?;
@@ -337,9 +370,13 @@ fn explain_empty(session: &Session, hunt: &hunts::Hunt, query: &str, now: i64) {
         return;
     }
     let probe = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*), oldest = MIN(@timestamp), newest = MAX(@timestamp)";
-    let Ok(r) = session.run(probe, now) else { return };
+    let Ok(r) = session.run(probe, now) else {
+        return;
+    };
     let Some(row) = r.rows.first() else { return };
-    if let [engine::Value::Long(n), engine::Value::Date(first), engine::Value::Date(last)] = row.as_slice() {
+    if let [engine::Value::Long(n), engine::Value::Date(first), engine::Value::Date(last)] =
+        row.as_slice()
+    {
         if *n > 0 && (*last < now - 30 * 86_400_000 || *last > now) {
             eprintln!(
                 "note: {} returned no rows, but its time window is relative to NOW() = {} and the data holds {n} events from {} to {}. Replaying old logs? Try --now latest (or --now {}).",
@@ -372,7 +409,10 @@ fn cmd_hunts(action: HuntsAction) -> Result<i32> {
             }
             Ok(0)
         }
-        HuntsAction::Show { hunt_dirs, hunts: keys } => {
+        HuntsAction::Show {
+            hunt_dirs,
+            hunts: keys,
+        } => {
             let lib = library(&hunt_dirs)?;
             let mut out = std::io::stdout().lock();
             for k in keys {
@@ -400,7 +440,13 @@ fn cmd_hunts(action: HuntsAction) -> Result<i32> {
     }
 }
 
-fn cmd_normalize(sources: &[String], created: Option<String>, tags: Vec<String>, retain: Option<String>, strict: bool) -> Result<i32> {
+fn cmd_normalize(
+    sources: &[String],
+    created: Option<String>,
+    tags: Vec<String>,
+    retain: Option<String>,
+    strict: bool,
+) -> Result<i32> {
     let files = cloudtrail::expand_sources(sources).map_err(|e| anyhow!("{e}"))?;
     let opts = cloudtrail::NormalizeOptions {
         created,

@@ -18,17 +18,24 @@ pub enum Format {
 /// The `_query` body: `{"columns":[{"name","type"}],"values":[[…]]}`; a `warnings` array is
 /// added only when there are warnings (ES sends those as headers).
 pub fn es_body(r: &QueryResult) -> J {
-    let columns: Vec<J> = r.columns.iter().map(|c| json!({"name": c.name, "type": c.ty.name()})).collect();
+    let columns: Vec<J> = r
+        .columns
+        .iter()
+        .map(|c| json!({"name": c.name, "type": c.ty.name()}))
+        .collect();
     let values: Vec<J> = r
         .rows
         .iter()
-        .map(|row| J::Array(row.iter().zip(&r.columns).map(|(v, c)| to_json(v, c.ty)).collect()))
+        .map(|row| J::Array(row.iter().map(to_json).collect()))
         .collect();
     let mut body = Map::new();
     body.insert("columns".into(), J::Array(columns));
     body.insert("values".into(), J::Array(values));
     if !r.warnings.is_empty() {
-        body.insert("warnings".into(), J::Array(r.warnings.iter().map(|w| J::String(w.clone())).collect()));
+        body.insert(
+            "warnings".into(),
+            J::Array(r.warnings.iter().map(|w| J::String(w.clone())).collect()),
+        );
     }
     J::Object(body)
 }
@@ -39,7 +46,7 @@ pub fn row_objects(r: &QueryResult) -> Vec<Map<String, J>> {
         .map(|row| {
             let mut m = Map::new();
             for (v, c) in row.iter().zip(&r.columns) {
-                m.insert(c.name.clone(), to_json(v, c.ty));
+                m.insert(c.name.clone(), to_json(v));
             }
             m
         })
@@ -86,7 +93,15 @@ fn write_csv(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
 
 fn write_table(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
     let header: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
-    let rows: Vec<Vec<String>> = r.rows.iter().map(|row| row.iter().map(|v| to_text(v, "null").replace(['\n', '\r'], " ")).collect()).collect();
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| to_text(v, "null").replace(['\n', '\r'], " "))
+                .collect()
+        })
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -104,7 +119,15 @@ fn write_table(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
             .to_string()
     };
     writeln!(out, "{}", line(&header))?;
-    writeln!(out, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-"))?;
+    writeln!(
+        out,
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-+-")
+    )?;
     for row in &rows {
         writeln!(out, "{}", line(row))?;
     }
@@ -118,7 +141,15 @@ fn md_cell(s: &str) -> String {
 fn write_markdown(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
     let header: Vec<String> = r.columns.iter().map(|c| md_cell(&c.name)).collect();
     writeln!(out, "| {} |", header.join(" | "))?;
-    writeln!(out, "|{}|", r.columns.iter().map(|_| "---").collect::<Vec<_>>().join("|"))?;
+    writeln!(
+        out,
+        "|{}|",
+        r.columns
+            .iter()
+            .map(|_| "---")
+            .collect::<Vec<_>>()
+            .join("|")
+    )?;
     for row in &r.rows {
         let cells: Vec<String> = row.iter().map(|v| md_cell(&to_text(v, ""))).collect();
         writeln!(out, "| {} |", cells.join(" | "))?;

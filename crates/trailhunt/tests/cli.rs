@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn sample() -> String {
@@ -51,15 +54,30 @@ fn table(body: &J) -> Table {
         .as_array()
         .expect("columns")
         .iter()
-        .map(|c| format!("{}:{}", c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{}:{}",
+                c["name"].as_str().unwrap(),
+                c["type"].as_str().unwrap()
+            )
+        })
         .collect();
-    let rows = body["values"].as_array().expect("values").iter().map(|r| r.to_string()).collect();
+    let rows = body["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
     let warnings = body
         .get("warnings")
         .and_then(|w| w.as_array())
         .map(|w| w.iter().map(|x| x.as_str().unwrap().to_string()).collect())
         .unwrap_or_default();
-    Table { columns, rows, warnings }
+    Table {
+        columns,
+        rows,
+        warnings,
+    }
 }
 
 fn query(input: &str, q: &str) -> Table {
@@ -85,25 +103,39 @@ macro_rules! sample_case {
     };
 }
 
-sample_case!(cloudtrail_failures_keep,
+sample_case!(
+    cloudtrail_failures_keep,
     r#"from logs-aws.cloudtrail* | where event.provider == "cloudtrail.amazonaws.com" and event.outcome == "failure" | keep @timestamp, event.action, aws.cloudtrail.error_code, user.name | sort @timestamp"#,
-    [r#"@timestamp:date"#, r#"event.action:keyword"#, r#"aws.cloudtrail.error_code:keyword"#, r#"user.name:keyword"#],
+    [
+        r#"@timestamp:date"#,
+        r#"event.action:keyword"#,
+        r#"aws.cloudtrail.error_code:keyword"#,
+        r#"user.name:keyword"#
+    ],
     [
         r#"["2024-07-22T14:30:17.000Z","GetTrailStatus","AccessDenied","AWSReservedSSO_PowerUserAccess_8a7b6c5d4e3f2a10"]"#,
         r#"["2024-07-27T13:57:56.000Z","DescribeTrails","ThrottlingException",null]"#,
         r#"["2024-07-29T10:47:33.000Z","StopLogging","AccessDenied","AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31"]"#
-    ]);
+    ]
+);
 
-sample_case!(in_list_stats_two_keys,
+sample_case!(
+    in_list_stats_two_keys,
     r#"from logs-aws.cloudtrail* | where event.action in ("StopLogging", "DeleteTrail") | stats n = count(*) by event.action, event.outcome | sort event.action, event.outcome"#,
-    [r#"n:long"#, r#"event.action:keyword"#, r#"event.outcome:keyword"#],
+    [
+        r#"n:long"#,
+        r#"event.action:keyword"#,
+        r#"event.outcome:keyword"#
+    ],
     [
         r#"[3,"DeleteTrail","success"]"#,
         r#"[1,"StopLogging","failure"]"#,
         r#"[2,"StopLogging","success"]"#
-    ]);
+    ]
+);
 
-sample_case!(not_in_sort_limit,
+sample_case!(
+    not_in_sort_limit,
     r#"from logs-aws.cloudtrail* | where event.action not in ("StopLogging") and event.provider == "cloudtrail.amazonaws.com" | stats n = count(*) by event.action | sort n desc, event.action | limit 4"#,
     [r#"n:long"#, r#"event.action:keyword"#],
     [
@@ -111,34 +143,50 @@ sample_case!(not_in_sort_limit,
         r#"[21,"GetTrailStatus"]"#,
         r#"[20,"DescribeTrails"]"#,
         r#"[3,"DeleteTrail"]"#
-    ]);
+    ]
+);
 
-sample_case!(like_suffix,
+sample_case!(
+    like_suffix,
     r#"from logs-aws.cloudtrail* | where user.name like "*kumar" | stats n = count(*) by user.name, cloud.account.id"#,
-    [r#"n:long"#, r#"user.name:keyword"#, r#"cloud.account.id:keyword"#],
     [
-        r#"[305,"dev.kumar","736120584927"]"#
-    ]);
+        r#"n:long"#,
+        r#"user.name:keyword"#,
+        r#"cloud.account.id:keyword"#
+    ],
+    [r#"[305,"dev.kumar","736120584927"]"#]
+);
 
-sample_case!(rlike_and_ip_equality_count_distinct,
+sample_case!(
+    rlike_and_ip_equality_count_distinct,
     r#"from logs-aws.cloudtrail* | where user.name rlike "svc-.*" and source.ip == "203.0.113.77" | stats n = count(*), actions = count_distinct(event.action)"#,
     [r#"n:long"#, r#"actions:long"#],
-    [
-        r#"[14,10]"#
-    ]);
+    [r#"[14,10]"#]
+);
 
-sample_case!(console_login_null_user_group,
+sample_case!(
+    console_login_null_user_group,
     r#"from logs-aws.cloudtrail* | where event.action == "ConsoleLogin" | stats n = count(*) by event.outcome, user.name | sort user.name, event.outcome"#,
-    [r#"n:long"#, r#"event.outcome:keyword"#, r#"user.name:keyword"#],
+    [
+        r#"n:long"#,
+        r#"event.outcome:keyword"#,
+        r#"user.name:keyword"#
+    ],
     [
         r#"[5,"failure","alice.nguyen"]"#,
         r#"[37,"success","alice.nguyen"]"#,
         r#"[3,"success",null]"#
-    ]);
+    ]
+);
 
-sample_case!(timestamp_string_bounds_date_format,
+sample_case!(
+    timestamp_string_bounds_date_format,
     r#"from logs-aws.cloudtrail* | where @timestamp >= "2024-07-31T13:00:00Z" and @timestamp < "2024-07-31T14:00:00Z" and user.name == "svc-legacy-backup" | eval minute = date_format("HH:mm", @timestamp) | keep minute, event.action, event.outcome | sort minute, event.action"#,
-    [r#"minute:keyword"#, r#"event.action:keyword"#, r#"event.outcome:keyword"#],
+    [
+        r#"minute:keyword"#,
+        r#"event.action:keyword"#,
+        r#"event.outcome:keyword"#
+    ],
     [
         r#"["13:01","DescribeTrails","success"]"#,
         r#"["13:01","GetTrailStatus","success"]"#,
@@ -151,27 +199,33 @@ sample_case!(timestamp_string_bounds_date_format,
         r#"["13:34","DeleteResolverQueryLogConfig","success"]"#,
         r#"["13:44","DeleteFlowLogs","success"]"#,
         r#"["13:52","DeleteTrail","success"]"#
-    ]);
+    ]
+);
 
-sample_case!(date_extract_hour,
+sample_case!(
+    date_extract_hour,
     r#"from logs-aws.cloudtrail* | eval hour = date_extract("hour_of_day", @timestamp) | where event.action == "StopLogging" | keep hour, user.name | sort hour"#,
     [r#"hour:long"#, r#"user.name:keyword"#],
     [
         r#"[10,"AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31"]"#,
         r#"[13,"svc-legacy-backup"]"#,
         r#"[15,"dev.kumar"]"#
-    ]);
+    ]
+);
 
-sample_case!(stats_by_computed_day,
+sample_case!(
+    stats_by_computed_day,
     r#"from logs-aws.cloudtrail* | stats n = count(*) by day = date_format("yyyy-MM-dd", @timestamp) | sort day desc | limit 3"#,
     [r#"n:long"#, r#"day:keyword"#],
     [
         r#"[256,"2024-08-01"]"#,
         r#"[275,"2024-07-31"]"#,
         r#"[270,"2024-07-30"]"#
-    ]);
+    ]
+);
 
-sample_case!(coalesce_substring_upper,
+sample_case!(
+    coalesce_substring_upper,
     r#"from logs-aws.cloudtrail* | where event.action == "DeleteFlowLogs" | eval who = coalesce(user.name, "unknown"), svc = to_upper(substring(event.provider, 1, 3)) | keep @timestamp, who, svc | sort @timestamp"#,
     [r#"@timestamp:date"#, r#"who:keyword"#, r#"svc:keyword"#],
     [
@@ -180,24 +234,30 @@ sample_case!(coalesce_substring_upper,
         r#"["2024-07-31T13:21:07.000Z","svc-legacy-backup","EC2"]"#,
         r#"["2024-07-31T13:21:39.000Z","svc-legacy-backup","EC2"]"#,
         r#"["2024-07-31T13:44:02.000Z","svc-legacy-backup","EC2"]"#
-    ]);
+    ]
+);
 
-sample_case!(seed_date_pattern_vs_intended,
+sample_case!(
+    seed_date_pattern_vs_intended,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | eval day = DATE_FORMAT("YYYY-mm-dd", @timestamp), right = DATE_FORMAT("yyyy-MM-dd", @timestamp) | keep day, right, user.name | sort right"#,
     [r#"day:keyword"#, r#"right:keyword"#, r#"user.name:keyword"#],
     [
         r#"["2024-30-28","2024-07-28","dev.kumar"]"#,
         r#"["2024-47-29","2024-07-29","AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31"]"#,
         r#"["2024-06-31","2024-07-31","svc-legacy-backup"]"#
-    ]);
+    ]
+);
 
-sample_case!(stats_two_constant_keys,
+sample_case!(
+    stats_two_constant_keys,
     r#"from logs-aws.cloudtrail* | stats n = count(*) by event.kind, event.outcome | sort n desc"#,
-    [r#"n:long"#, r#"event.kind:keyword"#, r#"event.outcome:keyword"#],
     [
-        r#"[3564,"event","success"]"#,
-        r#"[60,"event","failure"]"#
-    ]);
+        r#"n:long"#,
+        r#"event.kind:keyword"#,
+        r#"event.outcome:keyword"#
+    ],
+    [r#"[3564,"event","success"]"#, r#"[60,"event","failure"]"#]
+);
 
 sample_case!(multivalue_equality_warns,
     r#"from logs-aws.cloudtrail* | where event.type == "deletion" | stats n = count(*) by event.action | sort event.action"#,
@@ -207,67 +267,81 @@ sample_case!(multivalue_equality_warns,
     ],
     warnings: [r#"Line 1:35: evaluation of [event.type == "deletion"] failed, treating result as null. Only first 20 failures recorded."#, r#"Line 1:35: java.lang.IllegalArgumentException: single-value function encountered multi-value"#]);
 
-sample_case!(multivalue_columns_render_as_arrays,
+sample_case!(
+    multivalue_columns_render_as_arrays,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | keep related.user, event.type, event.category | sort related.user"#,
-    [r#"related.user:keyword"#, r#"event.type:keyword"#, r#"event.category:keyword"#],
+    [
+        r#"related.user:keyword"#,
+        r#"event.type:keyword"#,
+        r#"event.category:keyword"#
+    ],
     [
         r#"[["AIDA3KX7PL2QWE9RTY5UI","dev.kumar"],"info",null]"#,
         r#"[["AIDAWAFQ3ZC7LGB5XK2VA","svc-legacy-backup"],"info",null]"#,
         r#"[["AROAWAFQ3ZC7HJ6T9BWQA:dave.okafor@acme.example","AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31","dave.okafor","dave.okafor@acme.example"],"info",null]"#
-    ]);
+    ]
+);
 
-sample_case!(case_classifies,
+sample_case!(
+    case_classifies,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | eval kind = case(event.outcome == "failure", "blocked", user.name == "dev.kumar", "maintenance", "tampering") | keep user.name, kind | sort user.name"#,
     [r#"user.name:keyword"#, r#"kind:keyword"#],
     [
         r#"["AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31","blocked"]"#,
         r#"["dev.kumar","maintenance"]"#,
         r#"["svc-legacy-backup","tampering"]"#
-    ]);
+    ]
+);
 
-sample_case!(request_parameters_java_map_string,
+sample_case!(
+    request_parameters_java_map_string,
     r#"from logs-aws.cloudtrail* | where event.action == "DeleteTrail" | eval trail = aws.cloudtrail.request_parameters | keep @timestamp, trail | sort @timestamp"#,
     [r#"@timestamp:date"#, r#"trail:keyword"#],
     [
         r#"["2024-07-20T14:22:51.000Z","{name=legacy-trail-2019}"]"#,
         r#"["2024-07-28T15:31:02.000Z","{name=kumar-test-trail}"]"#,
         r#"["2024-07-31T13:52:15.000Z","{name=prod-security-trail}"]"#
-    ]);
+    ]
+);
 
-sample_case!(stats_without_by_min_max,
+sample_case!(
+    stats_without_by_min_max,
     r#"from logs-aws.cloudtrail* | stats first_seen = min(@timestamp), last_seen = max(@timestamp), events = count(*)"#,
     [r#"first_seen:date"#, r#"last_seen:date"#, r#"events:long"#],
-    [
-        r#"["2024-07-19T00:14:35.000Z","2024-08-01T21:14:01.000Z",3624]"#
-    ]);
+    [r#"["2024-07-19T00:14:35.000Z","2024-08-01T21:14:01.000Z",3624]"#]
+);
 
-sample_case!(group_by_user_agent,
+sample_case!(
+    group_by_user_agent,
     r#"from logs-aws.cloudtrail* | where event.action == "GetCallerIdentity" | stats n = count(*) by user_agent.original | sort n desc, user_agent.original | limit 3"#,
     [r#"n:long"#, r#"user_agent.original:keyword"#],
     [
         r#"[20,"APN/1.0 HashiCorp/1.0 Terraform/1.8.5 (+https://www.terraform.io) terraform-provider-aws/5.58.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.30.1 ua/2.0 os/linux lang/go#1.22.4 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.168.0"]"#,
         r#"[18,"aws-cli/2.17.13 md/awscrt#0.20.11 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.11.9 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#logs.filter-log-events"]"#,
         r#"[16,"APN/1.0 HashiCorp/1.0 Terraform/1.8.5 (+https://www.terraform.io) terraform-provider-aws/5.58.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.30.1 ua/2.0 os/linux lang/go#1.22.4 md/GOOS#linux md/GOARCH#amd64 api/iam#1.34.1"]"#
-    ]);
+    ]
+);
 
-sample_case!(root_activity,
+sample_case!(
+    root_activity,
     r#"from logs-aws.cloudtrail* | where aws.cloudtrail.user_identity.type == "Root" | stats n = count(*) by event.action, source.ip | sort n desc, event.action | limit 5"#,
     [r#"n:long"#, r#"event.action:keyword"#, r#"source.ip:ip"#],
     [
         r#"[6,"ListAccountAliases","198.51.100.23"]"#,
         r#"[3,"ConsoleLogin","198.51.100.23"]"#,
         r#"[3,"GetAccountSummary","198.51.100.23"]"#
-    ]);
+    ]
+);
 
-sample_case!(starts_with_ends_with,
+sample_case!(
+    starts_with_ends_with,
     r#"from logs-aws.cloudtrail* | where starts_with(event.action, "Create") and ends_with(event.provider, "ec2.amazonaws.com") | stats n = count(*) by event.action | sort event.action"#,
     [r#"n:long"#, r#"event.action:keyword"#],
-    [
-        r#"[1,"CreateFlowLogs"]"#,
-        r#"[15,"CreateTags"]"#
-    ]);
+    [r#"[1,"CreateFlowLogs"]"#, r#"[15,"CreateTags"]"#]
+);
 
-sample_case!(sort_desc_nulls_first,
+sample_case!(
+    sort_desc_nulls_first,
     r#"from logs-aws.cloudtrail* | where event.action == "DeleteFlowLogs" | keep @timestamp, user.name | sort user.name desc nulls first, @timestamp asc"#,
     [r#"@timestamp:date"#, r#"user.name:keyword"#],
     [
@@ -276,93 +350,115 @@ sample_case!(sort_desc_nulls_first,
         r#"["2024-07-31T13:44:02.000Z","svc-legacy-backup"]"#,
         r#"["2024-07-26T00:00:00.000Z","netops-terraform"]"#,
         r#"["2024-07-30T16:40:55.000Z","netops-terraform"]"#
-    ]);
+    ]
+);
 
-sample_case!(limit_zero,
+sample_case!(
+    limit_zero,
     r#"from logs-aws.cloudtrail* | keep @timestamp | limit 0"#,
     [r#"@timestamp:date"#],
-    []);
+    []
+);
 
-sample_case!(rename_keeps_position,
+sample_case!(
+    rename_keeps_position,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | keep event.action, user.name | rename user.name as actor, event.action as api | sort actor"#,
     [r#"api:keyword"#, r#"actor:keyword"#],
     [
         r#"["StopLogging","AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31"]"#,
         r#"["StopLogging","dev.kumar"]"#,
         r#"["StopLogging","svc-legacy-backup"]"#
-    ]);
+    ]
+);
 
-sample_case!(keep_drop_wildcards,
+sample_case!(
+    keep_drop_wildcards,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | keep event.*, user.name | drop event.original, event.created, event.ingested, event.id, event.category | sort user.name | limit 1"#,
-    [r#"event.action:keyword"#, r#"event.dataset:keyword"#, r#"event.kind:keyword"#, r#"event.module:keyword"#, r#"event.outcome:keyword"#, r#"event.provider:keyword"#, r#"event.type:keyword"#, r#"user.name:keyword"#],
+    [
+        r#"event.action:keyword"#,
+        r#"event.dataset:keyword"#,
+        r#"event.kind:keyword"#,
+        r#"event.module:keyword"#,
+        r#"event.outcome:keyword"#,
+        r#"event.provider:keyword"#,
+        r#"event.type:keyword"#,
+        r#"user.name:keyword"#
+    ],
     [
         r#"["StopLogging","aws.cloudtrail","event","aws","failure","cloudtrail.amazonaws.com","info","AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31"]"#
-    ]);
+    ]
+);
 
-sample_case!(length_and_split,
+sample_case!(
+    length_and_split,
     r#"from logs-aws.cloudtrail* | where event.action == "DeleteTrail" | eval n = length(user.name), parts = split(aws.cloudtrail.user_identity.arn, "/") | keep n, parts | sort n"#,
     [r#"n:integer"#, r#"parts:keyword"#],
     [
         r#"[9,["arn:aws:iam::736120584927:user","dev.kumar"]]"#,
         r#"[12,["arn:aws:iam::418295730164:user","alice.nguyen"]]"#,
         r#"[17,["arn:aws:iam::418295730164:user","svc-legacy-backup"]]"#
-    ]);
+    ]
+);
 
-sample_case!(to_string_ip_to_long_date,
+sample_case!(
+    to_string_ip_to_long_date,
     r#"from logs-aws.cloudtrail* | eval ip = to_string(source.ip), t = to_long(@timestamp) | where event.action == "StopLogging" and event.outcome == "success" and user.name == "svc-legacy-backup" | keep ip, t"#,
     [r#"ip:keyword"#, r#"t:long"#],
-    [
-        r#"["203.0.113.77",1722431184000]"#
-    ]);
+    [r#"["203.0.113.77",1722431184000]"#]
+);
 
-sample_case!(date_plus_calendar_and_fixed_spans,
+sample_case!(
+    date_plus_calendar_and_fixed_spans,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | eval d = @timestamp + 1 month - 2 hours | keep @timestamp, d | sort @timestamp | limit 2"#,
     [r#"@timestamp:date"#, r#"d:date"#],
     [
         r#"["2024-07-28T15:30:12.000Z","2024-08-28T13:30:12.000Z"]"#,
         r#"["2024-07-29T10:47:33.000Z","2024-08-29T08:47:33.000Z"]"#
-    ]);
+    ]
+);
 
-sample_case!(aggregate_filter_where,
+sample_case!(
+    aggregate_filter_where,
     r#"from logs-aws.cloudtrail* | where event.outcome == "failure" | stats n = count(*) where aws.cloudtrail.error_code == "AccessDenied", all = count(*) by cloud.account.id | sort cloud.account.id"#,
     [r#"n:long"#, r#"all:long"#, r#"cloud.account.id:keyword"#],
-    [
-        r#"[13,47,"418295730164"]"#,
-        r#"[9,13,"736120584927"]"#
-    ]);
+    [r#"[13,47,"418295730164"]"#, r#"[9,13,"736120584927"]"#]
+);
 
-sample_case!(null_group_key,
+sample_case!(
+    null_group_key,
     r#"from logs-aws.cloudtrail* | stats n = count(*) by aws.cloudtrail.error_code | sort n desc | limit 2"#,
     [r#"n:long"#, r#"aws.cloudtrail.error_code:keyword"#],
-    [
-        r#"[3569,null]"#,
-        r#"[22,"AccessDenied"]"#
-    ]);
+    [r#"[3569,null]"#, r#"[22,"AccessDenied"]"#]
+);
 
-sample_case!(greatest_least,
+sample_case!(
+    greatest_least,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | eval g = greatest(user.name, "m"), l = least(length(user.name), 10) | keep user.name, g, l | sort user.name"#,
     [r#"user.name:keyword"#, r#"g:keyword"#, r#"l:integer"#],
     [
         r#"["AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31","m",10]"#,
         r#"["dev.kumar","m",9]"#,
         r#"["svc-legacy-backup","svc-legacy-backup",10]"#
-    ]);
+    ]
+);
 
-sample_case!(trim_concat_replace,
+sample_case!(
+    trim_concat_replace,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | eval trimmed = trim(concat("  ", user.name, "  ")), r = replace(user.name, "[aeiou]", "_") | keep trimmed, r | sort trimmed"#,
     [r#"trimmed:keyword"#, r#"r:keyword"#],
     [
         r#"["AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31","AWSR_s_rv_dSSO_R__dOnlyAcc_ss_5_1f0c2_9b7d4_31"]"#,
         r#"["dev.kumar","d_v.k_m_r"]"#,
         r#"["svc-legacy-backup","svc-l_g_cy-b_ck_p"]"#
-    ]);
+    ]
+);
 
-sample_case!(conversions_and_implicit_casts,
+sample_case!(
+    conversions_and_implicit_casts,
     r#"from logs-aws.cloudtrail* | where event.action == "StopLogging" | eval t = to_datetime("2024-07-31"), i = to_integer("42"), d = to_double(3), ip = to_ip("10.0.0.1") | keep t, i, d, ip | limit 1"#,
     [r#"t:date"#, r#"i:integer"#, r#"d:double"#, r#"ip:ip"#],
-    [
-        r#"["2024-07-31T00:00:00.000Z",42,3.0,"10.0.0.1"]"#
-    ]);
+    [r#"["2024-07-31T00:00:00.000Z",42,3.0,"10.0.0.1"]"#]
+);
 
 // ---- the seed hunt ---------------------------------------------------------------------
 
@@ -400,7 +496,9 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 #[test]
 fn seed_hunt_on_stratus_red_team_matches_elasticsearch() {
-    let Some(dir) = real("stratus-red-team") else { return };
+    let Some(dir) = real("stratus-red-team") else {
+        return;
+    };
     let expected = sorted(vec![
         r#"[1,"cloudtrail.amazonaws.com","DeleteTrail","success","2024-46-31","arn:aws:iam::847129010505:user/christophe"]"#.into(),
         r#"[1,"cloudtrail.amazonaws.com","StopLogging","success","2024-06-31","arn:aws:iam::143434273843:user/christophe"]"#.into(),
@@ -412,18 +510,28 @@ fn seed_hunt_on_stratus_red_team_matches_elasticsearch() {
     assert_eq!(sorted(t.rows.clone()), expected);
     // The same rows from a single file per event and from a glob.
     let glob = format!("{dir}/detonation-logs/*.json");
-    assert_eq!(sorted(hunt(&[&glob], "2024-08-02T00:00:00Z").rows), expected);
-    let files: Vec<String> = ["cloudtrail-stop", "cloudtrail-delete", "vpc-remove-flow-logs", "dns-delete-logs"]
-        .iter()
-        .map(|n| format!("{dir}/detonation-logs/aws.defense-evasion.{n}.json"))
-        .collect();
+    assert_eq!(
+        sorted(hunt(&[&glob], "2024-08-02T00:00:00Z").rows),
+        expected
+    );
+    let files: Vec<String> = [
+        "cloudtrail-stop",
+        "cloudtrail-delete",
+        "vpc-remove-flow-logs",
+        "dns-delete-logs",
+    ]
+    .iter()
+    .map(|n| format!("{dir}/detonation-logs/aws.defense-evasion.{n}.json"))
+    .collect();
     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
     assert_eq!(sorted(hunt(&refs, "2024-08-02T00:00:00Z").rows), expected);
 }
 
 #[test]
 fn seed_hunt_on_invictus_ir() {
-    let Some(dir) = real("invictus-ir-aws-dataset") else { return };
+    let Some(dir) = real("invictus-ir-aws-dataset") else {
+        return;
+    };
     let t = hunt(&[&dir], "2023-07-11T00:00:00Z");
     assert_eq!(t.columns, SEED_COLUMNS);
     // 3 failed StopLogging (two in one minute), 1 failed + 2 successful DeleteTrail, 1 DeleteFlowLogs.
@@ -440,7 +548,9 @@ fn seed_hunt_on_invictus_ir() {
 
 #[test]
 fn seed_hunt_on_traildiscover_counts_alias_copies() {
-    let Some(dir) = real("traildiscover") else { return };
+    let Some(dir) = real("traildiscover") else {
+        return;
+    };
     let t = hunt(&[&dir], "2024-08-20T00:00:00Z");
     let arn = "arn:aws:iam::111111111111:user/TrailDiscover";
     let expected = sorted(vec![
@@ -460,34 +570,67 @@ fn seed_hunt_on_the_sample_matches_the_story() {
     let kumar = "arn:aws:iam::736120584927:user/dev.kumar";
     let dave = "arn:aws:sts::418295730164:assumed-role/AWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31/dave.okafor@acme.example";
     let expected = sorted(vec![
-        format!(r#"[1,"route53resolver.amazonaws.com","DeleteResolverQueryLogConfig","success","2024-00-26","{netops}"]"#),
+        format!(
+            r#"[1,"route53resolver.amazonaws.com","DeleteResolverQueryLogConfig","success","2024-00-26","{netops}"]"#
+        ),
         format!(r#"[1,"cloudtrail.amazonaws.com","StopLogging","success","2024-30-28","{kumar}"]"#),
         format!(r#"[1,"cloudtrail.amazonaws.com","DeleteTrail","success","2024-31-28","{kumar}"]"#),
         format!(r#"[1,"cloudtrail.amazonaws.com","StopLogging","failure","2024-47-29","{dave}"]"#),
         format!(r#"[1,"ec2.amazonaws.com","DeleteFlowLogs","success","2024-40-30","{netops}"]"#),
-        format!(r#"[1,"cloudtrail.amazonaws.com","StopLogging","success","2024-06-31","{backup}"]"#),
+        format!(
+            r#"[1,"cloudtrail.amazonaws.com","StopLogging","success","2024-06-31","{backup}"]"#
+        ),
         format!(r#"[2,"ec2.amazonaws.com","DeleteFlowLogs","success","2024-21-31","{backup}"]"#),
-        format!(r#"[1,"route53resolver.amazonaws.com","DeleteResolverQueryLogConfig","success","2024-34-31","{backup}"]"#),
+        format!(
+            r#"[1,"route53resolver.amazonaws.com","DeleteResolverQueryLogConfig","success","2024-34-31","{backup}"]"#
+        ),
         format!(r#"[1,"ec2.amazonaws.com","DeleteFlowLogs","success","2024-44-31","{backup}"]"#),
-        format!(r#"[1,"cloudtrail.amazonaws.com","DeleteTrail","success","2024-52-31","{backup}"]"#),
+        format!(
+            r#"[1,"cloudtrail.amazonaws.com","DeleteTrail","success","2024-52-31","{backup}"]"#
+        ),
     ]);
     assert_eq!(sorted(t.rows), expected);
 }
 
 #[test]
 fn empty_hunt_explains_the_time_window() {
-    let o = th(&["hunt", SEED, "--input", &sample(), "--now", "2025-01-01T00:00:00Z", "--format", "json"]);
+    let o = th(&[
+        "hunt",
+        SEED,
+        "--input",
+        &sample(),
+        "--now",
+        "2025-01-01T00:00:00Z",
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success());
     let body: J = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(body["hunts"][0]["values"], serde_json::json!([]));
     let err = stderr(&o);
-    assert!(err.contains("returned no rows") && err.contains("--now latest"), "{err}");
-    assert!(err.contains("3624 events from 2024-07-19T00:14:35.000Z to 2024-08-01T21:14:01.000Z"), "{err}");
+    assert!(
+        err.contains("returned no rows") && err.contains("--now latest"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3624 events from 2024-07-19T00:14:35.000Z to 2024-08-01T21:14:01.000Z"),
+        "{err}"
+    );
 }
 
 #[test]
 fn now_latest_uses_the_newest_event() {
-    let o = th(&["hunt", SEED, "-q", "--input", &sample(), "--now", "latest", "--format", "json"]);
+    let o = th(&[
+        "hunt",
+        SEED,
+        "-q",
+        "--input",
+        &sample(),
+        "--now",
+        "latest",
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let body: J = serde_json::from_str(&stdout(&o)).unwrap();
     // latest = 2024-08-01T21:14:01Z: the 7-day window starts 2024-07-25T21:14:01Z, so it
@@ -495,19 +638,40 @@ fn now_latest_uses_the_newest_event() {
     // 2024-07-26T00:00:00Z that the strict `>` kept out there.
     let rows = body["hunts"][0]["values"].as_array().unwrap();
     assert_eq!(rows.len(), 11);
-    assert!(rows.iter().any(|r| r[4] == "2024-00-26" && r[2] == "DeleteFlowLogs"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r[4] == "2024-00-26" && r[2] == "DeleteFlowLogs"),
+        "{rows:?}"
+    );
 }
 
 #[test]
 fn implicit_limit_is_1000_and_max_is_10000() {
-    assert_eq!(query(&sample(), "from logs-aws.cloudtrail* | keep event.id").rows.len(), 1000);
-    assert_eq!(query(&sample(), "from logs-aws.cloudtrail* | keep event.id | limit 20000").rows.len(), 3624);
+    assert_eq!(
+        query(&sample(), "from logs-aws.cloudtrail* | keep event.id")
+            .rows
+            .len(),
+        1000
+    );
+    assert_eq!(
+        query(
+            &sample(),
+            "from logs-aws.cloudtrail* | keep event.id | limit 20000"
+        )
+        .rows
+        .len(),
+        3624
+    );
 }
 
 #[test]
 fn from_lists_columns_sorted_by_name() {
     let t = query(&sample(), "from logs-aws.cloudtrail* | limit 1");
-    let names: Vec<String> = t.columns.iter().map(|c| c.split(':').next().unwrap().to_string()).collect();
+    let names: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| c.split(':').next().unwrap().to_string())
+        .collect();
     let mut s = names.clone();
     s.sort();
     assert_eq!(names, s);
@@ -526,8 +690,14 @@ fn query_error(q: &str) -> String {
 #[test]
 fn unknown_column_names_its_position() {
     let e = query_error("from logs-aws.cloudtrail*\n| where event.acton == \"StopLogging\"");
-    assert!(e.contains("line 2:9: Unknown column [event.acton], did you mean [event.action]?"), "{e}");
-    assert!(e.contains("| where event.acton") && e.contains("        ^"), "{e}");
+    assert!(
+        e.contains("line 2:9: Unknown column [event.acton], did you mean [event.action]?"),
+        "{e}"
+    );
+    assert!(
+        e.contains("| where event.acton") && e.contains("        ^"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -539,13 +709,19 @@ fn bad_syntax_is_a_parsing_error() {
 #[test]
 fn unknown_function() {
     let e = query_error("from logs-aws.cloudtrail* | eval x = no_such_fn(event.action)");
-    assert!(e.contains("line 1:38: Unknown function [no_such_fn]"), "{e}");
+    assert!(
+        e.contains("line 1:38: Unknown function [no_such_fn]"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unsupported_command_fails_at_its_position() {
     let e = query_error("from logs-aws.cloudtrail* | dissect event.original \"%{a}\"");
-    assert!(e.contains("line 1:29: command [DISSECT] is not supported yet by trailhunt"), "{e}");
+    assert!(
+        e.contains("line 1:29: command [DISSECT] is not supported yet by trailhunt"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -562,16 +738,36 @@ fn type_mismatch() {
 
 #[test]
 fn bad_now_is_rejected() {
-    let o = th(&["query", "--input", &sample(), "--now", "yesterday", "from logs-aws.cloudtrail* | limit 1"]);
+    let o = th(&[
+        "query",
+        "--input",
+        &sample(),
+        "--now",
+        "yesterday",
+        "from logs-aws.cloudtrail* | limit 1",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("invalid --now value [yesterday]"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("invalid --now value [yesterday]"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn missing_input_is_reported() {
-    let o = th(&["query", "--input", "/nonexistent/trail/logs", "from logs-aws.cloudtrail* | limit 1"]);
+    let o = th(&[
+        "query",
+        "--input",
+        "/nonexistent/trail/logs",
+        "from logs-aws.cloudtrail* | limit 1",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("/nonexistent/trail/logs"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/trail/logs"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A truncated gzip, invalid JSON and an unreadable file are each reported with their
@@ -582,20 +778,35 @@ fn bad_files_are_reported_and_good_files_count() {
     std::fs::create_dir_all(&dir).unwrap();
     let good = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-07-31T13:06:24Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/x","accountId":"1","userName":"x"},"eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"1"}]}"#;
     std::fs::write(dir.join("good.json"), good).unwrap();
-    std::fs::write(dir.join("invalid.json"), "{\"Records\":[{\"eventName\": }]}").unwrap();
+    std::fs::write(
+        dir.join("invalid.json"),
+        "{\"Records\":[{\"eventName\": }]}",
+    )
+    .unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, good.as_bytes()).unwrap();
     let bytes = gz.finish().unwrap();
     std::fs::write(dir.join("truncated.json.gz"), &bytes[..bytes.len() / 2]).unwrap();
     let unreadable = dir.join("unreadable.json");
     std::fs::write(&unreadable, good).unwrap();
-    let is_root = Command::new("id").arg("-u").output().map(|o| stdout(&o).trim() == "0").unwrap_or(true);
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| stdout(&o).trim() == "0")
+        .unwrap_or(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
     }
-    let o = th(&["query", "--input", dir.to_str().unwrap(), "--format", "csv", "from logs-aws.cloudtrail* | stats n = count(*)"]);
+    let o = th(&[
+        "query",
+        "--input",
+        dir.to_str().unwrap(),
+        "--format",
+        "csv",
+        "from logs-aws.cloudtrail* | stats n = count(*)",
+    ]);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("invalid.json"), "{err}");
@@ -607,7 +818,13 @@ fn bad_files_are_reported_and_good_files_count() {
     }
     assert_eq!(stdout(&o), expected);
     // --strict makes the first bad input fatal.
-    let o = th(&["query", "--strict", "--input", dir.to_str().unwrap(), "from logs-aws.cloudtrail* | stats n = count(*)"]);
+    let o = th(&[
+        "query",
+        "--strict",
+        "--input",
+        dir.to_str().unwrap(),
+        "from logs-aws.cloudtrail* | stats n = count(*)",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -629,26 +846,62 @@ fn json_is_an_es_query_body() {
 
 #[test]
 fn csv_quotes_fields() {
-    let o = th(&["query", "-q", "--input", &sample(), "--format", "csv", "row a = \"x,y\", b = \"say \\\"hi\\\"\", c = [1, 2], d = null"]);
-    assert_eq!(stdout(&o), "a,b,c,d\r\n\"x,y\",\"say \"\"hi\"\"\",\"[1, 2]\",\r\n");
+    let o = th(&[
+        "query",
+        "-q",
+        "--input",
+        &sample(),
+        "--format",
+        "csv",
+        "row a = \"x,y\", b = \"say \\\"hi\\\"\", c = [1, 2], d = null",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "a,b,c,d\r\n\"x,y\",\"say \"\"hi\"\"\",\"[1, 2]\",\r\n"
+    );
 }
 
 #[test]
 fn ndjson_and_table_and_markdown() {
     let q = "from logs-aws.cloudtrail* | where event.action == \"DeleteTrail\" | keep @timestamp, user.name | sort @timestamp | limit 1";
     let o = th(&["query", "-q", "--input", &sample(), "--format", "ndjson", q]);
-    assert_eq!(stdout(&o), "{\"@timestamp\":\"2024-07-20T14:22:51.000Z\",\"user.name\":\"alice.nguyen\"}\n");
+    assert_eq!(
+        stdout(&o),
+        "{\"@timestamp\":\"2024-07-20T14:22:51.000Z\",\"user.name\":\"alice.nguyen\"}\n"
+    );
     let o = th(&["query", "-q", "--input", &sample(), "--format", "table", q]);
     assert_eq!(stdout(&o), "@timestamp               | user.name\n-------------------------+-------------\n2024-07-20T14:22:51.000Z | alice.nguyen\n");
-    let o = th(&["query", "-q", "--input", &sample(), "--format", "markdown", q]);
-    assert_eq!(stdout(&o), "| @timestamp | user.name |\n|---|---|\n| 2024-07-20T14:22:51.000Z | alice.nguyen |\n");
+    let o = th(&[
+        "query",
+        "-q",
+        "--input",
+        &sample(),
+        "--format",
+        "markdown",
+        q,
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "| @timestamp | user.name |\n|---|---|\n| 2024-07-20T14:22:51.000Z | alice.nguyen |\n"
+    );
 }
 
 #[test]
 fn summary_goes_to_stderr() {
-    let o = th(&["query", "--input", &sample(), "--format", "csv", "from logs-aws.cloudtrail* | stats n = count(*)"]);
+    let o = th(&[
+        "query",
+        "--input",
+        &sample(),
+        "--format",
+        "csv",
+        "from logs-aws.cloudtrail* | stats n = count(*)",
+    ]);
     assert_eq!(stdout(&o), "n\r\n3624\r\n");
-    assert!(stderr(&o).contains("545 files (0 unreadable), 3624 records, 0 rejected"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("545 files (0 unreadable), 3624 records, 0 rejected"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 // ---- hunts -----------------------------------------------------------------------------
@@ -659,7 +912,10 @@ fn hunts_list_and_show() {
     assert!(stdout(&o).contains("multiple_service_logging_deleted_or_stopped"));
     let o = th(&["hunts", "show", "d74f8928-5e46-11ef-9488-f661ea17fbce"]);
     let s = stdout(&o);
-    assert!(s.contains("Multiple Service Logging Deleted or Stopped") && s.contains("T1562.008"), "{s}");
+    assert!(
+        s.contains("Multiple Service Logging Deleted or Stopped") && s.contains("T1562.008"),
+        "{s}"
+    );
     assert!(s.contains("DATE_FORMAT(\"YYYY-mm-dd\", @timestamp)"), "{s}");
     let o = th(&["hunts", "show", "no_such_hunt"]);
     assert_eq!(o.status.code(), Some(1));
@@ -672,10 +928,39 @@ fn all_aws_hunts_from_the_elastic_library_run_or_fail_clearly() {
         eprintln!("skipping: {} is absent", dir.display());
         return;
     }
-    let o = th(&["hunt", "-q", "--input", &sample(), "--hunts", dir.to_str().unwrap(), "--now", "2024-08-02T00:00:00Z", "--format", "json"]);
+    let o = th(&[
+        "hunt",
+        "-q",
+        "--input",
+        &sample(),
+        "--hunts",
+        dir.to_str().unwrap(),
+        "--now",
+        "2024-08-02T00:00:00Z",
+        "--format",
+        "json",
+    ]);
     let body: J = serde_json::from_str(&stdout(&o)).expect("json even when some hunts fail");
-    assert!(body["hunts"].as_array().unwrap().len() >= 1);
-    // Hunts using commands we do not run yet fail with a position, never silently.
+    let ran = body["hunts"].as_array().unwrap();
+    // The seed hunt plus every AWS hunt that needs no command we lack yet.
+    assert!(ran.len() >= 7, "{ran:?}");
+    assert!(ran
+        .iter()
+        .any(|h| h["uuid"] == "d74f8928-5e46-11ef-9488-f661ea17fbce"
+            && h["values"].as_array().unwrap().len() == 10));
+    // The others fail loudly, each naming the hunt and the position in its query.
     let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1));
     assert!(!err.contains("panicked"), "{err}");
+    let failures = err.lines().filter(|l| l.starts_with("hunt ")).count();
+    let positioned = err
+        .lines()
+        .filter(|l| l.starts_with("error: line "))
+        .count();
+    assert!(failures > 0 && failures == positioned, "{err}");
+    // Elastic's own typo (`=` for `==`) is an error in ES too.
+    assert!(
+        err.contains("event.provider = \"servicequotas.amazonaws.com\""),
+        "{err}"
+    );
 }

@@ -2,7 +2,10 @@
 //! each onto a DataFusion aggregate with ES's multi-value semantics (every value counts).
 
 use super::{FunctionDef, Impl};
-use esql::catalog::{arity, expect, is_any, is_numeric, is_orderable, ArgError, Args, FunctionKind, Signature, TypeRule};
+use esql::catalog::{
+    arity, expect, is_any, is_numeric, is_orderable, ArgError, Args, FunctionKind, Signature,
+    TypeRule,
+};
 use esql::DataType;
 
 fn agg(name: &'static str, rule: TypeRule) -> FunctionDef {
@@ -29,7 +32,12 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         arity(a, 1, Some(2))?;
         expect(a, 0, is_any, "any exact type")?;
         if a.types.len() == 2 {
-            expect(a, 1, |t| matches!(t, DataType::Integer | DataType::Long), "integer")?;
+            expect(
+                a,
+                1,
+                |t| matches!(t, DataType::Integer | DataType::Long),
+                "integer",
+            )?;
         }
         Ok(DataType::Long)
     }));
@@ -37,7 +45,12 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(agg("MAX", min_max));
     defs.push(agg("SUM", |a| {
         arity(a, 1, Some(1))?;
-        expect(a, 0, is_numeric, "numeric except unsigned_long or counter types")?;
+        expect(
+            a,
+            0,
+            is_numeric,
+            "numeric except unsigned_long or counter types",
+        )?;
         Ok(match a.types[0] {
             DataType::Double => DataType::Double,
             DataType::Null => DataType::Null,
@@ -46,18 +59,33 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
     }));
     defs.push(agg("AVG", |a| {
         arity(a, 1, Some(1))?;
-        expect(a, 0, is_numeric, "numeric except unsigned_long or counter types")?;
+        expect(
+            a,
+            0,
+            is_numeric,
+            "numeric except unsigned_long or counter types",
+        )?;
         Ok(DataType::Double)
     }));
     defs.push(agg("VALUES", |a| {
         arity(a, 1, Some(1))?;
-        expect(a, 0, is_any, "any type except unsigned_long and spatial types")?;
+        expect(
+            a,
+            0,
+            is_any,
+            "any type except unsigned_long and spatial types",
+        )?;
         Ok(a.types[0].widen_text())
     }));
 }
 
 fn min_max(a: &Args<'_>) -> Result<DataType, ArgError> {
     arity(a, 1, Some(1))?;
-    expect(a, 0, is_orderable, "boolean, date, ip, string or numeric except unsigned_long or counter types")?;
+    expect(
+        a,
+        0,
+        is_orderable,
+        "boolean, date, ip, string or numeric except unsigned_long or counter types",
+    )?;
     Ok(a.types[0].widen_text())
 }

@@ -10,7 +10,13 @@ use esql::DataType;
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(
-        scalar("COALESCE", coalesce_rule, |a, _| Ok(a.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null))).row(|r| {
+        scalar("COALESCE", coalesce_rule, |a, _| {
+            Ok(a.iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null))
+        })
+        .row(|r| {
             r.multi = MultiValues::Accept;
             r.nulls = Nulls::Pass;
             r.ret_multi = RetMulti::IfAnyArg;
@@ -21,8 +27,14 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         r.nulls = Nulls::Pass;
         r.ret_multi = RetMulti::IfAnyArg;
     }));
-    defs.push(scalar("GREATEST", extremum_rule, |a, _| extremum(a, true)).row(|r| r.multi = MultiValues::Accept));
-    defs.push(scalar("LEAST", extremum_rule, |a, _| extremum(a, false)).row(|r| r.multi = MultiValues::Accept));
+    defs.push(
+        scalar("GREATEST", extremum_rule, |a, _| extremum(a, true))
+            .row(|r| r.multi = MultiValues::Accept),
+    );
+    defs.push(
+        scalar("LEAST", extremum_rule, |a, _| extremum(a, false))
+            .row(|r| r.multi = MultiValues::Accept),
+    );
 }
 
 /// The common type of value arguments: equal types, or numerics widened, or keyword/text.
@@ -45,13 +57,23 @@ fn coalesce_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
     same_types(a, 0..a.types.len())
 }
 
-fn same_types(a: &Args<'_>, idx: impl Iterator<Item = usize> + Clone) -> Result<DataType, ArgError> {
+fn same_types(
+    a: &Args<'_>,
+    idx: impl Iterator<Item = usize> + Clone,
+) -> Result<DataType, ArgError> {
     let types: Vec<DataType> = idx.clone().map(|i| a.types[i]).collect();
     match common_type(&types) {
         Some(t) => Ok(t),
         None => {
-            let first = types.iter().copied().find(|t| *t != DataType::Null).unwrap_or(DataType::Null);
-            let bad = idx.into_iter().find(|&i| common_type(&[first, a.types[i]]).is_none()).unwrap_or(0);
+            let first = types
+                .iter()
+                .copied()
+                .find(|t| *t != DataType::Null)
+                .unwrap_or(DataType::Null);
+            let bad = idx
+                .into_iter()
+                .find(|&i| common_type(&[first, a.types[i]]).is_none())
+                .unwrap_or(0);
             Err(ArgError::Type {
                 index: bad,
                 expected: first.verifier_name().to_string(),
@@ -71,7 +93,9 @@ fn case_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
             });
         }
     }
-    let values = (1..n).step_by(2).chain(if n % 2 == 1 { Some(n - 1) } else { None });
+    let values = (1..n)
+        .step_by(2)
+        .chain(if n % 2 == 1 { Some(n - 1) } else { None });
     same_types(a, values.collect::<Vec<_>>().into_iter())
 }
 
@@ -85,7 +109,11 @@ fn case(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
         }
         i += 2;
     }
-    Ok(if a.len() % 2 == 1 { a[a.len() - 1].clone() } else { Value::Null })
+    Ok(if a.len() % 2 == 1 {
+        a[a.len() - 1].clone()
+    } else {
+        Value::Null
+    })
 }
 
 fn extremum_rule(a: &Args<'_>) -> Result<DataType, ArgError> {

@@ -16,7 +16,11 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(conversion("TO_DATETIME", &["TO_DT"], DataType::Date));
     defs.push(conversion("TO_IP", &[], DataType::Ip));
     defs.push(conversion("TO_BOOLEAN", &["TO_BOOL"], DataType::Boolean));
-    defs.push(conversion("TO_UNSIGNED_LONG", &["TO_UL", "TO_ULONG"], DataType::UnsignedLong));
+    defs.push(conversion(
+        "TO_UNSIGNED_LONG",
+        &["TO_UL", "TO_ULONG"],
+        DataType::UnsignedLong,
+    ));
     defs.push(conversion("TO_VERSION", &["TO_VER"], DataType::Version));
 }
 
@@ -43,10 +47,22 @@ fn conversion(name: &'static str, aliases: &'static [&'static str], to: DataType
         DataType::Long => |a| accept(a, DataType::Long, numeric_like),
         DataType::Double => |a| accept(a, DataType::Double, numeric_like),
         DataType::UnsignedLong => |a| accept(a, DataType::UnsignedLong, numeric_like),
-        DataType::Date => |a| accept(a, DataType::Date, |t| t.is_numeric() || t.is_string() || t == DataType::Date),
+        DataType::Date => |a| {
+            accept(a, DataType::Date, |t| {
+                t.is_numeric() || t.is_string() || t == DataType::Date
+            })
+        },
         DataType::Ip => |a| accept(a, DataType::Ip, |t| t.is_string() || t == DataType::Ip),
-        DataType::Boolean => |a| accept(a, DataType::Boolean, |t| t.is_numeric() || t.is_string() || t == DataType::Boolean),
-        _ => |a| accept(a, DataType::Version, |t| t.is_string() || t == DataType::Version),
+        DataType::Boolean => |a| {
+            accept(a, DataType::Boolean, |t| {
+                t.is_numeric() || t.is_string() || t == DataType::Boolean
+            })
+        },
+        _ => |a| {
+            accept(a, DataType::Version, |t| {
+                t.is_string() || t == DataType::Version
+            })
+        },
     };
     FunctionDef {
         sig: Signature {
@@ -118,7 +134,7 @@ pub fn convert_one(v: &Value, from: DataType, to: DataType) -> Result<Value, Str
         DataType::Long => to_long(v).map(Value::Long),
         DataType::UnsignedLong => {
             let d = to_double(v)?;
-            if d < 0.0 || d >= 18446744073709551616.0 {
+            if !(0.0..18446744073709551616.0).contains(&d) {
                 return Err(format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{}] out of [unsigned_long] range", java_double(d)));
             }
             Ok(Value::UnsignedLong(match v {
@@ -235,7 +251,11 @@ pub fn to_es_string(v: &Value, from: DataType) -> String {
             javatime::format_iso_millis(*d)
         }
         Value::Null => String::new(),
-        Value::Multi(vs) => vs.iter().map(|x| to_es_string(x, from)).collect::<Vec<_>>().join(", "),
+        Value::Multi(vs) => vs
+            .iter()
+            .map(|x| to_es_string(x, from))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -245,12 +265,49 @@ mod tests {
 
     #[test]
     fn conversions() {
-        assert_eq!(convert_one(&Value::Double(2.5), DataType::Double, DataType::Integer), Ok(Value::Int(3)));
-        assert_eq!(convert_one(&Value::Double(-2.5), DataType::Double, DataType::Long), Ok(Value::Long(-2)));
-        assert_eq!(convert_one(&Value::Str("2147483648.2".into()), DataType::Keyword, DataType::Long), Ok(Value::Long(2147483648)));
-        assert!(convert_one(&Value::Long(501379200000), DataType::Long, DataType::Integer).unwrap_err().contains("[501379200000] out of [integer] range"));
-        assert_eq!(convert_one(&Value::Str("TRUE".into()), DataType::Keyword, DataType::Boolean), Ok(Value::Bool(true)));
-        assert_eq!(convert_one(&Value::Str("::ffff:1.2.3.4".into()), DataType::Keyword, DataType::Ip), Ok(Value::Str("1.2.3.4".into())));
-        assert!(convert_one(&Value::Str("foo".into()), DataType::Keyword, DataType::Ip).unwrap_err().contains("'foo' is not an IP string literal."));
+        assert_eq!(
+            convert_one(&Value::Double(2.5), DataType::Double, DataType::Integer),
+            Ok(Value::Int(3))
+        );
+        assert_eq!(
+            convert_one(&Value::Double(-2.5), DataType::Double, DataType::Long),
+            Ok(Value::Long(-2))
+        );
+        assert_eq!(
+            convert_one(
+                &Value::Str("2147483648.2".into()),
+                DataType::Keyword,
+                DataType::Long
+            ),
+            Ok(Value::Long(2147483648))
+        );
+        assert!(convert_one(
+            &Value::Long(501379200000),
+            DataType::Long,
+            DataType::Integer
+        )
+        .unwrap_err()
+        .contains("[501379200000] out of [integer] range"));
+        assert_eq!(
+            convert_one(
+                &Value::Str("TRUE".into()),
+                DataType::Keyword,
+                DataType::Boolean
+            ),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            convert_one(
+                &Value::Str("::ffff:1.2.3.4".into()),
+                DataType::Keyword,
+                DataType::Ip
+            ),
+            Ok(Value::Str("1.2.3.4".into()))
+        );
+        assert!(
+            convert_one(&Value::Str("foo".into()), DataType::Keyword, DataType::Ip)
+                .unwrap_err()
+                .contains("'foo' is not an IP string literal.")
+        );
     }
 }

@@ -186,8 +186,7 @@ fn truncate(ms: i64, months: i64, days: i64, millis: i64) -> Result<i64, String>
         (m, 0, 0) if m > 0 => {
             let (y, mo, ..) = javatime::civil_from_millis(ms);
             let index = y * 12 + (mo as i64 - 1);
-            let unit = if m % 12 == 0 { m } else { m };
-            let start = index.div_euclid(unit) * unit;
+            let start = index.div_euclid(m) * m;
             let (sy, sm) = (start.div_euclid(12), start.rem_euclid(12) as u32 + 1);
             javatime::millis_from_civil(sy, sm, 1, 0, 0, 0, 0).ok_or_else(|| "date out of range".to_string())
         }
@@ -205,13 +204,34 @@ mod tests {
     fn truncation() {
         let t = javatime::parse_strict_date_optional_time("2024-07-31T13:06:24.123Z").unwrap();
         let iso = |ms| javatime::format_iso_millis(ms);
-        assert_eq!(iso(truncate(t, 0, 1, 0).unwrap()), "2024-07-31T00:00:00.000Z");
-        assert_eq!(iso(truncate(t, 0, 7, 0).unwrap()), "2024-07-29T00:00:00.000Z");
-        assert_eq!(iso(truncate(t, 1, 0, 0).unwrap()), "2024-07-01T00:00:00.000Z");
-        assert_eq!(iso(truncate(t, 3, 0, 0).unwrap()), "2024-07-01T00:00:00.000Z");
-        assert_eq!(iso(truncate(t, 12, 0, 0).unwrap()), "2024-01-01T00:00:00.000Z");
-        assert_eq!(iso(truncate(t, 0, 0, 3_600_000).unwrap()), "2024-07-31T13:00:00.000Z");
-        assert_eq!(iso(truncate(t, 0, 0, 15 * 60_000).unwrap()), "2024-07-31T13:00:00.000Z");
+        assert_eq!(
+            iso(truncate(t, 0, 1, 0).unwrap()),
+            "2024-07-31T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso(truncate(t, 0, 7, 0).unwrap()),
+            "2024-07-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso(truncate(t, 1, 0, 0).unwrap()),
+            "2024-07-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso(truncate(t, 3, 0, 0).unwrap()),
+            "2024-07-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso(truncate(t, 12, 0, 0).unwrap()),
+            "2024-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso(truncate(t, 0, 0, 3_600_000).unwrap()),
+            "2024-07-31T13:00:00.000Z"
+        );
+        assert_eq!(
+            iso(truncate(t, 0, 0, 15 * 60_000).unwrap()),
+            "2024-07-31T13:00:00.000Z"
+        );
     }
 
     #[test]

@@ -29,30 +29,36 @@ fn to_u128(ip: IpAddr) -> u128 {
 }
 
 pub fn in_block(ip: &str, block: &str) -> Result<bool, String> {
-    let addr: IpAddr = ip.parse().map_err(|_| format!("java.lang.IllegalArgumentException: '{ip}' is not an IP string literal."))?;
+    let addr: IpAddr = ip.parse().map_err(|_| {
+        format!("java.lang.IllegalArgumentException: '{ip}' is not an IP string literal.")
+    })?;
     let (net, len) = match block.split_once('/') {
         Some((n, l)) => (n, Some(l)),
         None => (block, None),
     };
-    let net_addr: IpAddr = net
-        .parse()
-        .map_err(|_| format!("java.lang.IllegalArgumentException: '{net}' is not an IP string literal."))?;
+    let net_addr: IpAddr = net.parse().map_err(|_| {
+        format!("java.lang.IllegalArgumentException: '{net}' is not an IP string literal.")
+    })?;
     let max = if net_addr.is_ipv4() { 32 } else { 128 };
     let len: u32 = match len {
-        Some(l) => l
-            .parse()
-            .ok()
-            .filter(|l| *l <= max)
-            .ok_or_else(|| format!("java.lang.IllegalArgumentException: invalid CIDR block [{block}]"))?,
+        Some(l) => l.parse().ok().filter(|l| *l <= max).ok_or_else(|| {
+            format!("java.lang.IllegalArgumentException: invalid CIDR block [{block}]")
+        })?,
         None => max,
     };
     let prefix = len + if net_addr.is_ipv4() { 96 } else { 0 };
-    let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - prefix)
+    };
     Ok(to_u128(addr) & mask == to_u128(net_addr) & mask)
 }
 
 fn cidr_match(a: &[Value], _: &Ctx) -> Result<Value, String> {
-    let Value::Str(ip) = &a[0] else { return Ok(Value::Null) };
+    let Value::Str(ip) = &a[0] else {
+        return Ok(Value::Null);
+    };
     for b in a[1..].iter().flat_map(|v| v.values()) {
         if let Value::Str(block) = b {
             if in_block(ip, block)? {

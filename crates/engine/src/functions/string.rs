@@ -9,44 +9,66 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
-    defs.push(scalar("TO_LOWER", one_string_to_keyword, |a, _| map_str(a, |s| s.to_lowercase())));
-    defs.push(scalar("TO_UPPER", one_string_to_keyword, |a, _| map_str(a, |s| s.to_uppercase())));
-    defs.push(scalar("TRIM", one_string_to_keyword, |a, _| map_str(a, |s| s.trim().to_string())));
-    defs.push(scalar("LTRIM", one_string_to_keyword, |a, _| map_str(a, |s| s.trim_start().to_string())));
-    defs.push(scalar("RTRIM", one_string_to_keyword, |a, _| map_str(a, |s| s.trim_end().to_string())));
-    defs.push(scalar("LENGTH", |a| {
-        arity(a, 1, Some(1))?;
-        expect(a, 0, is_string, "string")?;
-        Ok(DataType::Integer)
-    }, |a, _| match a {
-        [Value::Str(s)] => Ok(Value::Int(s.chars().count() as i32)),
-        _ => Ok(Value::Null),
+    defs.push(scalar("TO_LOWER", one_string_to_keyword, |a, _| {
+        map_str(a, |s| s.to_lowercase())
     }));
-    defs.push(scalar("CONCAT", |a| {
-        arity(a, 2, None)?;
-        for i in 0..a.types.len() {
-            expect(a, i, is_string, "string")?;
-        }
-        Ok(DataType::Keyword)
-    }, |a, _| {
-        let mut out = String::new();
-        for v in a {
-            match v {
-                Value::Str(s) => out.push_str(s),
-                _ => return Ok(Value::Null),
+    defs.push(scalar("TO_UPPER", one_string_to_keyword, |a, _| {
+        map_str(a, |s| s.to_uppercase())
+    }));
+    defs.push(scalar("TRIM", one_string_to_keyword, |a, _| {
+        map_str(a, |s| s.trim().to_string())
+    }));
+    defs.push(scalar("LTRIM", one_string_to_keyword, |a, _| {
+        map_str(a, |s| s.trim_start().to_string())
+    }));
+    defs.push(scalar("RTRIM", one_string_to_keyword, |a, _| {
+        map_str(a, |s| s.trim_end().to_string())
+    }));
+    defs.push(scalar(
+        "LENGTH",
+        |a| {
+            arity(a, 1, Some(1))?;
+            expect(a, 0, is_string, "string")?;
+            Ok(DataType::Integer)
+        },
+        |a, _| match a {
+            [Value::Str(s)] => Ok(Value::Int(s.chars().count() as i32)),
+            _ => Ok(Value::Null),
+        },
+    ));
+    defs.push(scalar(
+        "CONCAT",
+        |a| {
+            arity(a, 2, None)?;
+            for i in 0..a.types.len() {
+                expect(a, i, is_string, "string")?;
             }
-        }
-        Ok(Value::Str(out))
-    }));
-    defs.push(scalar("SUBSTRING", |a| {
-        arity(a, 2, Some(3))?;
-        expect(a, 0, is_string, "string")?;
-        expect(a, 1, is_integral, "integer")?;
-        if a.types.len() == 3 {
-            expect(a, 2, is_integral, "integer")?;
-        }
-        Ok(DataType::Keyword)
-    }, substring));
+            Ok(DataType::Keyword)
+        },
+        |a, _| {
+            let mut out = String::new();
+            for v in a {
+                match v {
+                    Value::Str(s) => out.push_str(s),
+                    _ => return Ok(Value::Null),
+                }
+            }
+            Ok(Value::Str(out))
+        },
+    ));
+    defs.push(scalar(
+        "SUBSTRING",
+        |a| {
+            arity(a, 2, Some(3))?;
+            expect(a, 0, is_string, "string")?;
+            expect(a, 1, is_integral, "integer")?;
+            if a.types.len() == 3 {
+                expect(a, 2, is_integral, "integer")?;
+            }
+            Ok(DataType::Keyword)
+        },
+        substring,
+    ));
     defs.push(scalar("LEFT", two_string_int, |a, _| match a {
         [Value::Str(s), n] => Ok(Value::Str(s.chars().take(int(n).max(0) as usize).collect())),
         _ => Ok(Value::Null),
@@ -67,20 +89,28 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         [Value::Str(s), Value::Str(p)] => Ok(Value::Bool(s.ends_with(p.as_str()))),
         _ => Ok(Value::Null),
     }));
-    defs.push(scalar("REPLACE", |a| {
-        arity(a, 3, Some(3))?;
-        for i in 0..3 {
-            expect(a, i, is_string, "string")?;
-        }
-        Ok(DataType::Keyword)
-    }, replace));
-    defs.push(
-        scalar("SPLIT", |a| {
-            arity(a, 2, Some(2))?;
-            expect(a, 0, is_string, "string")?;
-            expect(a, 1, is_string, "string")?;
+    defs.push(scalar(
+        "REPLACE",
+        |a| {
+            arity(a, 3, Some(3))?;
+            for i in 0..3 {
+                expect(a, i, is_string, "string")?;
+            }
             Ok(DataType::Keyword)
-        }, split)
+        },
+        replace,
+    ));
+    defs.push(
+        scalar(
+            "SPLIT",
+            |a| {
+                arity(a, 2, Some(2))?;
+                expect(a, 0, is_string, "string")?;
+                expect(a, 1, is_string, "string")?;
+                Ok(DataType::Keyword)
+            },
+            split,
+        )
         .row(|r| r.ret_multi = RetMulti::Always),
     );
 }
@@ -129,7 +159,11 @@ fn substring(a: &[Value], _: &Ctx) -> Result<Value, String> {
     };
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len() as i64;
-    let begin = if start < 0 { (n + start).max(0) } else { (start - 1).max(0) };
+    let begin = if start < 0 {
+        (n + start).max(0)
+    } else {
+        (start - 1).max(0)
+    };
     if begin >= n {
         return Ok(Value::Str(String::new()));
     }
@@ -138,7 +172,9 @@ fn substring(a: &[Value], _: &Ctx) -> Result<Value, String> {
         Some(l) => (begin + l).min(n),
         None => n,
     };
-    Ok(Value::Str(chars[begin as usize..end as usize].iter().collect()))
+    Ok(Value::Str(
+        chars[begin as usize..end as usize].iter().collect(),
+    ))
 }
 
 thread_local! {
@@ -153,7 +189,8 @@ pub fn java_regex<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> Resul
             cache.clear();
         }
         let compiled = cache.entry(pattern.to_string()).or_insert_with(|| {
-            regex::Regex::new(pattern).map_err(|e| format!("java.util.regex.PatternSyntaxException: {e}"))
+            regex::Regex::new(pattern)
+                .map_err(|e| format!("java.util.regex.PatternSyntaxException: {e}"))
         });
         match compiled {
             Ok(r) => Ok(f(r)),
@@ -167,7 +204,9 @@ fn replace(a: &[Value], _: &Ctx) -> Result<Value, String> {
         [Value::Str(s), Value::Str(re), Value::Str(rep)] => {
             // Java's `$1` group syntax; `${name}` is the same in both.
             let rep = java_replacement(rep);
-            java_regex(re, |r| Value::Str(r.replace_all(s, rep.as_str()).into_owned()))
+            java_regex(re, |r| {
+                Value::Str(r.replace_all(s, rep.as_str()).into_owned())
+            })
         }
         _ => Ok(Value::Null),
     }
@@ -211,9 +250,15 @@ fn split(a: &[Value], _: &Ctx) -> Result<Value, String> {
     match a {
         [Value::Str(s), Value::Str(d)] => {
             if d.is_empty() {
-                return Ok(Value::from_values(s.chars().map(|c| Value::Str(c.to_string())).collect()));
+                return Ok(Value::from_values(
+                    s.chars().map(|c| Value::Str(c.to_string())).collect(),
+                ));
             }
-            Ok(Value::from_values(s.split(d.as_str()).map(|p| Value::Str(p.to_string())).collect()))
+            Ok(Value::from_values(
+                s.split(d.as_str())
+                    .map(|p| Value::Str(p.to_string()))
+                    .collect(),
+            ))
         }
         _ => Ok(Value::Null),
     }
@@ -244,7 +289,15 @@ mod tests {
 
     #[test]
     fn replace_with_groups() {
-        let r = replace(&[Value::Str("foo-bar".into()), Value::Str("(\\w+)-(\\w+)".into()), Value::Str("$2_$1".into())], &ctx()).unwrap();
+        let r = replace(
+            &[
+                Value::Str("foo-bar".into()),
+                Value::Str("(\\w+)-(\\w+)".into()),
+                Value::Str("$2_$1".into()),
+            ],
+            &ctx(),
+        )
+        .unwrap();
         assert_eq!(r, Value::Str("bar_foo".into()));
     }
 }

@@ -46,28 +46,20 @@ impl<'a> ExprPlanner<'a> {
     }
 
     fn is_multi(&self, expr: &Expr) -> bool {
-        matches!(expr.get_type(self.schema), Ok(ArrowType::List(_)) | Ok(ArrowType::LargeList(_)))
+        matches!(
+            expr.get_type(self.schema),
+            Ok(ArrowType::List(_)) | Ok(ArrowType::LargeList(_))
+        )
     }
 
-    fn row_udf(&self, site: &TExpr, name: &'static str, kernel: Kernel, ret: DataType, ret_multi: bool, multi: MultiValues, nulls: Nulls, args: Vec<Planned>) -> Planned {
+    fn row_udf(&self, site: &TExpr, spec: RowUdfSpec, args: Vec<Planned>) -> Planned {
         let arg_types = args.iter().map(|a| a.ty).collect();
-        let udf = RowUdf::udf(
-            RowUdfSpec {
-                name,
-                kernel,
-                ret,
-                ret_multi,
-                multi,
-                nulls,
-            },
-            arg_types,
-            self.site(site),
-            self.warnings.clone(),
-        );
+        let (ty, multi) = (spec.ret, spec.ret_multi);
+        let udf = RowUdf::udf(spec, arg_types, self.site(site), self.warnings.clone());
         Planned {
             expr: udf.call(args.into_iter().map(|a| a.expr).collect()),
-            ty: ret,
-            multi: ret_multi,
+            ty,
+            multi,
         }
     }
 
@@ -78,7 +70,18 @@ impl<'a> ExprPlanner<'a> {
             return p;
         }
         let ty = p.ty;
-        self.row_udf(parent, "mv_single", |a, _| Ok(a[0].clone()), ty, false, MultiValues::Reject, Nulls::Propagate, vec![p])
+        self.row_udf(
+            parent,
+            RowUdfSpec {
+                name: "mv_single",
+                kernel: |a, _| Ok(a[0].clone()),
+                ret: ty,
+                ret_multi: false,
+                multi: MultiValues::Reject,
+                nulls: Nulls::Propagate,
+            },
+            vec![p],
+        )
     }
 
     fn cast_to(&self, p: Planned, t: DataType) -> Planned {
@@ -87,7 +90,10 @@ impl<'a> ExprPlanner<'a> {
         }
         let target = arrow_type(t);
         Planned {
-            expr: Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(p.expr), target)),
+            expr: Expr::Cast(datafusion::logical_expr::Cast::new(
+                Box::new(p.expr),
+                target,
+            )),
             ty: t,
             multi: false,
         }
@@ -99,16 +105,33 @@ impl<'a> ExprPlanner<'a> {
             TKind::Column(name) => {
                 let expr = column(name);
                 let multi = self.is_multi(&expr);
-                Ok(Planned { expr, ty: e.ty, multi })
+                Ok(Planned {
+                    expr,
+                    ty: e.ty,
+                    multi,
+                })
             }
             TKind::Call { name, args } => self.call(e, name, args),
-            TKind::Agg { name, .. } => Err(PlanError::Internal(format!("aggregate {name} outside STATS"))),
+            TKind::Agg { name, .. } => Err(PlanError::Internal(format!(
+                "aggregate {name} outside STATS"
+            ))),
             TKind::Neg(inner) => {
                 if let TKind::Literal(Literal::Span(s)) = &inner.kind {
                     return Ok(literal(&Literal::Span(s.negate()), e.ty));
                 }
                 let p = self.plan(inner)?;
-                Ok(self.row_udf(e, "neg", neg, e.ty, false, MultiValues::Reject, Nulls::Propagate, vec![p]))
+                Ok(self.row_udf(
+                    e,
+                    RowUdfSpec {
+                        name: "neg",
+                        kernel: neg,
+                        ret: e.ty,
+                        ret_multi: false,
+                        multi: MultiValues::Reject,
+                        nulls: Nulls::Propagate,
+                    },
+                    vec![p],
+                ))
             }
             TKind::Not(inner) => {
                 let p = self.plan(inner)?;
@@ -124,12 +147,20 @@ impl<'a> ExprPlanner<'a> {
                 let p = self.plan(expr)?;
                 let inner = Box::new(p.expr);
                 Ok(Planned {
-                    expr: if *negated { Expr::IsNotNull(inner) } else { Expr::IsNull(inner) },
+                    expr: if *negated {
+                        Expr::IsNotNull(inner)
+                    } else {
+                        Expr::IsNull(inner)
+                    },
                     ty: DataType::Boolean,
                     multi: false,
                 })
             }
-            TKind::In { expr, list, negated } => {
+            TKind::In {
+                expr,
+                list,
+                negated,
+            } => {
                 let v = self.plan(expr)?;
                 let v = self.single(e, v);
                 let mut items = vec![];
@@ -140,33 +171,61 @@ impl<'a> ExprPlanner<'a> {
                 let mut types: Vec<DataType> = items.iter().map(|p| p.ty).collect();
                 types.push(v.ty);
                 let common = crate::functions::conditional::common_type(&types).unwrap_or(v.ty);
-                let common = if common == DataType::Null { DataType::Keyword } else { common };
+                let common = if common == DataType::Null {
+                    DataType::Keyword
+                } else {
+                    common
+                };
                 let v = self.unify(v, common);
-                let items = items.into_iter().map(|p| self.unify(p, common).expr).collect();
+                let items = items
+                    .into_iter()
+                    .map(|p| self.unify(p, common).expr)
+                    .collect();
                 Ok(Planned {
                     expr: Expr::InList(InList::new(Box::new(v.expr), items, *negated)),
                     ty: DataType::Boolean,
                     multi: false,
                 })
             }
-            TKind::Like { expr, patterns, negated, regex } => {
+            TKind::Like {
+                expr,
+                patterns,
+                negated,
+                regex,
+            } => {
                 let v = self.plan(expr)?;
                 let v = self.single(e, v);
                 let mut alternatives = vec![];
                 for p in patterns {
                     let one = if *regex {
-                        let re = crate::pattern::lucene_to_regex(p).map_err(|m| PlanError::at(self.source, e, m))?;
+                        let re = crate::pattern::lucene_to_regex(p)
+                            .map_err(|m| PlanError::at(self.source, e, m))?;
                         let pat = Planned {
                             expr: Expr::Literal(ScalarValue::Utf8(Some(re)), None),
                             ty: DataType::Keyword,
                             multi: false,
                         };
-                        self.row_udf(e, "rlike", rlike, DataType::Boolean, false, MultiValues::Reject, Nulls::Propagate, vec![v.clone(), pat]).expr
+                        self.row_udf(
+                            e,
+                            RowUdfSpec {
+                                name: "rlike",
+                                kernel: rlike,
+                                ret: DataType::Boolean,
+                                ret_multi: false,
+                                multi: MultiValues::Reject,
+                                nulls: Nulls::Propagate,
+                            },
+                            vec![v.clone(), pat],
+                        )
+                        .expr
                     } else {
                         Expr::Like(Like::new(
                             false,
                             Box::new(v.expr.clone()),
-                            Box::new(Expr::Literal(ScalarValue::Utf8(Some(crate::pattern::wildcard_to_sql_like(p))), None)),
+                            Box::new(Expr::Literal(
+                                ScalarValue::Utf8(Some(crate::pattern::wildcard_to_sql_like(p))),
+                                None,
+                            )),
                             Some('\\'),
                             false,
                         ))
@@ -178,21 +237,29 @@ impl<'a> ExprPlanner<'a> {
                     any = any.or(a);
                 }
                 Ok(Planned {
-                    expr: if *negated { Expr::Not(Box::new(any)) } else { any },
+                    expr: if *negated {
+                        Expr::Not(Box::new(any))
+                    } else {
+                        any
+                    },
                     ty: DataType::Boolean,
                     multi: false,
                 })
             }
             TKind::Cast { expr, to } => {
-                let name = crate::functions::convert::conversion_name(*to)
-                    .ok_or_else(|| PlanError::at(self.source, e, format!("cannot convert to [{}]", to.name())))?;
+                let name = crate::functions::convert::conversion_name(*to).ok_or_else(|| {
+                    PlanError::at(self.source, e, format!("cannot convert to [{}]", to.name()))
+                })?;
                 if expr.ty == *to || (expr.ty.is_string() && to.is_string()) {
                     let mut p = self.plan(expr)?;
                     p.ty = *to;
                     return Ok(p);
                 }
                 let arg = self.plan(expr)?;
-                let def = Registry::global().get(name).cloned().ok_or_else(|| PlanError::Internal(name.to_string()))?;
+                let def = Registry::global()
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| PlanError::Internal(name.to_string()))?;
                 self.apply_row(e, &def, vec![arg])
             }
         }
@@ -210,7 +277,13 @@ impl<'a> ExprPlanner<'a> {
         p
     }
 
-    fn binary(&self, e: &TExpr, op: BinaryOp, left: &TExpr, right: &TExpr) -> Result<Planned, PlanError> {
+    fn binary(
+        &self,
+        e: &TExpr,
+        op: BinaryOp,
+        left: &TExpr,
+        right: &TExpr,
+    ) -> Result<Planned, PlanError> {
         let l = self.plan(left)?;
         let r = self.plan(right)?;
         match op {
@@ -220,7 +293,11 @@ impl<'a> ExprPlanner<'a> {
                 let l = self.unify(l, DataType::Boolean);
                 let r = self.unify(r, DataType::Boolean);
                 Ok(Planned {
-                    expr: if op == BinaryOp::And { l.expr.and(r.expr) } else { l.expr.or(r.expr) },
+                    expr: if op == BinaryOp::And {
+                        l.expr.and(r.expr)
+                    } else {
+                        l.expr.or(r.expr)
+                    },
                     ty: DataType::Boolean,
                     multi: false,
                 })
@@ -228,7 +305,8 @@ impl<'a> ExprPlanner<'a> {
             _ if op.is_comparison() => {
                 let l = self.single(e, l);
                 let r = self.single(e, r);
-                let common = crate::functions::conditional::common_type(&[l.ty, r.ty]).unwrap_or(l.ty);
+                let common =
+                    crate::functions::conditional::common_type(&[l.ty, r.ty]).unwrap_or(l.ty);
                 let (l, r) = (self.unify(l, common), self.unify(r, common));
                 let (le, re) = (l.expr, r.expr);
                 let expr = match op {
@@ -248,7 +326,9 @@ impl<'a> ExprPlanner<'a> {
             _ => {
                 // Spans only meet dates (or other constant spans) here.
                 if l.ty.is_span() && r.ty.is_span() {
-                    if let (TKind::Literal(Literal::Span(a)), TKind::Literal(Literal::Span(b))) = (&left.kind, &right.kind) {
+                    if let (TKind::Literal(Literal::Span(a)), TKind::Literal(Literal::Span(b))) =
+                        (&left.kind, &right.kind)
+                    {
                         let b = if op == BinaryOp::Sub { b.negate() } else { *b };
                         let sum = esql::ast::TimeSpan {
                             months: a.months + b.months,
@@ -258,7 +338,11 @@ impl<'a> ExprPlanner<'a> {
                         };
                         return Ok(literal(&Literal::Span(sum), e.ty));
                     }
-                    return Err(PlanError::at(self.source, e, "arithmetic on time spans must be constant"));
+                    return Err(PlanError::at(
+                        self.source,
+                        e,
+                        "arithmetic on time spans must be constant",
+                    ));
                 }
                 if e.ty == DataType::Date {
                     let (date, span, kernel): (Planned, Planned, Kernel) = if l.ty.is_span() {
@@ -268,7 +352,18 @@ impl<'a> ExprPlanner<'a> {
                     } else {
                         (l, r, date::date_add)
                     };
-                    return Ok(self.row_udf(e, "date_arith", kernel, DataType::Date, false, MultiValues::Reject, Nulls::Propagate, vec![date, span]));
+                    return Ok(self.row_udf(
+                        e,
+                        RowUdfSpec {
+                            name: "date_arith",
+                            kernel,
+                            ret: DataType::Date,
+                            ret_multi: false,
+                            multi: MultiValues::Reject,
+                            nulls: Nulls::Propagate,
+                        },
+                        vec![date, span],
+                    ));
                 }
                 let l = self.unify(l, e.ty);
                 let r = self.unify(r, e.ty);
@@ -279,7 +374,18 @@ impl<'a> ExprPlanner<'a> {
                     BinaryOp::Div => crate::arith::div,
                     _ => crate::arith::rem,
                 };
-                Ok(self.row_udf(e, "arith", kernel, e.ty, false, MultiValues::Reject, Nulls::Propagate, vec![l, r]))
+                Ok(self.row_udf(
+                    e,
+                    RowUdfSpec {
+                        name: "arith",
+                        kernel,
+                        ret: e.ty,
+                        ret_multi: false,
+                        multi: MultiValues::Reject,
+                        nulls: Nulls::Propagate,
+                    },
+                    vec![l, r],
+                ))
             }
         }
     }
@@ -287,7 +393,10 @@ impl<'a> ExprPlanner<'a> {
     fn call(&self, e: &TExpr, name: &str, args: &[TExpr]) -> Result<Planned, PlanError> {
         if name == "NOW" {
             return Ok(Planned {
-                expr: Expr::Literal(ScalarValue::TimestampMillisecond(Some(self.now_ms), None), None),
+                expr: Expr::Literal(
+                    ScalarValue::TimestampMillisecond(Some(self.now_ms), None),
+                    None,
+                ),
                 ty: DataType::Date,
                 multi: false,
             });
@@ -303,7 +412,12 @@ impl<'a> ExprPlanner<'a> {
         self.apply_row(e, &def, planned)
     }
 
-    fn apply_row(&self, e: &TExpr, def: &Arc<FunctionDef>, args: Vec<Planned>) -> Result<Planned, PlanError> {
+    fn apply_row(
+        &self,
+        e: &TExpr,
+        def: &Arc<FunctionDef>,
+        args: Vec<Planned>,
+    ) -> Result<Planned, PlanError> {
         match def.imp {
             Impl::Row(r) => {
                 let ret_multi = match r.ret_multi {
@@ -311,27 +425,51 @@ impl<'a> ExprPlanner<'a> {
                     RetMulti::Always => true,
                     RetMulti::IfAnyArg => args.iter().any(|a| a.multi),
                 };
-                Ok(self.row_udf(e, def.sig.name, r.kernel, e.ty, ret_multi, r.multi, r.nulls, args))
+                Ok(self.row_udf(
+                    e,
+                    RowUdfSpec {
+                        name: def.sig.name,
+                        kernel: r.kernel,
+                        ret: e.ty,
+                        ret_multi,
+                        multi: r.multi,
+                        nulls: r.nulls,
+                    },
+                    args,
+                ))
             }
-            Impl::Special | Impl::Aggregate => Err(PlanError::Internal(format!("{} cannot be planned as a row function", def.sig.name))),
+            Impl::Special | Impl::Aggregate => Err(PlanError::Internal(format!(
+                "{} cannot be planned as a row function",
+                def.sig.name
+            ))),
         }
     }
 }
 
 fn neg(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
     match &a[0] {
-        Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| "java.lang.ArithmeticException: integer overflow".into()),
-        Value::Long(l) => l.checked_neg().map(Value::Long).ok_or_else(|| "java.lang.ArithmeticException: long overflow".into()),
+        Value::Int(i) => i
+            .checked_neg()
+            .map(Value::Int)
+            .ok_or_else(|| "java.lang.ArithmeticException: integer overflow".into()),
+        Value::Long(l) => l
+            .checked_neg()
+            .map(Value::Long)
+            .ok_or_else(|| "java.lang.ArithmeticException: long overflow".into()),
         Value::Double(d) => Ok(Value::Double(-d)),
         Value::UnsignedLong(0) => Ok(Value::UnsignedLong(0)),
-        Value::UnsignedLong(_) => Err("java.lang.ArithmeticException: unsigned_long overflow".into()),
+        Value::UnsignedLong(_) => {
+            Err("java.lang.ArithmeticException: unsigned_long overflow".into())
+        }
         other => Ok(other.clone()),
     }
 }
 
 fn rlike(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
     match a {
-        [Value::Str(s), Value::Str(re)] => crate::functions::string::java_regex(re, |r| Value::Bool(r.is_match(s))),
+        [Value::Str(s), Value::Str(re)] => {
+            crate::functions::string::java_regex(re, |r| Value::Bool(r.is_match(s)))
+        }
         _ => Ok(Value::Null),
     }
 }
@@ -352,7 +490,10 @@ pub fn literal(l: &Literal, ty: DataType) -> Planned {
             let v = Value::from_values(values);
             let multi = matches!(v, Value::Multi(_));
             let arr = build_array(ty, multi, &[v]);
-            (ScalarValue::try_from_array(&arr, 0).unwrap_or(ScalarValue::Null), multi)
+            (
+                ScalarValue::try_from_array(&arr, 0).unwrap_or(ScalarValue::Null),
+                multi,
+            )
         }
     };
     Planned {

@@ -16,7 +16,11 @@ use std::fmt;
 #[derive(Debug)]
 pub enum PlanError {
     /// A problem with the query at a position (`line L:C: …`).
-    At { line: usize, column: usize, message: String },
+    At {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     DataFusion(datafusion::error::DataFusionError),
     Internal(String),
 }
@@ -35,7 +39,11 @@ impl PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::At { line, column, message } => write!(f, "line {line}:{column}: {message}"),
+            PlanError::At {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}:{column}: {message}"),
             PlanError::DataFusion(e) => write!(f, "{e}"),
             PlanError::Internal(m) => write!(f, "internal planning error: {m}"),
         }
@@ -68,7 +76,11 @@ impl<'a> PlanContext<'a> {
 }
 
 /// Plans the pipeline on top of `input` (the scan for FROM, one empty row for ROW).
-pub fn plan_steps(ctx: &PlanContext<'_>, analyzed: &Analyzed, input: LogicalPlan) -> Result<LogicalPlan, PlanError> {
+pub fn plan_steps(
+    ctx: &PlanContext<'_>,
+    analyzed: &Analyzed,
+    input: LogicalPlan,
+) -> Result<LogicalPlan, PlanError> {
     let mut plan = input;
     if let esql::TSource::Row(fields) = &analyzed.source {
         let mut exprs = vec![];
@@ -88,11 +100,20 @@ pub fn plan_steps(ctx: &PlanContext<'_>, analyzed: &Analyzed, input: LogicalPlan
         plan = plan_step(ctx, step, plan, &mut names)?;
     }
     // Pin the final column order and names.
-    let exprs: Vec<Expr> = analyzed.columns.iter().map(|c| column(&c.name).alias(&c.name)).collect();
+    let exprs: Vec<Expr> = analyzed
+        .columns
+        .iter()
+        .map(|c| column(&c.name).alias(&c.name))
+        .collect();
     Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
 }
 
-fn plan_step(ctx: &PlanContext<'_>, step: &Step, plan: LogicalPlan, names: &mut Vec<String>) -> Result<LogicalPlan, PlanError> {
+fn plan_step(
+    ctx: &PlanContext<'_>,
+    step: &Step,
+    plan: LogicalPlan,
+    names: &mut Vec<String>,
+) -> Result<LogicalPlan, PlanError> {
     let schema = plan.schema().clone();
     match step {
         Step::Where(cond) => {
@@ -115,11 +136,18 @@ fn plan_step(ctx: &PlanContext<'_>, step: &Step, plan: LogicalPlan, names: &mut 
         }
         Step::Stats { aggs, groups } => {
             let out = stats::plan_stats(ctx, plan, aggs, groups)?;
-            *names = aggs.iter().map(|(n, _)| n.clone()).chain(groups.iter().map(|(n, _)| n.clone())).collect();
+            *names = aggs
+                .iter()
+                .map(|(n, _)| n.clone())
+                .chain(groups.iter().map(|(n, _)| n.clone()))
+                .collect();
             Ok(out)
         }
         Step::Project(pairs) => {
-            let exprs: Vec<Expr> = pairs.iter().map(|(from, to)| column(from).alias(to)).collect();
+            let exprs: Vec<Expr> = pairs
+                .iter()
+                .map(|(from, to)| column(from).alias(to))
+                .collect();
             *names = pairs.iter().map(|(_, to)| to.clone()).collect();
             Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
         }
@@ -129,12 +157,18 @@ fn plan_step(ctx: &PlanContext<'_>, step: &Step, plan: LogicalPlan, names: &mut 
             for k in keys {
                 let p = planner.plan(&k.expr)?;
                 // A multi-value sorts by its minimum ascending, its maximum descending.
-                let p = if p.multi { mv_extreme(ctx, &k.expr, p, k.descending) } else { p };
+                let p = if p.multi {
+                    mv_extreme(ctx, &k.expr, p, k.descending)
+                } else {
+                    p
+                };
                 sort.push(SortExpr::new(p.expr, !k.descending, k.nulls_first));
             }
             Ok(LogicalPlanBuilder::from(plan).sort(sort)?.build()?)
         }
-        Step::Limit(n) => Ok(LogicalPlanBuilder::from(plan).limit(0, Some(*n as usize))?.build()?),
+        Step::Limit(n) => Ok(LogicalPlanBuilder::from(plan)
+            .limit(0, Some(*n as usize))?
+            .build()?),
     }
 }
 
@@ -178,12 +212,28 @@ pub(crate) fn site_of(ctx: &PlanContext<'_>, e: &TExpr) -> crate::warnings::Site
     }
 }
 
-pub(crate) fn mv_min(a: &[crate::value::Value], _: &crate::udf::Ctx) -> Result<crate::value::Value, String> {
-    Ok(a[0].values().iter().min_by(|x, y| crate::value::cmp_values(x, y)).cloned().unwrap_or(crate::value::Value::Null))
+pub(crate) fn mv_min(
+    a: &[crate::value::Value],
+    _: &crate::udf::Ctx,
+) -> Result<crate::value::Value, String> {
+    Ok(a[0]
+        .values()
+        .iter()
+        .min_by(|x, y| crate::value::cmp_values(x, y))
+        .cloned()
+        .unwrap_or(crate::value::Value::Null))
 }
 
-pub(crate) fn mv_max(a: &[crate::value::Value], _: &crate::udf::Ctx) -> Result<crate::value::Value, String> {
-    Ok(a[0].values().iter().max_by(|x, y| crate::value::cmp_values(x, y)).cloned().unwrap_or(crate::value::Value::Null))
+pub(crate) fn mv_max(
+    a: &[crate::value::Value],
+    _: &crate::udf::Ctx,
+) -> Result<crate::value::Value, String> {
+    Ok(a[0]
+        .values()
+        .iter()
+        .max_by(|x, y| crate::value::cmp_values(x, y))
+        .cloned()
+        .unwrap_or(crate::value::Value::Null))
 }
 
 /// Replaces sub-expressions bottom-up; used by STATS to swap aggregates for columns.
@@ -207,12 +257,21 @@ pub(crate) fn rewrite(e: &TExpr, f: &mut dyn FnMut(&TExpr) -> Option<TExpr>) -> 
             expr: Box::new(rewrite(expr, f)),
             negated: *negated,
         },
-        TKind::In { expr, list, negated } => TKind::In {
+        TKind::In {
+            expr,
+            list,
+            negated,
+        } => TKind::In {
             expr: Box::new(rewrite(expr, f)),
             list: list.iter().map(|a| rewrite(a, f)).collect(),
             negated: *negated,
         },
-        TKind::Like { expr, patterns, negated, regex } => TKind::Like {
+        TKind::Like {
+            expr,
+            patterns,
+            negated,
+            regex,
+        } => TKind::Like {
             expr: Box::new(rewrite(expr, f)),
             patterns: patterns.clone(),
             negated: *negated,

@@ -26,7 +26,12 @@ struct AggCall {
     site: TExpr,
 }
 
-pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TExpr)], groups: &[(String, TExpr)]) -> Result<LogicalPlan, PlanError> {
+pub fn plan_stats(
+    ctx: &PlanContext<'_>,
+    input: LogicalPlan,
+    aggs: &[(String, TExpr)],
+    groups: &[(String, TExpr)],
+) -> Result<LogicalPlan, PlanError> {
     let in_schema = input.schema().clone();
     let planner = ctx.exprs(&in_schema);
     let mut pre: Vec<Expr> = vec![];
@@ -51,7 +56,9 @@ pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TE
                 let k = calls.len();
                 let mut planned = vec![];
                 for (i, a) in args.iter().enumerate() {
-                    if name == "COUNT" && matches!(&a.kind, TKind::Literal(esql::ast::Literal::Keyword(s)) if s == "*") {
+                    if name == "COUNT"
+                        && matches!(&a.kind, TKind::Literal(esql::ast::Literal::Keyword(s)) if s == "*")
+                    {
                         continue;
                     }
                     match planner.plan(a) {
@@ -120,14 +127,19 @@ pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TE
     // 2. A row belongs to every group of a multi-valued key.
     for g in &multi_groups {
         plan = LogicalPlanBuilder::from(plan)
-            .unnest_column_with_options(g.as_str(), datafusion::common::UnnestOptions::new().with_preserve_nulls(true))?
+            .unnest_column_with_options(
+                g.as_str(),
+                datafusion::common::UnnestOptions::new().with_preserve_nulls(true),
+            )?
             .build()?;
     }
 
     // 3. Aggregate, reducing multi-valued arguments per row first.
     let schema = plan.schema().clone();
     let planner = ctx.exprs(&schema);
-    let group_exprs: Vec<Expr> = (0..groups.len()).map(|j| column(&format!("__g{j}"))).collect();
+    let group_exprs: Vec<Expr> = (0..groups.len())
+        .map(|j| column(&format!("__g{j}")))
+        .collect();
     let mut agg_exprs = vec![];
     let mut finish: Vec<Expr> = vec![];
     for (k, c) in calls.iter().enumerate() {
@@ -143,39 +155,55 @@ pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TE
             Ok(b)
         };
         let arg = c.args.first().cloned();
-        let reduce = |p: &Planned, name: &'static str, kernel: crate::udf::Kernel, ret: DataType| -> Expr {
-            if !p.multi {
-                return p.expr.clone();
-            }
-            RowUdf::udf(
-                RowUdfSpec {
-                    name,
-                    kernel,
-                    ret,
-                    ret_multi: false,
-                    multi: MultiValues::Accept,
-                    nulls: Nulls::Propagate,
-                },
-                vec![p.ty],
-                site_of(ctx, &c.site),
-                ctx.warnings.clone(),
-            )
-            .call(vec![p.expr.clone()])
-        };
+        let reduce =
+            |p: &Planned, name: &'static str, kernel: crate::udf::Kernel, ret: DataType| -> Expr {
+                if !p.multi {
+                    return p.expr.clone();
+                }
+                RowUdf::udf(
+                    RowUdfSpec {
+                        name,
+                        kernel,
+                        ret,
+                        ret_multi: false,
+                        multi: MultiValues::Accept,
+                        nulls: Nulls::Propagate,
+                    },
+                    vec![p.ty],
+                    site_of(ctx, &c.site),
+                    ctx.warnings.clone(),
+                )
+                .call(vec![p.expr.clone()])
+            };
         let out_col = column(&raw);
         let (aggregate, finished): (Expr, Expr) = match (c.name.as_str(), &arg) {
             ("COUNT", None) => (filtered(agg::count(lit_i64(1)))?, out_col),
-            ("COUNT", Some(p)) if p.ty == DataType::Null => (filtered(agg::count(lit_i64(1)))?, lit_i64(0)),
+            ("COUNT", Some(p)) if p.ty == DataType::Null => {
+                (filtered(agg::count(lit_i64(1)))?, lit_i64(0))
+            }
             ("COUNT", Some(p)) if p.multi => (
                 filtered(agg::sum(reduce(p, "mv_count", mv_count, DataType::Long)))?,
                 datafusion::functions::expr_fn::coalesce(vec![out_col, lit_i64(0)]),
             ),
             ("COUNT", Some(p)) => (filtered(agg::count(p.expr.clone()))?, out_col),
-            ("MIN", Some(p)) => (filtered(agg::min(reduce(p, "mv_min", mv_min, p.ty)))?, out_col),
-            ("MAX", Some(p)) => (filtered(agg::max(reduce(p, "mv_max", mv_max, p.ty)))?, out_col),
-            ("SUM", Some(p)) if p.ty == DataType::Null => (filtered(agg::count(lit_i64(1)))?, Expr::Literal(ScalarValue::Null, None)),
+            ("MIN", Some(p)) => (
+                filtered(agg::min(reduce(p, "mv_min", mv_min, p.ty)))?,
+                out_col,
+            ),
+            ("MAX", Some(p)) => (
+                filtered(agg::max(reduce(p, "mv_max", mv_max, p.ty)))?,
+                out_col,
+            ),
+            ("SUM", Some(p)) if p.ty == DataType::Null => (
+                filtered(agg::count(lit_i64(1)))?,
+                Expr::Literal(ScalarValue::Null, None),
+            ),
             ("SUM", Some(p)) => {
-                let t = if p.ty == DataType::Double { DataType::Double } else { DataType::Long };
+                let t = if p.ty == DataType::Double {
+                    DataType::Double
+                } else {
+                    DataType::Long
+                };
                 let arg = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, t);
                 (filtered(agg::sum(arg))?, out_col)
             }
@@ -184,12 +212,22 @@ pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TE
                 let s = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, DataType::Double);
                 let n = reduce(p, "mv_count", mv_count, DataType::Long);
                 agg_exprs.push(filtered(agg::sum(n))?.alias(format!("__rawn{k}")));
-                let avg = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(out_col.clone()), crate::value::arrow_type(DataType::Double)))
-                    / Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(column(&format!("__rawn{k}"))), crate::value::arrow_type(DataType::Double)));
+                let avg = Expr::Cast(datafusion::logical_expr::Cast::new(
+                    Box::new(out_col.clone()),
+                    crate::value::arrow_type(DataType::Double),
+                )) / Expr::Cast(datafusion::logical_expr::Cast::new(
+                    Box::new(column(&format!("__rawn{k}"))),
+                    crate::value::arrow_type(DataType::Double),
+                ));
                 (filtered(agg::sum(s))?, avg)
             }
-            ("AVG", Some(p)) => (filtered(agg::avg(widen(p.expr.clone(), p.ty, DataType::Double)))?, out_col),
-            ("COUNT_DISTINCT", Some(p)) if !p.multi => (filtered(agg::count_distinct(p.expr.clone()))?, out_col),
+            ("AVG", Some(p)) => (
+                filtered(agg::avg(widen(p.expr.clone(), p.ty, DataType::Double)))?,
+                out_col,
+            ),
+            ("COUNT_DISTINCT", Some(p)) if !p.multi => {
+                (filtered(agg::count_distinct(p.expr.clone()))?, out_col)
+            }
             ("COUNT_DISTINCT", Some(p)) | ("VALUES", Some(p)) => {
                 let collected = agg::array_agg(p.expr.clone()).filter(p.expr.clone().is_not_null());
                 let collected = match &c.filter {
@@ -200,8 +238,16 @@ pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TE
                 let is_count = c.name == "COUNT_DISTINCT";
                 let finish = RowUdf::udf(
                     RowUdfSpec {
-                        name: if is_count { "count_distinct_finish" } else { "values_finish" },
-                        kernel: if is_count { count_distinct_finish } else { values_finish },
+                        name: if is_count {
+                            "count_distinct_finish"
+                        } else {
+                            "values_finish"
+                        },
+                        kernel: if is_count {
+                            count_distinct_finish
+                        } else {
+                            values_finish
+                        },
                         ret: if is_count { DataType::Long } else { c.ty },
                         ret_multi: !is_count,
                         multi: MultiValues::Accept,
@@ -214,15 +260,25 @@ pub fn plan_stats(ctx: &PlanContext<'_>, input: LogicalPlan, aggs: &[(String, TE
                 .call(vec![out_col]);
                 (collected, finish)
             }
-            (other, _) => return Err(PlanError::at(ctx.source, &c.site, format!("aggregate [{other}] is not supported yet by trailhunt"))),
+            (other, _) => {
+                return Err(PlanError::at(
+                    ctx.source,
+                    &c.site,
+                    format!("aggregate [{other}] is not supported yet by trailhunt"),
+                ))
+            }
         };
         agg_exprs.push(aggregate.alias(&raw));
         finish.push(finished.alias(format!("__agg{k}")));
         let _ = &planner;
     }
-    plan = LogicalPlanBuilder::from(plan).aggregate(group_exprs, agg_exprs)?.build()?;
+    plan = LogicalPlanBuilder::from(plan)
+        .aggregate(group_exprs, agg_exprs)?
+        .build()?;
     // Finish the raw aggregates.
-    let mut mid: Vec<Expr> = (0..groups.len()).map(|j| column(&format!("__g{j}"))).collect();
+    let mut mid: Vec<Expr> = (0..groups.len())
+        .map(|j| column(&format!("__g{j}")))
+        .collect();
     mid.extend(finish);
     plan = LogicalPlanBuilder::from(plan).project(mid)?.build()?;
 
@@ -247,7 +303,10 @@ fn widen(e: Expr, from: DataType, to: DataType) -> Expr {
     if from == to {
         e
     } else {
-        Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), crate::value::arrow_type(to)))
+        Expr::Cast(datafusion::logical_expr::Cast::new(
+            Box::new(e),
+            crate::value::arrow_type(to),
+        ))
     }
 }
 
@@ -257,7 +316,9 @@ fn mv_count(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
 
 fn mv_sum(a: &[Value], ctx: &crate::udf::Ctx) -> Result<Value, String> {
     let vs = a[0].values();
-    let Some(first) = vs.first() else { return Ok(Value::Null) };
+    let Some(first) = vs.first() else {
+        return Ok(Value::Null);
+    };
     let mut acc = first.clone();
     for v in &vs[1..] {
         acc = crate::arith::add(&[acc, v.clone()], ctx)?;
