@@ -1,0 +1,589 @@
+//! Elastic's own ES|QL conformance tests (`../shared/esql-spec/*.csv-spec`) run against our
+//! engine: each block's query over the test data sets, comparing column names and types,
+//! rows (ordered unless `ignoreOrder:true`) and warnings.
+//!
+//! Run: `cargo test --release --workspace --test esql_spec -- --nocapture`. Prints a line per
+//! file, then `esql-spec: P passed, F failed, S skipped`. Every skip has a printed reason
+//! (with `ESQL_SPEC_VERBOSE=1`, every failure too). Skips are only for data sets that are not
+//! present, features out of scope (full-text, spatial, date_nanos, FORK, …) and `-Ignore`
+//! blocks. Without `../shared/esql-spec` the test says so and passes.
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use engine::{Dataset, MemoryDataset, QueryOptions, Value};
+use esql::{Column, DataType};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn spec_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/esql-spec")
+}
+
+// ---- data sets -------------------------------------------------------------------------
+
+/// A CSV column type as written in the data header, and how ES reads it back.
+fn column_type(t: &str) -> (DataType, &'static str) {
+    match t.trim() {
+        "keyword" | "string" => (DataType::Keyword, "keyword"),
+        "text" => (DataType::Text, "text"),
+        "integer" | "short" | "byte" => (DataType::Integer, "int"),
+        "long" => (DataType::Long, "long"),
+        "unsigned_long" => (DataType::UnsignedLong, "ul"),
+        "double" => (DataType::Double, "double"),
+        "float" => (DataType::Double, "float"),
+        "half_float" => (DataType::Double, "half_float"),
+        "scaled_float" => (DataType::Double, "scaled_float"),
+        "boolean" => (DataType::Boolean, "bool"),
+        "date" => (DataType::Date, "date"),
+        "ip" => (DataType::Ip, "ip"),
+        "version" => (DataType::Version, "version"),
+        _ => (DataType::Unsupported, "unsupported"),
+    }
+}
+
+/// Splits a CSV data line on commas outside brackets and quotes; `\,` is a literal comma.
+fn split_data_line(line: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    let (mut depth, mut quoted) = (0, false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&',') => {
+                cur.push(',');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '[' if !quoted => {
+                depth += 1;
+                cur.push(c);
+            }
+            ']' if !quoted => {
+                depth -= 1;
+                cur.push(c);
+            }
+            ',' if depth == 0 && !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn parse_scalar(text: &str, t: DataType, flavour: &str) -> Value {
+    let s = text.trim();
+    if s.is_empty() || s.eq_ignore_ascii_case("null") {
+        return Value::Null;
+    }
+    match t {
+        DataType::Integer => s.parse().map(Value::Int).unwrap_or(Value::Null),
+        DataType::Long => s.parse().map(Value::Long).unwrap_or(Value::Null),
+        DataType::UnsignedLong => s.parse().map(Value::UnsignedLong).unwrap_or(Value::Null),
+        DataType::Double => match s.parse::<f64>() {
+            // ES reads these mapping types back at their stored precision.
+            Ok(d) => Value::Double(match flavour {
+                "float" => d as f32 as f64,
+                "half_float" => half_float(d),
+                "scaled_float" => (d * 100.0).round() / 100.0,
+                _ => d,
+            }),
+            Err(_) => Value::Null,
+        },
+        DataType::Boolean => Value::Bool(s.eq_ignore_ascii_case("true")),
+        DataType::Date => javatime::parse_strict_date_optional_time(s).map(Value::Date).unwrap_or(Value::Null),
+        DataType::Ip => Value::Str(engine::functions::convert::parse_ip(s).unwrap_or_else(|| s.to_string())),
+        _ => Value::Str(s.to_string()),
+    }
+}
+
+/// IEEE 754 binary16 rounding, as ES's half_float mapping stores values.
+fn half_float(d: f64) -> f64 {
+    if d == 0.0 || !d.is_finite() {
+        return d;
+    }
+    let exp = d.abs().log2().floor().max(-14.0);
+    let quantum = 2f64.powf(exp - 10.0);
+    (d / quantum).round() * quantum
+}
+
+fn parse_cell(text: &str, t: DataType, flavour: &str) -> Value {
+    let s = text.trim();
+    if let Some(inner) = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+        let mut values: Vec<Value> = split_data_line(inner).iter().map(|v| parse_scalar(v, t, flavour)).filter(|v| !v.is_null()).collect();
+        // Doc-values order: sorted; keyword-like types also de-duplicated.
+        values.sort_by(engine::value::cmp_values);
+        if matches!(t, DataType::Keyword | DataType::Text | DataType::Ip | DataType::Version) {
+            if t == DataType::Ip {
+                values.sort_by_key(ip_sort_key);
+            }
+            values.dedup();
+        }
+        return Value::from_values(values);
+    }
+    parse_scalar(s, t, flavour)
+}
+
+fn ip_sort_key(v: &Value) -> [u8; 16] {
+    match v {
+        Value::Str(s) => match s.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => v4.to_ipv6_mapped().octets(),
+            Ok(std::net::IpAddr::V6(v6)) => v6.octets(),
+            Err(_) => [0xff; 16],
+        },
+        _ => [0; 16],
+    }
+}
+
+fn build_column(t: DataType, values: &[Value]) -> (ArrowType, ArrayRef) {
+    let multi = values.iter().any(|v| matches!(v, Value::Multi(_)));
+    let arr = engine::value::build_array(t, multi, values);
+    (arr.data_type().clone(), arr)
+}
+
+fn load_dataset(name: &str, csv: &Path, overrides: &[(&str, &str)]) -> Option<Arc<dyn Dataset>> {
+    let text = std::fs::read_to_string(csv).ok()?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<(String, String)> = split_data_line(lines.next()?)
+        .iter()
+        .map(|h| {
+            let (n, t) = h.rsplit_once(':').unwrap_or((h, "keyword"));
+            let t = overrides.iter().find(|(f, _)| *f == n.trim()).map(|(_, t)| t.to_string()).unwrap_or_else(|| t.trim().to_string());
+            (n.trim().to_string(), t)
+        })
+        .collect();
+    let mut cols: Vec<Vec<Value>> = vec![vec![]; header.len()];
+    for line in lines {
+        let cells = split_data_line(line);
+        for (i, (_, t)) in header.iter().enumerate() {
+            let (dt, flavour) = column_type(t);
+            cols[i].push(parse_cell(cells.get(i).map(String::as_str).unwrap_or(""), dt, flavour));
+        }
+    }
+    // FROM lists columns sorted by name.
+    let mut order: Vec<usize> = (0..header.len()).collect();
+    order.sort_by(|a, b| header[*a].0.cmp(&header[*b].0));
+    let mut fields = vec![];
+    let mut arrays = vec![];
+    let mut columns = vec![];
+    for i in order {
+        let (dt, _) = column_type(&header[i].1);
+        let (at, arr) = build_column(dt, &cols[i]);
+        fields.push(Field::new(&header[i].0, at, true));
+        arrays.push(arr);
+        columns.push(Column { name: header[i].0.clone(), ty: dt });
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).ok()?;
+    Some(Arc::new(MemoryDataset {
+        name: name.to_string(),
+        columns,
+        batches: vec![batch],
+        schema,
+    }))
+}
+
+fn datasets(dir: &Path) -> BTreeMap<String, Arc<dyn Dataset>> {
+    let d = dir.join("data");
+    let mut out = BTreeMap::new();
+    let mut add = |name: &str, file: &str, overrides: &[(&str, &str)]| {
+        if let Some(ds) = load_dataset(name, &d.join(file), overrides) {
+            out.insert(name.to_string(), ds);
+        }
+    };
+    add("employees", "employees.csv", &[]);
+    add("hosts", "hosts.csv", &[]);
+    add("hosts_ip_is_kwd", "hosts.csv", &[("ip0", "keyword"), ("ip1", "keyword")]);
+    add("apps", "apps.csv", &[]);
+    add("apps_short", "apps.csv", &[("id", "short")]);
+    add("ul_logs", "ul_logs.csv", &[]);
+    add("sample_data", "sample_data.csv", &[]);
+    add("sample_data_str", "sample_data.csv", &[("client_ip", "keyword")]);
+    add("mv_sample_data", "mv_sample_data.csv", &[]);
+    add("addresses", "addresses.csv", &[]);
+    add("languages", "languages.csv", &[]);
+    add("languages_lookup", "languages.csv", &[]);
+    out
+}
+
+// ---- csv-spec blocks -------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct Block {
+    name: String,
+    capabilities: Vec<String>,
+    query: String,
+    header: Vec<(String, String)>,
+    rows: Vec<Vec<String>>,
+    warnings: Vec<String>,
+    warning_regexes: Vec<String>,
+    ignore_order: bool,
+}
+
+fn parse_spec(text: &str) -> Vec<Block> {
+    let mut blocks = vec![];
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('#'));
+    while let Some(name) = lines.next() {
+        let mut b = Block {
+            name: name.split("#[").next().unwrap_or(name).trim().to_string(),
+            ..Default::default()
+        };
+        let mut query_lines: Vec<String> = vec![];
+        for line in lines.by_ref() {
+            let lower = line.to_ascii_lowercase();
+            if query_lines.is_empty() && lower.starts_with("required_capability:") {
+                b.capabilities.push(line["required_capability:".len()..].trim().to_string());
+                continue;
+            }
+            if query_lines.is_empty() && (lower.starts_with("skip_flattened_rewrite:") || lower.starts_with("request_stored:")) {
+                continue;
+            }
+            if let Some(body) = line.strip_suffix(';') {
+                if let Some(esc) = body.strip_suffix('\\') {
+                    query_lines.push(format!("{esc};"));
+                    continue;
+                }
+                query_lines.push(body.to_string());
+                break;
+            }
+            query_lines.push(line.to_string());
+        }
+        b.query = query_lines.join("\r\n");
+        let mut header_seen = false;
+        for line in lines.by_ref() {
+            if line.starts_with(';') {
+                break;
+            }
+            if let Some(w) = line.strip_prefix("warningRegex:") {
+                b.warning_regexes.push(w.trim().to_string());
+            } else if let Some(w) = line.strip_prefix("warning:") {
+                b.warnings.push(w.to_string());
+            } else if line.to_ascii_lowercase().starts_with("ignoreorder:") {
+                b.ignore_order = line.to_ascii_lowercase().ends_with("true");
+            } else if !header_seen {
+                header_seen = true;
+                b.header = split_cells(line)
+                    .iter()
+                    .map(|c| match c.rsplit_once(':') {
+                        Some((n, t)) => (n.trim().to_string(), t.trim().to_string()),
+                        None => (c.trim().to_string(), String::new()),
+                    })
+                    .collect();
+            } else {
+                b.rows.push(split_cells(line));
+            }
+        }
+        blocks.push(b);
+    }
+    blocks
+}
+
+/// Splits a result line on `|` outside quotes and brackets.
+fn split_cells(line: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    let (mut quoted, mut depth) = (false, 0);
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            '[' if !quoted => {
+                depth += 1;
+                cur.push(c);
+            }
+            ']' if !quoted => {
+                depth -= 1;
+                cur.push(c);
+            }
+            '|' if !quoted && depth == 0 => out.push(std::mem::take(&mut cur).trim().to_string()),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+fn header_type(t: &str) -> DataType {
+    match t.to_ascii_lowercase().as_str() {
+        "i" | "int" | "integer" => DataType::Integer,
+        "l" | "long" => DataType::Long,
+        "d" | "double" => DataType::Double,
+        "s" | "string" | "keyword" => DataType::Keyword,
+        "txt" | "text" => DataType::Text,
+        "bool" | "boolean" => DataType::Boolean,
+        "date" | "datetime" => DataType::Date,
+        "ip" => DataType::Ip,
+        "version" => DataType::Version,
+        "ul" | "unsigned_long" => DataType::UnsignedLong,
+        "null" => DataType::Null,
+        _ => DataType::Unsupported,
+    }
+}
+
+/// A comparable rendering of a value of type `t`.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum Cell {
+    Null,
+    Num(f64),
+    Text(String),
+    Many(Vec<Cell>),
+}
+
+fn expected_cell(text: &str, t: DataType) -> Cell {
+    let s = text.trim();
+    if s.eq_ignore_ascii_case("null") {
+        return Cell::Null;
+    }
+    if let Some(inner) = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+        let items: Vec<Cell> = split_list(inner).iter().map(|x| expected_cell(x, t)).collect();
+        return if items.len() == 1 { items.into_iter().next().unwrap_or(Cell::Null) } else { Cell::Many(items) };
+    }
+    let unq = s.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(s);
+    scalar_cell(unq, t)
+}
+
+fn split_list(inner: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in inner.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn scalar_cell(s: &str, t: DataType) -> Cell {
+    match t {
+        DataType::Integer | DataType::Long | DataType::UnsignedLong | DataType::Double => s.trim().parse::<f64>().map(Cell::Num).unwrap_or_else(|_| Cell::Text(s.to_string())),
+        DataType::Date => javatime::parse_strict_date_optional_time(s.trim()).map(|ms| Cell::Num(ms as f64)).unwrap_or_else(|_| Cell::Text(s.to_string())),
+        DataType::Ip => Cell::Text(engine::functions::convert::parse_ip(s.trim()).unwrap_or_else(|| s.to_string())),
+        DataType::Boolean => Cell::Text(s.trim().to_ascii_lowercase()),
+        _ => Cell::Text(s.to_string()),
+    }
+}
+
+fn actual_cell(v: &Value) -> Cell {
+    match v {
+        Value::Null => Cell::Null,
+        Value::Bool(b) => Cell::Text(b.to_string()),
+        Value::Int(i) => Cell::Num(*i as f64),
+        Value::Long(l) => Cell::Num(*l as f64),
+        Value::UnsignedLong(u) => Cell::Num(*u as f64),
+        Value::Double(d) => Cell::Num(*d),
+        Value::Str(s) => Cell::Text(s.clone()),
+        Value::Date(ms) => Cell::Num(*ms as f64),
+        Value::Multi(vs) => Cell::Many(vs.iter().map(actual_cell).collect()),
+    }
+}
+
+/// How ES writes a warning into an HTTP `Warning` header.
+fn header_escape(w: &str) -> String {
+    w.replace('\\', "\\\\").replace('"', "\\\"").replace('%', "%25")
+}
+
+/// Features out of scope for now (issue: full-text, spatial, date_nanos, FORK, …).
+fn out_of_scope(b: &Block) -> Option<String> {
+    let q = b.query.to_ascii_lowercase();
+    for cap in &b.capabilities {
+        let c = cap.to_ascii_lowercase();
+        for word in ["spatial", "date_nanos", "semantic", "fork", "change_point", "match_operator", "match_function", "qstr", "kql", "full_text", "metrics", "time_series", "st_", "geo", "cartesian", "fuse", "rerank", "completion", "inline_stats", "inlinestats"] {
+            if c.contains(word) {
+                return Some(format!("capability {cap} is out of scope"));
+            }
+        }
+    }
+    for (needle, what) in [
+        ("match(", "full-text MATCH"),
+        ("qstr(", "full-text QSTR"),
+        ("kql(", "full-text KQL"),
+        ("st_", "spatial functions"),
+        ("to_geo", "spatial types"),
+        ("to_cartesian", "spatial types"),
+        ("date_nanos", "date_nanos"),
+        ("| fork", "FORK"),
+        ("change_point", "CHANGE_POINT"),
+        ("set ", "SET query settings"),
+    ] {
+        if q.contains(needle) && !(needle == "set " && !q.trim_start().starts_with("set ")) {
+            return Some(format!("{what} is out of scope"));
+        }
+    }
+    if b.header.iter().any(|(_, t)| matches!(t.as_str(), "geo_point" | "cartesian_point" | "geo_shape" | "cartesian_shape" | "date_nanos")) {
+        return Some("spatial/date_nanos result types are out of scope".into());
+    }
+    None
+}
+
+/// Index patterns the block reads, if it uses FROM.
+fn from_indices(q: &str) -> Vec<String> {
+    let t = q.trim_start();
+    let lower = t.to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("from ") else { return vec![] };
+    let end = rest.find(['|', '\r', '\n']).unwrap_or(rest.len());
+    let list = &rest[..end];
+    let list = list.split(" metadata").next().unwrap_or(list);
+    list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+enum Outcome {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>, lenient_warnings: bool) -> Outcome {
+    if b.name.ends_with("-Ignore") {
+        return Outcome::Skip("-Ignore".into());
+    }
+    if let Some(r) = out_of_scope(b) {
+        return Outcome::Skip(r);
+    }
+    let indices = from_indices(&b.query);
+    for i in &indices {
+        if i.starts_with('-') {
+            continue;
+        }
+        if i.contains('*') || !data.contains_key(i.as_str()) {
+            return Outcome::Skip(format!("data set [{i}] is not present"));
+        }
+    }
+    let sets: Vec<Arc<dyn Dataset>> = indices.iter().filter_map(|i| data.get(i.as_str()).cloned()).collect();
+    let opts = QueryOptions {
+        now_ms: javatime::parse_strict_date_optional_time("2024-08-01T00:00:00Z").unwrap(),
+    };
+    let r = match engine::execute(&b.query, &sets, &opts).await {
+        Ok(r) => r,
+        Err(e) => return Outcome::Fail(format!("error: {e}")),
+    };
+    let got_header: Vec<(String, DataType)> = r.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    let want_header: Vec<(String, DataType)> = b.header.iter().map(|(n, t)| (n.clone(), header_type(t))).collect();
+    let norm = |t: DataType| if t == DataType::Text { DataType::Keyword } else { t };
+    let header_ok = got_header.len() == want_header.len()
+        && got_header.iter().zip(&want_header).all(|(g, w)| g.0 == w.0 && (norm(g.1) == norm(w.1) || (w.1 == DataType::Keyword && g.1 == DataType::Text)));
+    if !header_ok {
+        return Outcome::Fail(format!(
+            "columns: got {:?}, want {:?}",
+            got_header.iter().map(|(n, t)| format!("{n}:{t}")).collect::<Vec<_>>(),
+            b.header.iter().map(|(n, t)| format!("{n}:{t}")).collect::<Vec<_>>()
+        ));
+    }
+    let types: Vec<DataType> = want_header.iter().map(|(_, t)| *t).collect();
+    let mut want: Vec<Vec<Cell>> = b.rows.iter().map(|row| row.iter().zip(&types).map(|(c, t)| expected_cell(c, *t)).collect()).collect();
+    let mut got: Vec<Vec<Cell>> = r.rows.iter().map(|row| row.iter().map(actual_cell).collect()).collect();
+    if b.ignore_order {
+        let key = |r: &Vec<Cell>| format!("{r:?}");
+        want.sort_by_key(key);
+        got.sort_by_key(key);
+    }
+    let same = want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| w.len() == g.len() && w.iter().zip(g).all(|(a, b)| cells_equal(a, b)));
+    if !same {
+        let show = |rows: &[Vec<Cell>]| rows.iter().take(5).map(|r| format!("{r:?}")).collect::<Vec<_>>().join("\n      ");
+        return Outcome::Fail(format!("rows differ ({} vs {} expected):\n    got  {}\n    want {}", got.len(), want.len(), show(&got), show(&want)));
+    }
+    if !lenient_warnings {
+        let mut got_w: Vec<String> = r.warnings.iter().map(|w| header_escape(w)).collect();
+        if !b.warning_regexes.is_empty() {
+            for re in &b.warning_regexes {
+                let Ok(rx) = regex::Regex::new(re) else { continue };
+                if !got_w.iter().any(|w| rx.is_match(w)) {
+                    return Outcome::Fail(format!("no warning matches /{re}/; got {got_w:?}"));
+                }
+            }
+        } else {
+            let mut want_w: Vec<String> = b
+                .warnings
+                .iter()
+                .map(|w| {
+                    let lower = w.to_ascii_lowercase();
+                    match lower.find("#[emulated:") {
+                        Some(at) => w[at + "#[emulated:".len()..].trim_end_matches(']').to_string(),
+                        None => w.clone(),
+                    }
+                })
+                .collect();
+            want_w.sort();
+            got_w.sort();
+            if want_w != got_w {
+                return Outcome::Fail(format!("warnings: got {got_w:?}, want {want_w:?}"));
+            }
+        }
+    }
+    Outcome::Pass
+}
+
+fn cells_equal(a: &Cell, b: &Cell) -> bool {
+    match (a, b) {
+        (Cell::Num(x), Cell::Num(y)) => x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+        (Cell::Many(x), Cell::Many(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| cells_equal(p, q)),
+        _ => a == b,
+    }
+}
+
+#[test]
+fn esql_spec() {
+    let dir = spec_dir();
+    if !dir.exists() {
+        println!("esql-spec: skipped, {} is absent", dir.display());
+        return;
+    }
+    let data = datasets(&dir);
+    let verbose = std::env::var("ESQL_SPEC_VERBOSE").is_ok();
+    let only = std::env::var("ESQL_SPEC_FILE").ok();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "csv-spec")).collect();
+    files.sort();
+    let (mut p, mut f, mut s) = (0, 0, 0);
+    for file in files {
+        let stem = file.file_stem().unwrap().to_string_lossy().replace(".csv", "");
+        if only.as_deref().is_some_and(|o| o != stem) {
+            continue;
+        }
+        let lenient = matches!(stem.as_str(), "eval" | "string" | "ints" | "row");
+        let blocks = parse_spec(&std::fs::read_to_string(&file).unwrap());
+        let (mut fp, mut ff, mut fs) = (0, 0, 0);
+        for b in &blocks {
+            // A panic in the engine is a failure of that block, not of the whole run.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                rt.block_on(async {
+                    let fut = run_block(b, &data, lenient);
+                    match tokio::time::timeout(std::time::Duration::from_secs(20), fut).await {
+                        Ok(o) => o,
+                        Err(_) => Outcome::Fail("timed out".into()),
+                    }
+                })
+            }))
+            .unwrap_or_else(|_| Outcome::Fail("panicked".into()));
+            match outcome {
+                Outcome::Pass => fp += 1,
+                Outcome::Fail(why) => {
+                    ff += 1;
+                    if verbose {
+                        println!("  FAIL {stem}/{}\n    query: {}\n    {why}", b.name, b.query.replace("\r\n", " "));
+                    }
+                }
+                Outcome::Skip(why) => {
+                    fs += 1;
+                    if verbose {
+                        println!("  skip {stem}/{}: {why}", b.name);
+                    }
+                }
+            }
+        }
+        println!("{stem}: {fp} passed, {ff} failed, {fs} skipped");
+        p += fp;
+        f += ff;
+        s += fs;
+    }
+    println!("esql-spec: {p} passed, {f} failed, {s} skipped");
+}
