@@ -3,6 +3,7 @@
 //! formatting. It knows nothing about CloudTrail: data arrives through [`Dataset`].
 
 pub mod arith;
+pub mod extract;
 pub mod format;
 pub mod functions;
 pub mod pattern;
@@ -121,7 +122,9 @@ pub async fn execute(
                 })
                 .cloned()
                 .ok_or_else(|| EngineError::Execution("no dataset matches".into()))?;
-            let table = Arc::new(DatasetTable::new(dataset));
+            let table = dataset
+                .table_provider()
+                .unwrap_or_else(|| Arc::new(DatasetTable::new(dataset)));
             LogicalPlanBuilder::scan("data", provider_as_source(table), None)
                 .and_then(|b| b.build())
                 .map_err(|e| EngineError::Plan(e.into()))?

@@ -27,6 +27,11 @@ pub trait Dataset: Send + Sync {
     fn schema(&self) -> SchemaRef;
     /// Streams batches holding exactly `columns` (in that order).
     fn scan(&self, columns: &[String]) -> Result<BatchIter, String>;
+    /// A native DataFusion table for this data (e.g. Parquet with pruning and pushdown),
+    /// used instead of [`Dataset::scan`] when present. Its schema must equal `schema()`.
+    fn table_provider(&self) -> Option<Arc<dyn TableProvider>> {
+        None
+    }
 }
 
 /// Wraps a [`Dataset`] as a DataFusion table.

@@ -92,8 +92,12 @@ fn parse_scalar(text: &str, t: DataType, flavour: &str) -> Value {
             Err(_) => Value::Null,
         },
         DataType::Boolean => Value::Bool(s.eq_ignore_ascii_case("true")),
-        DataType::Date => javatime::parse_strict_date_optional_time(s).map(Value::Date).unwrap_or(Value::Null),
-        DataType::Ip => Value::Str(engine::functions::convert::parse_ip(s).unwrap_or_else(|| s.to_string())),
+        DataType::Date => javatime::parse_strict_date_optional_time(s)
+            .map(Value::Date)
+            .unwrap_or(Value::Null),
+        DataType::Ip => {
+            Value::Str(engine::functions::convert::parse_ip(s).unwrap_or_else(|| s.to_string()))
+        }
         _ => Value::Str(s.to_string()),
     }
 }
@@ -111,10 +115,17 @@ fn half_float(d: f64) -> f64 {
 fn parse_cell(text: &str, t: DataType, flavour: &str) -> Value {
     let s = text.trim();
     if let Some(inner) = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
-        let mut values: Vec<Value> = split_data_line(inner).iter().map(|v| parse_scalar(v, t, flavour)).filter(|v| !v.is_null()).collect();
+        let mut values: Vec<Value> = split_data_line(inner)
+            .iter()
+            .map(|v| parse_scalar(v, t, flavour))
+            .filter(|v| !v.is_null())
+            .collect();
         // Doc-values order: sorted; keyword-like types also de-duplicated.
         values.sort_by(engine::value::cmp_values);
-        if matches!(t, DataType::Keyword | DataType::Text | DataType::Ip | DataType::Version) {
+        if matches!(
+            t,
+            DataType::Keyword | DataType::Text | DataType::Ip | DataType::Version
+        ) {
             if t == DataType::Ip {
                 values.sort_by_key(ip_sort_key);
             }
@@ -149,7 +160,11 @@ fn load_dataset(name: &str, csv: &Path, overrides: &[(&str, &str)]) -> Option<Ar
         .iter()
         .map(|h| {
             let (n, t) = h.rsplit_once(':').unwrap_or((h, "keyword"));
-            let t = overrides.iter().find(|(f, _)| *f == n.trim()).map(|(_, t)| t.to_string()).unwrap_or_else(|| t.trim().to_string());
+            let t = overrides
+                .iter()
+                .find(|(f, _)| *f == n.trim())
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_else(|| t.trim().to_string());
             (n.trim().to_string(), t)
         })
         .collect();
@@ -158,7 +173,11 @@ fn load_dataset(name: &str, csv: &Path, overrides: &[(&str, &str)]) -> Option<Ar
         let cells = split_data_line(line);
         for (i, (_, t)) in header.iter().enumerate() {
             let (dt, flavour) = column_type(t);
-            cols[i].push(parse_cell(cells.get(i).map(String::as_str).unwrap_or(""), dt, flavour));
+            cols[i].push(parse_cell(
+                cells.get(i).map(String::as_str).unwrap_or(""),
+                dt,
+                flavour,
+            ));
         }
     }
     // FROM lists columns sorted by name.
@@ -172,7 +191,10 @@ fn load_dataset(name: &str, csv: &Path, overrides: &[(&str, &str)]) -> Option<Ar
         let (at, arr) = build_column(dt, &cols[i]);
         fields.push(Field::new(&header[i].0, at, true));
         arrays.push(arr);
-        columns.push(Column { name: header[i].0.clone(), ty: dt });
+        columns.push(Column {
+            name: header[i].0.clone(),
+            ty: dt,
+        });
     }
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), arrays).ok()?;
@@ -194,12 +216,20 @@ fn datasets(dir: &Path) -> BTreeMap<String, Arc<dyn Dataset>> {
     };
     add("employees", "employees.csv", &[]);
     add("hosts", "hosts.csv", &[]);
-    add("hosts_ip_is_kwd", "hosts.csv", &[("ip0", "keyword"), ("ip1", "keyword")]);
+    add(
+        "hosts_ip_is_kwd",
+        "hosts.csv",
+        &[("ip0", "keyword"), ("ip1", "keyword")],
+    );
     add("apps", "apps.csv", &[]);
     add("apps_short", "apps.csv", &[("id", "short")]);
     add("ul_logs", "ul_logs.csv", &[]);
     add("sample_data", "sample_data.csv", &[]);
-    add("sample_data_str", "sample_data.csv", &[("client_ip", "keyword")]);
+    add(
+        "sample_data_str",
+        "sample_data.csv",
+        &[("client_ip", "keyword")],
+    );
     add("mv_sample_data", "mv_sample_data.csv", &[]);
     add("addresses", "addresses.csv", &[]);
     add("languages", "languages.csv", &[]);
@@ -223,7 +253,10 @@ struct Block {
 
 fn parse_spec(text: &str) -> Vec<Block> {
     let mut blocks = vec![];
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('#'));
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('#'));
     while let Some(name) = lines.next() {
         let mut b = Block {
             name: name.split("#[").next().unwrap_or(name).trim().to_string(),
@@ -233,10 +266,14 @@ fn parse_spec(text: &str) -> Vec<Block> {
         for line in lines.by_ref() {
             let lower = line.to_ascii_lowercase();
             if query_lines.is_empty() && lower.starts_with("required_capability:") {
-                b.capabilities.push(line["required_capability:".len()..].trim().to_string());
+                b.capabilities
+                    .push(line["required_capability:".len()..].trim().to_string());
                 continue;
             }
-            if query_lines.is_empty() && (lower.starts_with("skip_flattened_rewrite:") || lower.starts_with("request_stored:")) {
+            if query_lines.is_empty()
+                && (lower.starts_with("skip_flattened_rewrite:")
+                    || lower.starts_with("request_stored:"))
+            {
                 continue;
             }
             if let Some(body) = line.strip_suffix(';') {
@@ -338,10 +375,20 @@ fn expected_cell(text: &str, t: DataType) -> Cell {
         return Cell::Null;
     }
     if let Some(inner) = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
-        let items: Vec<Cell> = split_list(inner).iter().map(|x| expected_cell(x, t)).collect();
-        return if items.len() == 1 { items.into_iter().next().unwrap_or(Cell::Null) } else { Cell::Many(items) };
+        let items: Vec<Cell> = split_list(inner)
+            .iter()
+            .map(|x| expected_cell(x, t))
+            .collect();
+        return if items.len() == 1 {
+            items.into_iter().next().unwrap_or(Cell::Null)
+        } else {
+            Cell::Many(items)
+        };
     }
-    let unq = s.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(s);
+    let unq = s
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(s);
     scalar_cell(unq, t)
 }
 
@@ -365,9 +412,17 @@ fn split_list(inner: &str) -> Vec<String> {
 
 fn scalar_cell(s: &str, t: DataType) -> Cell {
     match t {
-        DataType::Integer | DataType::Long | DataType::UnsignedLong | DataType::Double => s.trim().parse::<f64>().map(Cell::Num).unwrap_or_else(|_| Cell::Text(s.to_string())),
-        DataType::Date => javatime::parse_strict_date_optional_time(s.trim()).map(|ms| Cell::Num(ms as f64)).unwrap_or_else(|_| Cell::Text(s.to_string())),
-        DataType::Ip => Cell::Text(engine::functions::convert::parse_ip(s.trim()).unwrap_or_else(|| s.to_string())),
+        DataType::Integer | DataType::Long | DataType::UnsignedLong | DataType::Double => s
+            .trim()
+            .parse::<f64>()
+            .map(Cell::Num)
+            .unwrap_or_else(|_| Cell::Text(s.to_string())),
+        DataType::Date => javatime::parse_strict_date_optional_time(s.trim())
+            .map(|ms| Cell::Num(ms as f64))
+            .unwrap_or_else(|_| Cell::Text(s.to_string())),
+        DataType::Ip => Cell::Text(
+            engine::functions::convert::parse_ip(s.trim()).unwrap_or_else(|| s.to_string()),
+        ),
         DataType::Boolean => Cell::Text(s.trim().to_ascii_lowercase()),
         _ => Cell::Text(s.to_string()),
     }
@@ -389,7 +444,9 @@ fn actual_cell(v: &Value) -> Cell {
 
 /// How ES writes a warning into an HTTP `Warning` header.
 fn header_escape(w: &str) -> String {
-    w.replace('\\', "\\\\").replace('"', "\\\"").replace('%', "%25")
+    w.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('%', "%25")
 }
 
 /// Features out of scope for now (issue: full-text, spatial, date_nanos, FORK, …).
@@ -397,7 +454,27 @@ fn out_of_scope(b: &Block) -> Option<String> {
     let q = b.query.to_ascii_lowercase();
     for cap in &b.capabilities {
         let c = cap.to_ascii_lowercase();
-        for word in ["spatial", "date_nanos", "semantic", "fork", "change_point", "match_operator", "match_function", "qstr", "kql", "full_text", "metrics", "time_series", "st_", "geo", "cartesian", "fuse", "rerank", "completion", "inline_stats", "inlinestats"] {
+        for word in [
+            "spatial",
+            "date_nanos",
+            "semantic",
+            "fork",
+            "change_point",
+            "match_operator",
+            "match_function",
+            "qstr",
+            "kql",
+            "full_text",
+            "metrics",
+            "time_series",
+            "geo",
+            "cartesian",
+            "fuse",
+            "rerank",
+            "completion",
+            "inline_stats",
+            "inlinestats",
+        ] {
             if c.contains(word) {
                 return Some(format!("capability {cap} is out of scope"));
             }
@@ -407,7 +484,6 @@ fn out_of_scope(b: &Block) -> Option<String> {
         ("match(", "full-text MATCH"),
         ("qstr(", "full-text QSTR"),
         ("kql(", "full-text KQL"),
-        ("st_", "spatial functions"),
         ("to_geo", "spatial types"),
         ("to_cartesian", "spatial types"),
         ("date_nanos", "date_nanos"),
@@ -419,7 +495,18 @@ fn out_of_scope(b: &Block) -> Option<String> {
             return Some(format!("{what} is out of scope"));
         }
     }
-    if b.header.iter().any(|(_, t)| matches!(t.as_str(), "geo_point" | "cartesian_point" | "geo_shape" | "cartesian_shape" | "date_nanos")) {
+    if regex::Regex::new(r"(?i)\bst_[a-z_]+\s*\(")
+        .unwrap()
+        .is_match(&b.query)
+    {
+        return Some("spatial functions are out of scope".into());
+    }
+    if b.header.iter().any(|(_, t)| {
+        matches!(
+            t.as_str(),
+            "geo_point" | "cartesian_point" | "geo_shape" | "cartesian_shape" | "date_nanos"
+        )
+    }) {
         return Some("spatial/date_nanos result types are out of scope".into());
     }
     None
@@ -429,11 +516,16 @@ fn out_of_scope(b: &Block) -> Option<String> {
 fn from_indices(q: &str) -> Vec<String> {
     let t = q.trim_start();
     let lower = t.to_ascii_lowercase();
-    let Some(rest) = lower.strip_prefix("from ") else { return vec![] };
+    let Some(rest) = lower.strip_prefix("from ") else {
+        return vec![];
+    };
     let end = rest.find(['|', '\r', '\n']).unwrap_or(rest.len());
     let list = &rest[..end];
     let list = list.split(" metadata").next().unwrap_or(list);
-    list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    list.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 enum Outcome {
@@ -442,7 +534,11 @@ enum Outcome {
     Skip(String),
 }
 
-async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>, lenient_warnings: bool) -> Outcome {
+async fn run_block(
+    b: &Block,
+    data: &BTreeMap<String, Arc<dyn Dataset>>,
+    lenient_warnings: bool,
+) -> Outcome {
     if b.name.ends_with("-Ignore") {
         return Outcome::Skip("-Ignore".into());
     }
@@ -458,7 +554,10 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>, lenient
             return Outcome::Skip(format!("data set [{i}] is not present"));
         }
     }
-    let sets: Vec<Arc<dyn Dataset>> = indices.iter().filter_map(|i| data.get(i.as_str()).cloned()).collect();
+    let sets: Vec<Arc<dyn Dataset>> = indices
+        .iter()
+        .filter_map(|i| data.get(i.as_str()).cloned())
+        .collect();
     let opts = QueryOptions {
         now_ms: javatime::parse_strict_date_optional_time("2024-08-01T00:00:00Z").unwrap(),
     };
@@ -466,36 +565,87 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>, lenient
         Ok(r) => r,
         Err(e) => return Outcome::Fail(format!("error: {e}")),
     };
-    let got_header: Vec<(String, DataType)> = r.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
-    let want_header: Vec<(String, DataType)> = b.header.iter().map(|(n, t)| (n.clone(), header_type(t))).collect();
-    let norm = |t: DataType| if t == DataType::Text { DataType::Keyword } else { t };
+    let got_header: Vec<(String, DataType)> =
+        r.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    let want_header: Vec<(String, DataType)> = b
+        .header
+        .iter()
+        .map(|(n, t)| (n.clone(), header_type(t)))
+        .collect();
+    let norm = |t: DataType| {
+        if t == DataType::Text {
+            DataType::Keyword
+        } else {
+            t
+        }
+    };
     let header_ok = got_header.len() == want_header.len()
-        && got_header.iter().zip(&want_header).all(|(g, w)| g.0 == w.0 && (norm(g.1) == norm(w.1) || (w.1 == DataType::Keyword && g.1 == DataType::Text)));
+        && got_header.iter().zip(&want_header).all(|(g, w)| {
+            g.0 == w.0
+                && (norm(g.1) == norm(w.1) || (w.1 == DataType::Keyword && g.1 == DataType::Text))
+        });
     if !header_ok {
         return Outcome::Fail(format!(
             "columns: got {:?}, want {:?}",
-            got_header.iter().map(|(n, t)| format!("{n}:{t}")).collect::<Vec<_>>(),
-            b.header.iter().map(|(n, t)| format!("{n}:{t}")).collect::<Vec<_>>()
+            got_header
+                .iter()
+                .map(|(n, t)| format!("{n}:{t}"))
+                .collect::<Vec<_>>(),
+            b.header
+                .iter()
+                .map(|(n, t)| format!("{n}:{t}"))
+                .collect::<Vec<_>>()
         ));
     }
     let types: Vec<DataType> = want_header.iter().map(|(_, t)| *t).collect();
-    let mut want: Vec<Vec<Cell>> = b.rows.iter().map(|row| row.iter().zip(&types).map(|(c, t)| expected_cell(c, *t)).collect()).collect();
-    let mut got: Vec<Vec<Cell>> = r.rows.iter().map(|row| row.iter().map(actual_cell).collect()).collect();
+    let mut want: Vec<Vec<Cell>> = b
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .zip(&types)
+                .map(|(c, t)| expected_cell(c, *t))
+                .collect()
+        })
+        .collect();
+    let mut got: Vec<Vec<Cell>> = r
+        .rows
+        .iter()
+        .map(|row| row.iter().map(actual_cell).collect())
+        .collect();
     if b.ignore_order {
         let key = |r: &Vec<Cell>| format!("{r:?}");
         want.sort_by_key(key);
         got.sort_by_key(key);
     }
-    let same = want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| w.len() == g.len() && w.iter().zip(g).all(|(a, b)| cells_equal(a, b)));
+    let same = want.len() == got.len()
+        && want
+            .iter()
+            .zip(&got)
+            .all(|(w, g)| w.len() == g.len() && w.iter().zip(g).all(|(a, b)| cells_equal(a, b)));
     if !same {
-        let show = |rows: &[Vec<Cell>]| rows.iter().take(5).map(|r| format!("{r:?}")).collect::<Vec<_>>().join("\n      ");
-        return Outcome::Fail(format!("rows differ ({} vs {} expected):\n    got  {}\n    want {}", got.len(), want.len(), show(&got), show(&want)));
+        let show = |rows: &[Vec<Cell>]| {
+            rows.iter()
+                .take(5)
+                .map(|r| format!("{r:?}"))
+                .collect::<Vec<_>>()
+                .join("\n      ")
+        };
+        return Outcome::Fail(format!(
+            "rows differ ({} vs {} expected):\n    got  {}\n    want {}",
+            got.len(),
+            want.len(),
+            show(&got),
+            show(&want)
+        ));
     }
     if !lenient_warnings {
         let mut got_w: Vec<String> = r.warnings.iter().map(|w| header_escape(w)).collect();
         if !b.warning_regexes.is_empty() {
             for re in &b.warning_regexes {
-                let Ok(rx) = regex::Regex::new(re) else { continue };
+                let Ok(rx) = regex::Regex::new(re) else {
+                    continue;
+                };
                 if !got_w.iter().any(|w| rx.is_match(w)) {
                     return Outcome::Fail(format!("no warning matches /{re}/; got {got_w:?}"));
                 }
@@ -507,7 +657,9 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>, lenient
                 .map(|w| {
                     let lower = w.to_ascii_lowercase();
                     match lower.find("#[emulated:") {
-                        Some(at) => w[at + "#[emulated:".len()..].trim_end_matches(']').to_string(),
+                        Some(at) => w[at + "#[emulated:".len()..]
+                            .trim_end_matches(']')
+                            .to_string(),
                         None => w.clone(),
                     }
                 })
@@ -525,7 +677,9 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>, lenient
 fn cells_equal(a: &Cell, b: &Cell) -> bool {
     match (a, b) {
         (Cell::Num(x), Cell::Num(y)) => x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
-        (Cell::Many(x), Cell::Many(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| cells_equal(p, q)),
+        (Cell::Many(x), Cell::Many(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| cells_equal(p, q))
+        }
         _ => a == b,
     }
 }
@@ -540,12 +694,23 @@ fn esql_spec() {
     let data = datasets(&dir);
     let verbose = std::env::var("ESQL_SPEC_VERBOSE").is_ok();
     let only = std::env::var("ESQL_SPEC_FILE").ok();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "csv-spec")).collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv-spec"))
+        .collect();
     files.sort();
     let (mut p, mut f, mut s) = (0, 0, 0);
     for file in files {
-        let stem = file.file_stem().unwrap().to_string_lossy().replace(".csv", "");
+        let stem = file
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".csv", "");
         if only.as_deref().is_some_and(|o| o != stem) {
             continue;
         }
@@ -569,7 +734,11 @@ fn esql_spec() {
                 Outcome::Fail(why) => {
                     ff += 1;
                     if verbose {
-                        println!("  FAIL {stem}/{}\n    query: {}\n    {why}", b.name, b.query.replace("\r\n", " "));
+                        println!(
+                            "  FAIL {stem}/{}\n    query: {}\n    {why}",
+                            b.name,
+                            b.query.replace("\r\n", " ")
+                        );
                     }
                 }
                 Outcome::Skip(why) => {

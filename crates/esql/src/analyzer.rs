@@ -102,6 +102,21 @@ pub enum Step {
     Project(Vec<(String, String)>),
     Sort(Vec<TSortKey>),
     Limit(u64),
+    /// One row per value of the column.
+    MvExpand(String),
+    /// New keyword columns (in order) cut out of `input` by the pattern.
+    Dissect {
+        input: TExpr,
+        pattern: crate::dissect::DissectPattern,
+        separator: String,
+        fields: Vec<String>,
+    },
+    /// New typed columns matched by the first of the patterns that matches.
+    Grok {
+        input: TExpr,
+        patterns: Vec<crate::grok::GrokPattern>,
+        fields: Vec<(String, DataType)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -432,6 +447,88 @@ impl<'a> Analyzer<'a> {
                 Some(Step::Sort(out))
             }
             Command::Limit { n, .. } => Some(Step::Limit((*n).min(MAX_LIMIT))),
+            Command::MvExpand {
+                column: (name, span),
+                ..
+            } => {
+                if let Some(DataType::Unsupported) = self.lookup_column(name, *span, columns) {
+                    self.problem(
+                        *span,
+                        format!("Cannot use field [{name}] with unsupported type"),
+                    );
+                }
+                Some(Step::MvExpand(name.clone()))
+            }
+            Command::Dissect {
+                input,
+                pattern: (pattern, pspan),
+                append_separator,
+                ..
+            } => {
+                let e = self.expr(input, columns, None);
+                self.expect_string_input(&e, input.span, "Dissect");
+                let parsed = match crate::dissect::DissectPattern::parse(pattern) {
+                    Ok(p) => p,
+                    Err(m) => {
+                        self.problem(*pspan, m);
+                        return None;
+                    }
+                };
+                let fields = parsed.output_names();
+                for f in &fields {
+                    columns.retain(|c| &c.name != f);
+                    columns.push(Column {
+                        name: f.clone(),
+                        ty: DataType::Keyword,
+                    });
+                }
+                Some(Step::Dissect {
+                    input: e,
+                    pattern: parsed,
+                    separator: append_separator.clone().unwrap_or_default(),
+                    fields,
+                })
+            }
+            Command::Grok {
+                input, patterns, ..
+            } => {
+                let e = self.expr(input, columns, None);
+                self.expect_string_input(&e, input.span, "Grok");
+                let mut parsed = vec![];
+                let mut fields: Vec<(String, DataType)> = vec![];
+                for (p, pspan) in patterns {
+                    match crate::grok::GrokPattern::parse(p) {
+                        Ok(g) => {
+                            for (name, t) in &g.fields {
+                                let ty = match t {
+                                    crate::grok::GrokType::Keyword => DataType::Keyword,
+                                    crate::grok::GrokType::Integer => DataType::Integer,
+                                    crate::grok::GrokType::Long => DataType::Long,
+                                    crate::grok::GrokType::Double => DataType::Double,
+                                    crate::grok::GrokType::Boolean => DataType::Boolean,
+                                };
+                                if !fields.iter().any(|(n, _)| n == name) {
+                                    fields.push((name.clone(), ty));
+                                }
+                            }
+                            parsed.push(g);
+                        }
+                        Err(m) => self.problem(*pspan, m),
+                    }
+                }
+                for (f, ty) in &fields {
+                    columns.retain(|c| &c.name != f);
+                    columns.push(Column {
+                        name: f.clone(),
+                        ty: *ty,
+                    });
+                }
+                Some(Step::Grok {
+                    input: e,
+                    patterns: parsed,
+                    fields,
+                })
+            }
         }
     }
 
@@ -675,6 +772,19 @@ impl<'a> Analyzer<'a> {
                     }
                 }
             }
+        }
+    }
+
+    fn expect_string_input(&mut self, e: &TExpr, span: Span, command: &str) {
+        if !(e.ty.is_string() || e.ty == DataType::Null || e.ty == ERR) {
+            self.problem(
+                span,
+                format!(
+                    "{command} only supports KEYWORD or TEXT values, found expression [{}] type [{}]",
+                    self.text(span),
+                    e.ty.name().to_ascii_uppercase()
+                ),
+            );
         }
     }
 

@@ -81,6 +81,21 @@ pub enum Command {
         n: u64,
         span: Span,
     },
+    MvExpand {
+        column: (String, Span),
+        span: Span,
+    },
+    Dissect {
+        input: Expr,
+        pattern: (String, Span),
+        append_separator: Option<String>,
+        span: Span,
+    },
+    Grok {
+        input: Expr,
+        patterns: Vec<(String, Span)>,
+        span: Span,
+    },
 }
 
 impl Command {
@@ -93,7 +108,10 @@ impl Command {
             | Command::Drop { span, .. }
             | Command::Rename { span, .. }
             | Command::Sort { span, .. }
-            | Command::Limit { span, .. } => *span,
+            | Command::Limit { span, .. }
+            | Command::MvExpand { span, .. }
+            | Command::Dissect { span, .. }
+            | Command::Grok { span, .. } => *span,
         }
     }
 }

@@ -5,7 +5,9 @@
 pub mod analyzer;
 pub mod ast;
 pub mod catalog;
+pub mod dissect;
 pub mod error;
+pub mod grok;
 pub mod lexer;
 pub mod parser;
 pub mod span;

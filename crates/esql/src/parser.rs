@@ -35,7 +35,17 @@ const PROCESSING_COMMANDS: &[&str] = &[
 ];
 
 const SUPPORTED_PROCESSING: &[&str] = &[
-    "drop", "eval", "keep", "limit", "rename", "sort", "stats", "where",
+    "dissect",
+    "drop",
+    "eval",
+    "grok",
+    "keep",
+    "limit",
+    "mv_expand",
+    "rename",
+    "sort",
+    "stats",
+    "where",
 ];
 
 /// Words that end an expression in the grammar, so they are never column names unquoted.
@@ -388,6 +398,49 @@ impl<'a> Parser<'a> {
                 };
                 Command::Limit {
                     n,
+                    span: self.span_from(start),
+                }
+            }
+            "mv_expand" => {
+                let column = self.qualified_name()?;
+                Command::MvExpand {
+                    column,
+                    span: self.span_from(start),
+                }
+            }
+            "dissect" => {
+                let input = self.postfix()?;
+                let pattern = self.string_literal()?;
+                let mut append_separator = None;
+                if let Tok::Ident(opt) = &self.tok.tok {
+                    if opt.eq_ignore_ascii_case("append_separator") {
+                        self.advance()?;
+                        self.expect(Tok::Assign, "=")?;
+                        append_separator = Some(self.string_literal()?.0);
+                    } else {
+                        return Err(EsqlError::parsing(
+                            self.src,
+                            self.tok.span,
+                            format!("Invalid option for dissect: [{opt}]"),
+                        ));
+                    }
+                }
+                Command::Dissect {
+                    input,
+                    pattern,
+                    append_separator,
+                    span: self.span_from(start),
+                }
+            }
+            "grok" => {
+                let input = self.postfix()?;
+                let mut patterns = vec![self.string_literal()?];
+                while self.eat(&Tok::Comma)? {
+                    patterns.push(self.string_literal()?);
+                }
+                Command::Grok {
+                    input,
+                    patterns,
                     span: self.span_from(start),
                 }
             }
@@ -1136,12 +1189,12 @@ mod tests {
     fn errors_have_positions() {
         assert_eq!(err("from x | foo"), "line 1:10: mismatched input 'foo' expecting {'dissect', 'drop', 'enrich', 'eval', 'grok', 'keep', 'limit', 'mv_expand', 'rename', 'sort', 'stats', 'where', 'lookup'}");
         assert_eq!(
-            err("from x | dissect a \"%{b}\""),
-            "line 1:10: command [DISSECT] is not supported yet by trailhunt"
+            err("from x | enrich p"),
+            "line 1:10: command [ENRICH] is not supported yet by trailhunt"
         );
         assert_eq!(
-            err("from x\n| mv_expand a"),
-            "line 2:3: command [MV_EXPAND] is not supported yet by trailhunt"
+            err("from x\n| lookup join l on k"),
+            "line 2:3: command [LOOKUP] is not supported yet by trailhunt"
         );
         assert!(err("from x | where a < b < c").starts_with("line 1:22: mismatched input '<'"));
         assert!(err("row a = ").starts_with("line 1:9: extraneous input <EOF>"));

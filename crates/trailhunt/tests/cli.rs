@@ -717,9 +717,9 @@ fn unknown_function() {
 
 #[test]
 fn unsupported_command_fails_at_its_position() {
-    let e = query_error("from logs-aws.cloudtrail* | dissect event.original \"%{a}\"");
+    let e = query_error("from logs-aws.cloudtrail* | enrich ip_policy");
     assert!(
-        e.contains("line 1:29: command [DISSECT] is not supported yet by trailhunt"),
+        e.contains("line 1:29: command [ENRICH] is not supported yet by trailhunt"),
         "{e}"
     );
 }

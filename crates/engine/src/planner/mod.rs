@@ -169,7 +169,140 @@ fn plan_step(
         Step::Limit(n) => Ok(LogicalPlanBuilder::from(plan)
             .limit(0, Some(*n as usize))?
             .build()?),
+        Step::MvExpand(name) => {
+            let col = datafusion::common::Column::new_unqualified(name);
+            let is_list = matches!(
+                schema
+                    .field_with_unqualified_name(name)
+                    .map(|f| f.data_type().clone()),
+                Ok(datafusion::arrow::datatypes::DataType::List(_))
+            );
+            if !is_list {
+                return Ok(plan);
+            }
+            let opts = datafusion::common::UnnestOptions::new().with_preserve_nulls(true);
+            Ok(LogicalPlanBuilder::from(plan)
+                .unnest_column_with_options(col, opts)?
+                .build()?)
+        }
+        Step::Dissect {
+            input,
+            pattern,
+            separator,
+            fields,
+        } => {
+            let p = ctx.exprs(&schema).plan(input)?;
+            let mut new_cols = vec![];
+            for f in fields {
+                let args = vec![
+                    p.expr.clone(),
+                    lit_str(&pattern.source),
+                    lit_str(separator),
+                    lit_str(f),
+                ];
+                let arg_types = vec![
+                    p.ty,
+                    DataType::Keyword,
+                    DataType::Keyword,
+                    DataType::Keyword,
+                ];
+                let udf = row_fn(
+                    ctx,
+                    input,
+                    "dissect",
+                    crate::extract::dissect,
+                    DataType::Keyword,
+                    p.multi,
+                    arg_types,
+                );
+                new_cols.push((f.clone(), udf.call(args)));
+            }
+            append_columns(plan, names, new_cols)
+        }
+        Step::Grok {
+            input,
+            patterns,
+            fields,
+        } => {
+            let sep = crate::extract::PATTERN_SEPARATOR.to_string();
+            let text = patterns
+                .iter()
+                .map(|g| g.source.as_str())
+                .collect::<Vec<_>>()
+                .join(&sep);
+            let p = ctx.exprs(&schema).plan(input)?;
+            let mut new_cols = vec![];
+            for (f, ty) in fields {
+                // A name captured twice in one pattern yields a multi-value.
+                let repeated = patterns.iter().any(|g| {
+                    g.groups
+                        .iter()
+                        .filter(|(_, i)| g.fields.get(*i).is_some_and(|(n, _)| n == f))
+                        .count()
+                        > 1
+                });
+                let args = vec![p.expr.clone(), lit_str(&text), lit_str(f)];
+                let arg_types = vec![p.ty, DataType::Keyword, DataType::Keyword];
+                let udf = row_fn(
+                    ctx,
+                    input,
+                    "grok",
+                    crate::extract::grok,
+                    *ty,
+                    p.multi || repeated,
+                    arg_types,
+                );
+                new_cols.push((f.clone(), udf.call(args)));
+            }
+            append_columns(plan, names, new_cols)
+        }
     }
+}
+
+fn lit_str(s: &str) -> Expr {
+    Expr::Literal(
+        datafusion::common::ScalarValue::Utf8(Some(s.to_string())),
+        None,
+    )
+}
+
+fn row_fn(
+    ctx: &PlanContext<'_>,
+    site: &TExpr,
+    name: &'static str,
+    kernel: crate::udf::Kernel,
+    ret: DataType,
+    multi: bool,
+    arg_types: Vec<DataType>,
+) -> datafusion::logical_expr::ScalarUDF {
+    crate::udf::RowUdf::udf(
+        crate::udf::RowUdfSpec {
+            name,
+            kernel,
+            ret,
+            ret_multi: multi,
+            multi: crate::udf::MultiValues::Accept,
+            nulls: crate::udf::Nulls::Propagate,
+        },
+        arg_types,
+        site_of(ctx, site),
+        ctx.warnings.clone(),
+    )
+}
+
+/// New columns go to the end; a new column replaces an existing one of the same name.
+fn append_columns(
+    plan: LogicalPlan,
+    names: &mut Vec<String>,
+    new_cols: Vec<(String, Expr)>,
+) -> Result<LogicalPlan, PlanError> {
+    names.retain(|n| !new_cols.iter().any(|(c, _)| c == n));
+    let mut exprs: Vec<Expr> = names.iter().map(|n| column(n)).collect();
+    for (n, e) in new_cols {
+        exprs.push(e.alias(&n));
+        names.push(n);
+    }
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
 }
 
 /// WHERE needs a boolean; a `null` condition keeps nothing.
