@@ -9,6 +9,8 @@ pub mod conditional;
 pub mod convert;
 pub mod date;
 pub mod ip;
+pub mod math;
+pub mod mv;
 pub mod string;
 
 use crate::udf::{Kernel, MultiValues, Nulls};
@@ -92,6 +94,8 @@ impl Registry {
         convert::register(&mut defs);
         conditional::register(&mut defs);
         ip::register(&mut defs);
+        math::register(&mut defs);
+        mv::register(&mut defs);
         aggregate::register(&mut defs);
         let mut by_name = HashMap::new();
         for d in defs {
