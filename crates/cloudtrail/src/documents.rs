@@ -1,32 +1,65 @@
 //! Normalized documents one by one, for `trailhunt normalize` (ECS NDJSON output) and tools
 //! that want the documents rather than Arrow columns.
+//!
+//! These are the pipeline's documents exactly: nested objects, and every array in the order
+//! the pipeline built it (`related.user` in rename order, `event.type` as appended, …). The
+//! Arrow columns of [`crate::scan`] deliberately differ: keyword and ip lists there are sorted
+//! and de-duplicated, because that is what Elasticsearch's doc values (which ES|QL reads)
+//! return, while `_source` (what `normalize` reproduces) keeps the pipeline's order. Both are
+//! "what Elasticsearch has"; they answer different questions.
 
+use std::fmt;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::enrich::Enrich;
 use crate::normalize::{self, NormalizeOptions};
 use crate::reader::{self, Problem, RecordRef, Sink};
 use crate::scan::{Diagnostic, DiagnosticKind};
 
+/// How [`for_each_document`] reads and normalizes.
+#[derive(Clone, Default)]
+pub struct DocumentOptions {
+    pub normalize: NormalizeOptions,
+    /// Hand blank NDJSON lines to the pipeline (near-empty documents), as Elastic's pipeline
+    /// tests do; off by default because a blank line carries no record.
+    pub blank_lines: bool,
+    /// An optional enrichment step (GeoIP and the like; see [`crate::enrich`]).
+    pub enrich: Option<Arc<dyn Enrich>>,
+}
+
+impl fmt::Debug for DocumentOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DocumentOptions")
+            .field("normalize", &self.normalize)
+            .field("blank_lines", &self.blank_lines)
+            .field("enrich", &self.enrich.is_some())
+            .finish()
+    }
+}
+
 /// Calls `f` for every record of `files`, in file and record order, with the ECS document
-/// (keys sorted, as Elastic's test tooling prints them) or the diagnostic explaining why there is
-/// none. A kept document that Elasticsearch would flag (`event.kind: pipeline_error`) is passed
-/// as `Ok` and then followed by an `Err` diagnostic of kind [`DiagnosticKind::PipelineError`].
-/// Returning `false` from `f` stops the walk.
+/// (keys sorted, as Elastic's test tooling prints them; arrays untouched) or the diagnostic
+/// explaining why there is none. A kept document that Elasticsearch would flag
+/// (`event.kind: pipeline_error`) is passed as `Ok` and then followed by an `Err` diagnostic of
+/// kind [`DiagnosticKind::PipelineError`]. Returning `false` from `f` stops the walk.
 pub fn for_each_document(
     files: &[PathBuf],
-    opts: &NormalizeOptions,
+    doc_opts: &DocumentOptions,
     mut f: impl FnMut(Result<Value, Diagnostic>) -> bool,
 ) {
-    let mut opts = opts.clone();
+    let mut opts = doc_opts.normalize.clone();
     // One read time for the whole run, as one agent run would stamp it.
     opts.created.get_or_insert_with(normalize::time::now_string);
     for path in files {
         let mut sink = DocSink {
             path,
             opts: &opts,
+            blank_lines: doc_opts.blank_lines,
+            enrich: doc_opts.enrich.as_deref(),
             f: &mut f,
             stopped: false,
         };
@@ -40,6 +73,8 @@ pub fn for_each_document(
 struct DocSink<'a, F> {
     path: &'a Path,
     opts: &'a NormalizeOptions,
+    blank_lines: bool,
+    enrich: Option<&'a dyn Enrich>,
     f: &'a mut F,
     stopped: bool,
 }
@@ -75,7 +110,7 @@ fn diag(
 
 impl<F: FnMut(Result<Value, Diagnostic>) -> bool> Sink for DocSink<'_, F> {
     fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
-        match normalize::normalize_record(&r.text, self.opts) {
+        match crate::shape::document(&r.text, self.opts, self.enrich) {
             Ok(mut doc) => {
                 let error = crate::scan::pipeline_error_message(&doc);
                 normalize::sort_keys(&mut doc);
@@ -108,6 +143,10 @@ impl<F: FnMut(Result<Value, Diagnostic>) -> bool> Sink for DocSink<'_, F> {
                 self.emit(Err(d))
             }
         }
+    }
+
+    fn blank_lines(&self) -> bool {
+        self.blank_lines
     }
 
     fn problem(&mut self, p: Problem) -> ControlFlow<()> {

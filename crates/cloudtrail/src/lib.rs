@@ -5,23 +5,28 @@
 //! * [`expand_sources`] turns files, directories and globs into an ordered file list;
 //! * [`scan`] streams those files as Arrow batches (parallel, bounded memory, deterministic
 //!   order), reporting every unusable input through [`Diagnostic`]s;
-//! * [`normalize_record`] is the ECS pipeline for one record, [`for_each_document`] runs it
-//!   over files (for `trailhunt normalize`);
+//! * [`normalize_record`] is the ECS pipeline for one record; [`normalize_input`] first works
+//!   out what a value is (a record, a wrapped record, an ECS document already indexed, or
+//!   nothing usable); [`for_each_document`] runs that over files (for `trailhunt normalize`);
+//! * [`Enrich`] is the seam for GeoIP-like enrichment (no implementation ships);
 //! * [`ecs_fields`] / [`arrow_schema`] describe the columns.
 //!
 //! This crate knows nothing about ES|QL; the engine maps queries onto these columns.
 
 mod columns;
 mod documents;
+pub mod enrich;
 pub mod ip;
 pub mod java_map;
 pub mod normalize;
 mod reader;
 mod scan;
 mod schema;
+mod shape;
 mod sources;
 
-pub use documents::for_each_document;
+pub use documents::{for_each_document, DocumentOptions};
+pub use enrich::Enrich;
 pub use normalize::{
     normalize_record, pipeline_error_doc, sort_keys, NormalizeError, NormalizeOptions,
 };
@@ -32,6 +37,7 @@ pub use schema::{
     arrow_field, arrow_schema, ecs_field, ecs_fields, resolve_columns, EcsField, EsType,
     UnknownColumn, ES_TYPE_METADATA_KEY,
 };
+pub use shape::normalize_input;
 pub use sources::{expand_sources, SourceError};
 
 #[cfg(test)]

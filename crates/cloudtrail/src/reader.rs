@@ -53,6 +53,13 @@ pub(crate) enum Problem {
 pub(crate) trait Sink {
     fn record(&mut self, record: RecordRef<'_>) -> ControlFlow<()>;
     fn problem(&mut self, problem: Problem) -> ControlFlow<()>;
+    /// Whether blank NDJSON lines are handed on as empty records. Elastic's pipeline tests
+    /// (`elastic-package test pipeline`) send every line, blank ones included, and index a
+    /// near-empty document for each; real inputs carry no record on a blank line, so scans
+    /// skip them.
+    fn blank_lines(&self) -> bool {
+        false
+    }
 }
 
 /// Reads `path`, feeding `sink`. Returns the file's size on disk.
@@ -132,7 +139,15 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, sink: &mut dyn Sink) {
     // Find the first non-blank line to choose the mode.
     let first = loop {
         match r.next_line(&mut buf) {
-            Ok(false) => return,
+            Ok(false) => {
+                // Only blank lines: in line mode each is a (blank) record.
+                for line in 1..=r.line {
+                    if blank_record(line, &mut counter, sink).is_break() {
+                        return;
+                    }
+                }
+                return;
+            }
             Ok(true) => {
                 if r.line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
                     buf.drain(..3);
@@ -154,6 +169,11 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, sink: &mut dyn Sink) {
         (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
     );
     if one_line_value {
+        for line in 1..first {
+            if blank_record(line, &mut counter, sink).is_break() {
+                return;
+            }
+        }
         if line_value(&buf, first, &mut counter, sink).is_break() {
             return;
         }
@@ -162,6 +182,9 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, sink: &mut dyn Sink) {
                 Ok(false) => return,
                 Ok(true) => {
                     if buf.iter().all(u8::is_ascii_whitespace) {
+                        if blank_record(r.line, &mut counter, sink).is_break() {
+                            return;
+                        }
                         continue;
                     }
                     if line_value(&buf, r.line, &mut counter, sink).is_break() {
@@ -193,6 +216,20 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, sink: &mut dyn Sink) {
         }
     };
     let _ = expand(text, first, 1, true, &mut counter, sink);
+}
+
+/// A blank line as an empty record, when the sink asks for them (see [`Sink::blank_lines`]).
+fn blank_record(line: u64, counter: &mut u64, sink: &mut dyn Sink) -> ControlFlow<()> {
+    if !sink.blank_lines() {
+        return ControlFlow::Continue(());
+    }
+    *counter += 1;
+    sink.record(RecordRef {
+        text: Cow::Borrowed(""),
+        line,
+        column: 1,
+        index: *counter,
+    })
 }
 
 fn line_value(buf: &[u8], line: u64, counter: &mut u64, sink: &mut dyn Sink) -> ControlFlow<()> {
@@ -265,18 +302,26 @@ fn expand(
             Ok(items) => items,
             Err(e) => return sink.problem(syntax_error(e, counter)),
         },
-        Some(b'{') if text.contains("\"Records\"") || text.contains("\"CloudTrailEvent\"") => {
+        Some(b'{') if CONTAINER_KEYS.iter().any(|k| text.contains(k)) => {
             let map = match serde_json::from_str::<BTreeMap<String, &RawValue>>(text) {
                 Ok(m) => m,
                 Err(e) => return sink.problem(syntax_error(e, counter)),
             };
-            if let Some(records) = map.get("Records").filter(|r| r.get().starts_with('[')) {
+            let array = |key: &str| map.get(key).filter(|r| r.get().starts_with('['));
+            if let Some(records) = array("Records") {
                 match serde_json::from_str::<Vec<&RawValue>>(records.get()) {
                     Ok(items) => items,
                     Err(e) => return sink.problem(syntax_error(e, counter)),
                 }
-            } else if let Some(events) = map.get("Events").filter(|r| r.get().starts_with('[')) {
+            } else if let Some(events) = array("Events") {
                 return lookup_events(text, events, line, column, counter, sink);
+            } else if let Some(docs) = array("expected").filter(|_| map.len() == 1) {
+                match serde_json::from_str::<Vec<&RawValue>>(docs.get()) {
+                    Ok(items) => items,
+                    Err(e) => return sink.problem(syntax_error(e, counter)),
+                }
+            } else if let Some(hits) = search_hits(&map) {
+                hits
             } else {
                 return one(text, line, column, counter, sink);
             }
@@ -295,6 +340,25 @@ fn expand(
         })?;
     }
     ControlFlow::Continue(())
+}
+
+/// Keys whose presence in a top-level object may make it a container of records: S3 delivery
+/// `Records`, lookup-events `CloudTrailEvent`, `elastic-package` expected files
+/// (`{"expected":[ECS docs]}`) and Elasticsearch search responses (`{"hits":{"hits":[…]}}`,
+/// each hit's `_source` is then unwrapped by [`crate::shape`]).
+const CONTAINER_KEYS: [&str; 4] = [
+    "\"Records\"",
+    "\"CloudTrailEvent\"",
+    "\"expected\"",
+    "\"hits\"",
+];
+
+/// The hits of a search response body (`hits.hits`), if `map` is one.
+fn search_hits<'a>(map: &BTreeMap<String, &'a RawValue>) -> Option<Vec<&'a RawValue>> {
+    let outer: &'a RawValue = map.get("hits")?;
+    let inner = serde_json::from_str::<BTreeMap<String, &'a RawValue>>(outer.get()).ok()?;
+    let hits: &'a RawValue = inner.get("hits").filter(|h| h.get().starts_with('['))?;
+    serde_json::from_str::<Vec<&'a RawValue>>(hits.get()).ok()
 }
 
 /// Position of `slice` (a sub-slice of `text`), moving `cursor` forward incrementally so a
@@ -429,6 +493,58 @@ mod tests {
                 column: Some(7),
                 message: "invalid JSON: expected `:`".into()
             }]
+        );
+    }
+
+    #[test]
+    fn expected_files_and_search_hits_are_containers() {
+        let c = read(b"{\n  \"expected\": [\n    {\"a\": 1},\n    {\"b\": 2}\n  ]\n}\n");
+        assert_eq!(c.problems, vec![]);
+        assert_eq!(c.records[0], ("{\"a\": 1}".into(), 3, 5, 1));
+        assert_eq!(c.records[1].0, "{\"b\": 2}");
+        let c =
+            read(b"{\"took\": 1, \"hits\": {\"total\": 1, \"hits\": [{\"_source\": {\"x\": 1}}]}}");
+        assert_eq!(c.records.len(), 1);
+        assert_eq!(c.records[0].0, "{\"_source\": {\"x\": 1}}");
+        // A record that merely has such keys is one record.
+        let c = read(b"{\"expected\": [1], \"eventName\": \"X\"}\n{\"hits\": 3}\n");
+        assert_eq!(c.records.len(), 2);
+    }
+
+    #[test]
+    fn blank_lines_only_when_asked() {
+        struct Blank(Collect);
+        impl Sink for Blank {
+            fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
+                self.0.record(r)
+            }
+            fn problem(&mut self, p: Problem) -> ControlFlow<()> {
+                self.0.problem(p)
+            }
+            fn blank_lines(&self) -> bool {
+                true
+            }
+        }
+        let bytes = b"\n{\"a\":1}\n\n{\"b\":2}\n\n";
+        assert_eq!(read(bytes).records.len(), 2);
+        let dir = crate::test_util::TempDir::new("blank");
+        let p = dir.write_bytes("f", bytes);
+        let mut c = Blank(Collect::default());
+        read_file(&p, &mut c);
+        let got: Vec<(&str, u64, u64)> =
+            c.0.records
+                .iter()
+                .map(|(t, l, _, i)| (t.as_str(), *l, *i))
+                .collect();
+        assert_eq!(
+            got,
+            [
+                ("", 1, 1),
+                ("{\"a\":1}", 2, 2),
+                ("", 3, 3),
+                ("{\"b\":2}", 4, 4),
+                ("", 5, 5)
+            ]
         );
     }
 

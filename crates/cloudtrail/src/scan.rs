@@ -20,6 +20,7 @@ use arrow_schema::{ArrowError, Schema, SchemaRef};
 use serde_json::Value;
 
 use crate::columns::{BatchBuilder, Cell, ColumnPlan};
+use crate::enrich::Enrich;
 use crate::normalize::{self, NormalizeError, NormalizeOptions};
 use crate::reader::{self, Problem, RecordRef, Sink};
 use crate::schema::{self, EcsField, UnknownColumn};
@@ -97,6 +98,8 @@ pub struct ScanOptions {
     pub strict: bool,
     pub normalize: NormalizeOptions,
     pub on_diagnostic: Option<DiagnosticFn>,
+    /// An optional enrichment step (GeoIP and the like; see [`crate::enrich`]).
+    pub enrich: Option<Arc<dyn Enrich>>,
 }
 
 impl Default for ScanOptions {
@@ -108,6 +111,7 @@ impl Default for ScanOptions {
             strict: false,
             normalize: NormalizeOptions::default(),
             on_diagnostic: None,
+            enrich: None,
         }
     }
 }
@@ -121,6 +125,7 @@ impl fmt::Debug for ScanOptions {
             .field("strict", &self.strict)
             .field("normalize", &self.normalize)
             .field("on_diagnostic", &self.on_diagnostic.is_some())
+            .field("enrich", &self.enrich.is_some())
             .finish()
     }
 }
@@ -182,6 +187,7 @@ struct Job {
 struct Shared {
     plan: ColumnPlan,
     normalize: NormalizeOptions,
+    enrich: Option<Arc<dyn Enrich>>,
     cancel: AtomicBool,
 }
 
@@ -248,6 +254,7 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
     let shared = Arc::new(Shared {
         plan: ColumnPlan::new(&fields),
         normalize,
+        enrich: opts.enrich.clone(),
         cancel: AtomicBool::new(false),
     });
     let threads = opts.threads.max(1).min(files.len().max(1));
@@ -484,7 +491,8 @@ impl FileSink<'_> {
 
 impl Sink for FileSink<'_> {
     fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
-        match normalize::normalize_record(&r.text, &self.shared.normalize) {
+        let shared = self.shared;
+        match crate::shape::document(&r.text, &shared.normalize, shared.enrich.as_deref()) {
             Ok(doc) => {
                 let error = pipeline_error_message(&doc);
                 self.rows.push(self.shared.plan.extract(&doc));
@@ -544,7 +552,9 @@ pub(crate) fn error_position(r: &RecordRef<'_>, e: &NormalizeError) -> (u64, u64
             };
             (l, c)
         }
-        NormalizeError::NotAnObject { .. } => (r.line, r.column),
+        NormalizeError::NotAnObject { .. } | NormalizeError::NotCloudTrail { .. } => {
+            (r.line, r.column)
+        }
     }
 }
 

@@ -76,6 +76,10 @@ pub enum NormalizeError {
     },
     #[error("record is not a JSON object (found {found})")]
     NotAnObject { found: &'static str },
+    /// A JSON object that is no CloudTrail record, ECS document or known wrapper of one.
+    /// Indexing it would give an event with no fields, so it is reported instead.
+    #[error("not a CloudTrail record: {reason}")]
+    NotCloudTrail { reason: String },
 }
 
 /// A processor failure. Steps with their own `on_failure` turn it into an `error.message` entry
@@ -126,8 +130,23 @@ pub fn normalize_record(
     opts: &NormalizeOptions,
 ) -> Result<Value, NormalizeError> {
     let json = parse_record(original_text)?;
+    Ok(normalize_parsed(original_text, json, opts, None))
+}
+
+/// The pipeline over an already parsed record (`json` from [`parse_record`]). `event_time`
+/// stands in for a missing `eventTime` (see [`crate::shape`] for the one input shape that has
+/// one); the pipeline itself never looks anywhere else for a time.
+pub(crate) fn normalize_parsed(
+    original_text: &str,
+    json: Option<Value>,
+    opts: &NormalizeOptions,
+    event_time: Option<time::Instant>,
+) -> Value {
     let created = opts.created.clone().unwrap_or_else(time::now_string);
     let mut doc = framing(original_text, &created, opts);
+    if let Some(t) = event_time {
+        doc.insert("@timestamp".into(), Value::String(t.to_es_string()));
+    }
     if let Some(json) = json {
         doc.insert("json".into(), json);
     }
@@ -136,7 +155,7 @@ pub fn normalize_record(
         Ok(()) => finalize(&mut doc),
         Err(failure) => pipeline_failed(&mut doc, &failure),
     }
-    Ok(Value::Object(doc))
+    Value::Object(doc)
 }
 
 /// The document Elasticsearch indexes when the record is not valid JSON (the `json` processor
@@ -150,7 +169,7 @@ pub fn pipeline_error_doc(original_text: &str, opts: &NormalizeOptions, message:
     Value::Object(doc)
 }
 
-fn parse_record(text: &str) -> Result<Option<Value>, NormalizeError> {
+pub(crate) fn parse_record(text: &str) -> Result<Option<Value>, NormalizeError> {
     if text.trim().is_empty() {
         return Ok(None);
     }

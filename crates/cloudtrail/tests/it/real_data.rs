@@ -2,6 +2,8 @@
 //! problems, and they are reported with their path.
 
 use std::collections::BTreeMap;
+
+use arrow_array::cast::AsArray;
 use std::sync::{Arc, Mutex};
 
 use cloudtrail::{expand_sources, scan, Diagnostic, DiagnosticKind, ScanOptions};
@@ -77,8 +79,13 @@ fn real_data_sets_load() {
         "cloudgrep-tests/bad_cloudtrail.json",
         "cloudtrail2sightings/aws.execution.ec2-user-data.json",
     ];
+    // Panther's rule tests include logs of other sources (Okta, GSuite, GitHub, …) and
+    // CloudTrail copies with lower-cased keys under `log`: no CloudTrail record, so each is
+    // rejected with its line and reason instead of being indexed as an empty event.
+    let not_cloudtrail: BTreeMap<&str, u64> = [("panther-analysis-tests", 73)].into();
     for (name, r) in &results {
-        assert_eq!(r.rejected, 0, "{name}: nothing may be rejected");
+        let want = not_cloudtrail.get(name.as_str()).copied().unwrap_or(0);
+        assert_eq!(r.rejected, want, "{name}: rejected");
         for d in &r.diagnostics {
             let path = d.path.display().to_string();
             if d.kind == DiagnosticKind::FileFailed {
@@ -87,6 +94,13 @@ fn real_data_sets_load() {
                     "unexpected failure: {d}"
                 );
                 assert!(d.line.is_some() && d.column.is_some(), "{d}");
+            }
+            if d.kind == DiagnosticKind::Rejected {
+                assert!(d.line.is_some(), "{d}");
+                assert!(
+                    d.message.starts_with("not a CloudTrail record: in `log`: "),
+                    "{d}"
+                );
             }
         }
     }
@@ -110,9 +124,83 @@ fn real_data_sets_load() {
         ("awsdocs-cloudtrail-user-guide", 21),
         ("aws-cli-examples", 1),
         ("openregister-sumologic-fixture", 4),
-        ("panther-analysis-tests", 537),
+        // 537 rule tests, 73 of them not CloudTrail (above).
+        ("panther-analysis-tests", 464),
+        // raw-sample.json + 50 SS4O documents (the record under aws.cloudtrail).
+        ("opensearch-catalog", 51),
+        // 5 raw lines + 5 ECS documents from the three -expected.json files (one is the
+        // near-empty document of a blank test line): each event once raw, once as ECS.
+        ("elastic-integrations-aws-cloudtrail", 10),
     ];
     for (dir, n) in expected_records {
         assert_eq!(results[dir].records, n, "{dir}");
+    }
+    assert_eq!(
+        results.len(),
+        expected_records.len() + 1,
+        "a set without counts"
+    );
+}
+
+/// (min, max) of `@timestamp` over a set, as ISO strings.
+fn time_range(dir: &std::path::Path) -> (String, String) {
+    let files = expand_sources(&[dir.display().to_string()]).unwrap();
+    let opts = ScanOptions {
+        columns: Some(vec!["@timestamp".into()]),
+        threads: 2,
+        ..Default::default()
+    };
+    let mut all = Vec::new();
+    for batch in scan(files, opts) {
+        let batch = batch.unwrap();
+        let col = batch
+            .column(0)
+            .as_primitive::<arrow_array::types::TimestampMillisecondType>();
+        all.extend(col.iter().flatten());
+    }
+    let fmt = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    (
+        fmt(*all.iter().min().unwrap()),
+        fmt(*all.iter().max().unwrap()),
+    )
+}
+
+/// Shapes whose time used to be the read time: each record now carries its own.
+#[test]
+fn event_times_come_from_the_records() {
+    let Some(root) = crate::shared("data/real") else {
+        return;
+    };
+    let cases = [
+        // Logstash `@timestamp` (no eventTime): the documented departure from Elastic.
+        (
+            "otrf-security-datasets",
+            "2020-09-14T00:44:20.000Z",
+            "2020-09-14T01:13:20.000Z",
+        ),
+        // SS4O eventTime from the nested record; raw-sample.json is the 2024 one.
+        (
+            "opensearch-catalog",
+            "2021-12-02T",
+            "2024-05-22T06:35:54.000Z",
+        ),
+        // ECS documents keep their indexed @timestamp; the near-empty one has the
+        // harness time 2021-11-11.
+        (
+            "elastic-integrations-aws-cloudtrail",
+            "2016-07-14T19:15:45.000Z",
+            "2024-10-08T",
+        ),
+    ];
+    for (set, oldest, newest) in cases {
+        let (min, max) = time_range(&root.join(set));
+        println!("{set}: {min} .. {max}");
+        assert!(min.starts_with(oldest), "{set}: oldest {min}");
+        assert!(max.starts_with(newest), "{set}: newest {max}");
     }
 }

@@ -439,8 +439,11 @@ fn documents_one_by_one() {
             rec(2, "B")
         ),
     );
-    let opts = NormalizeOptions {
-        created: Some("2021-11-11T01:02:03.123Z".into()),
+    let opts = cloudtrail::DocumentOptions {
+        normalize: NormalizeOptions {
+            created: Some("2021-11-11T01:02:03.123Z".into()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let mut seen = Vec::new();
