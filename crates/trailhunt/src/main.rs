@@ -4,6 +4,8 @@
 
 mod dataset;
 mod render;
+mod s3;
+mod store_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -50,6 +52,10 @@ enum Command {
         #[command(subcommand)]
         action: HuntsAction,
     },
+    /// Normalize CloudTrail files once into the embedded Parquet store (idempotent).
+    Ingest(store_cmd::IngestArgs),
+    /// Inspect or compact the embedded store.
+    Store(store_cmd::StoreArgs),
     /// Print ECS documents as NDJSON, as Elastic's aws integration would index them.
     Normalize {
         #[arg(value_name = "SRC", required = true)]
@@ -61,8 +67,12 @@ enum Command {
         #[arg(long = "tag", value_name = "NAME")]
         tags: Vec<String>,
         /// The integration's retain mode: all, keyword, flattened, minimal, none.
-        #[arg(long, value_name = "MODE")]
+        #[arg(long, value_name = "MODE", value_parser = ["all", "keyword", "flattened", "minimal", "none"])]
         retain: Option<String>,
+        /// Also normalize blank NDJSON lines (near-empty documents), as Elastic's pipeline
+        /// tests do.
+        #[arg(long)]
+        blank_lines: bool,
         /// Stop at the first bad file or record.
         #[arg(long)]
         strict: bool,
@@ -105,6 +115,8 @@ struct DataArgs {
     /// Do not print the summary and per-record warnings on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
+    #[command(flatten)]
+    s3: s3::S3Args,
 }
 
 fn main() {
@@ -128,13 +140,16 @@ fn run(cli: Cli) -> Result<i32> {
             hunts,
         } => cmd_hunt(&data, &hunt_dirs, &hunts),
         Command::Hunts { action } => cmd_hunts(action),
+        Command::Ingest(args) => store_cmd::cmd_ingest(&args),
+        Command::Store(args) => store_cmd::cmd_store(&args),
         Command::Normalize {
             sources,
             created,
             tags,
             retain,
+            blank_lines,
             strict,
-        } => cmd_normalize(&sources, created, tags, retain, strict),
+        } => cmd_normalize(&sources, created, tags, retain, blank_lines, strict),
     }
 }
 
@@ -148,16 +163,22 @@ struct Session {
 
 fn open_data(data: &DataArgs) -> Result<Session> {
     if data.inputs.is_empty() {
-        let store = data
-            .store
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("trailhunt-store"));
-        bail!(
-            "no --input given and the embedded store ({}) is not available yet in this version; pass --input with CloudTrail files, a directory or a glob",
-            store.display()
-        );
+        // No --input: the embedded store, read through DataFusion's Parquet scan.
+        let dir = store_cmd::store_dir(&data.store);
+        let ds = Arc::new(store_cmd::StoreDataset::open(&dir)?);
+        if !data.quiet {
+            eprintln!("{}", ds.describe());
+        }
+        return Ok(Session {
+            datasets: vec![ds as Arc<dyn Dataset>],
+            files: Arc::new(CloudTrailFiles::new(vec![], data.strict, data.quiet)),
+            started: Instant::now(),
+            // The raw-file summary does not apply; describe() said what is read.
+            quiet: true,
+        });
     }
-    let files = cloudtrail::expand_sources(&data.inputs).map_err(|e| anyhow!("{e}"))?;
+    // Local sources and s3:// prefixes (fetched into the local cache).
+    let files = s3::expand_all(&data.inputs, &data.s3, data.quiet)?;
     let files = Arc::new(CloudTrailFiles::new(files, data.strict, data.quiet));
     Ok(Session {
         datasets: vec![files.clone() as Arc<dyn Dataset>],
@@ -440,18 +461,26 @@ fn cmd_hunts(action: HuntsAction) -> Result<i32> {
     }
 }
 
+/// Prints one ECS document per line, exactly as the pipeline built it (see
+/// `cloudtrail::for_each_document`: nested objects, arrays in pipeline order). Bad inputs are
+/// reported on stderr by path and line and do not stop the run unless `--strict`.
 fn cmd_normalize(
     sources: &[String],
     created: Option<String>,
     tags: Vec<String>,
     retain: Option<String>,
+    blank_lines: bool,
     strict: bool,
 ) -> Result<i32> {
     let files = cloudtrail::expand_sources(sources).map_err(|e| anyhow!("{e}"))?;
-    let opts = cloudtrail::NormalizeOptions {
-        created,
-        tags,
-        retain,
+    let opts = cloudtrail::DocumentOptions {
+        normalize: cloudtrail::NormalizeOptions {
+            created,
+            tags,
+            retain,
+        },
+        blank_lines,
+        enrich: None,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut bad = 0u64;

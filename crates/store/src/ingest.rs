@@ -1,0 +1,332 @@
+//! Ingest: raw CloudTrail files → store, idempotently and in atomic commits.
+//!
+//! Each source file is identified by its path, size, mtime and content hash. A file seen
+//! before (same path, size and mtime — or the same bytes anywhere) is skipped. New files are
+//! normalized by `cloudtrail::scan`, the very code path raw queries use, so the store holds
+//! exactly the rows a query over the raw files would see. Work is committed in chunks: each
+//! chunk's Parquet files are written first and then one new manifest naming them (and their
+//! sources) is published by rename. A crash loses at most the current chunk, whose files are
+//! unlisted leftovers removed by the next writer, and whose sources are not yet recorded, so
+//! the next ingest redoes exactly that work.
+
+use crate::manifest::{Manifest, SourceFile};
+use crate::{Store, StoreError};
+use cloudtrail::{Diagnostic, DiagnosticKind, ScanOptions};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Source bytes per commit; bounds the work a crash can lose.
+const CHUNK_BYTES: u64 = 256 * 1024 * 1024;
+const CHUNK_FILES: usize = 2000;
+
+/// Receives running totals while ingesting (often; throttle in the callback).
+pub type ProgressFn = Box<dyn FnMut(&Progress)>;
+
+#[derive(Default)]
+pub struct IngestOptions {
+    pub progress: Option<ProgressFn>,
+    /// Stop after this many commits (tests of resumability use it); None = all.
+    pub max_commits: Option<usize>,
+}
+
+/// Running totals for a progress line.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub files_total: usize,
+    pub files_done: usize,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+    pub records: u64,
+    pub rejected: u64,
+    pub elapsed_secs: f64,
+    /// Set on the last report of an ingest.
+    pub finished: bool,
+}
+
+/// What an ingest did, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    /// Files given (after expansion).
+    pub files_seen: usize,
+    /// Files ingested now.
+    pub files_ingested: usize,
+    /// Files skipped because they were already in the store.
+    pub files_skipped: usize,
+    /// Records stored.
+    pub records: u64,
+    /// Records (or files) not stored, with the reason; first ones only.
+    pub rejected: u64,
+    pub reasons: Vec<String>,
+    /// Bytes of source files read.
+    pub bytes_read: u64,
+    pub data_files_written: usize,
+    pub commits: usize,
+    pub elapsed_secs: f64,
+}
+
+/// Reasons kept for the summary (the rest are counted).
+const MAX_REASONS: usize = 20;
+
+struct Candidate {
+    path: PathBuf,
+    key: String,
+    size: u64,
+    mtime_ms: i64,
+    hash: String,
+}
+
+pub(crate) fn ingest(
+    store: &Store,
+    files: &[PathBuf],
+    mut opts: IngestOptions,
+) -> Result<IngestReport, StoreError> {
+    let started = Instant::now();
+    let _lock = store.lock("ingest")?;
+    let mut manifest = Manifest::load(store.root())?;
+    store.remove_leftovers(&manifest)?;
+    let mut report = IngestReport {
+        files_seen: files.len(),
+        ..IngestReport::default()
+    };
+
+    // Which files are new.
+    let by_path: HashMap<&str, usize> = manifest
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.path.as_str(), i))
+        .collect();
+    let by_hash: HashMap<&str, usize> = manifest
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.hash.as_str(), i))
+        .collect();
+    let mut todo: Vec<Candidate> = vec![];
+    let mut touched: Vec<(usize, i64)> = vec![];
+    let mut seen_hashes: HashMap<String, String> = HashMap::new();
+    for path in files {
+        let key = source_key(path);
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                reject(&mut report, format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        let size = meta.len();
+        let mtime_ms = mtime_ms(&meta);
+        if let Some(&i) = by_path.get(key.as_str()) {
+            let s = &manifest.sources[i];
+            if s.size == size && s.mtime_ms == mtime_ms {
+                report.files_skipped += 1;
+                continue;
+            }
+        }
+        let hash = match hash_file(path) {
+            Ok(h) => h,
+            Err(e) => {
+                reject(&mut report, format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        if let Some(&i) = by_hash.get(hash.as_str()) {
+            // Same bytes as a file already stored (touched, or copied elsewhere).
+            report.files_skipped += 1;
+            if manifest.sources[i].path == key {
+                touched.push((i, mtime_ms));
+            }
+            continue;
+        }
+        if let Some(&i) = by_path.get(key.as_str()) {
+            reject(
+                &mut report,
+                format!(
+                    "{key}: changed since it was ingested (size {} → {size}); its earlier records stay in the store and the new content was not added. Move the new version to another path to add it",
+                    manifest.sources[i].size
+                ),
+            );
+            continue;
+        }
+        if let Some(first) = seen_hashes.get(&hash) {
+            report.files_skipped += 1;
+            report
+                .reasons
+                .push(format!("{key}: same content as {first}, ingested once"));
+            continue;
+        }
+        seen_hashes.insert(hash.clone(), key.clone());
+        todo.push(Candidate {
+            path: path.clone(),
+            key,
+            size,
+            mtime_ms,
+            hash,
+        });
+    }
+    if !touched.is_empty() {
+        for (i, m) in touched {
+            manifest.sources[i].mtime_ms = m;
+        }
+        manifest.version += 1;
+        manifest.publish(store.root())?;
+    }
+
+    let mut progress = Progress {
+        files_total: todo.len(),
+        bytes_total: todo.iter().map(|c| c.size).sum(),
+        ..Progress::default()
+    };
+    let schema = store.schema();
+    let mut chunks: Vec<Vec<Candidate>> = vec![];
+    let (mut bytes, mut cur) = (0u64, vec![]);
+    for c in todo {
+        bytes += c.size;
+        cur.push(c);
+        if bytes >= CHUNK_BYTES || cur.len() >= CHUNK_FILES {
+            chunks.push(std::mem::take(&mut cur));
+            bytes = 0;
+        }
+    }
+    if !cur.is_empty() {
+        chunks.push(cur);
+    }
+
+    for chunk in chunks {
+        if opts.max_commits.is_some_and(|m| report.commits >= m) {
+            break;
+        }
+        let version = manifest.version + 1;
+        let diags: Arc<Mutex<Vec<Diagnostic>>> = Arc::new(Mutex::new(vec![]));
+        let sink = diags.clone();
+        let scan_opts = ScanOptions {
+            columns: None,
+            on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
+                if let Ok(mut v) = sink.lock() {
+                    v.push(d.clone());
+                }
+            })),
+            ..ScanOptions::default()
+        };
+        let paths: Vec<PathBuf> = chunk.iter().map(|c| c.path.clone()).collect();
+        let scan = cloudtrail::scan(paths, scan_opts);
+        let stats = scan.stats();
+        let mut writer = crate::write::PartitionWriter::new(store.root(), schema.clone(), version);
+        let base = progress.clone();
+        let mut last_tick = Instant::now();
+        for batch in scan {
+            let batch = batch.map_err(|e| StoreError::Scan(e.to_string()))?;
+            let batch = crate::read::align(&batch, &schema)?;
+            writer.push(batch)?;
+            if let Some(cb) = opts.progress.as_mut() {
+                if last_tick.elapsed().as_millis() >= 100 {
+                    last_tick = Instant::now();
+                    let p = Progress {
+                        files_done: base.files_done + stats.files() as usize,
+                        bytes_done: base.bytes_done + stats.bytes(),
+                        records: base.records + stats.records(),
+                        rejected: base.rejected + stats.rejected(),
+                        elapsed_secs: started.elapsed().as_secs_f64(),
+                        ..base.clone()
+                    };
+                    cb(&p);
+                }
+            }
+        }
+        let written = writer.finish()?;
+
+        // Per-source counts from the diagnostics (records are counted per chunk).
+        let diags = std::mem::take(&mut *diags.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut rejected_by: BTreeMap<PathBuf, u64> = BTreeMap::new();
+        let mut failed_by: BTreeMap<PathBuf, String> = BTreeMap::new();
+        for d in &diags {
+            match d.kind {
+                DiagnosticKind::Rejected => {
+                    *rejected_by.entry(d.path.clone()).or_default() += 1;
+                    reject(&mut report, d.to_string());
+                }
+                DiagnosticKind::FileFailed => {
+                    failed_by.insert(d.path.clone(), d.message.clone());
+                    report.rejected += 1;
+                    if report.reasons.len() < MAX_REASONS {
+                        report.reasons.push(d.to_string());
+                    }
+                }
+                DiagnosticKind::PipelineError => {}
+            }
+        }
+        let chunk_records = stats.records();
+        for c in &chunk {
+            manifest.sources.push(SourceFile {
+                path: c.key.clone(),
+                size: c.size,
+                mtime_ms: c.mtime_ms,
+                hash: c.hash.clone(),
+                rejected: rejected_by.get(&c.path).copied().unwrap_or(0),
+                error: failed_by.get(&c.path).cloned(),
+            });
+        }
+        report.data_files_written += written.len();
+        manifest.files.extend(written);
+        manifest.version = version;
+        manifest.publish(store.root())?;
+        report.commits += 1;
+        report.files_ingested += chunk.len();
+        report.records += chunk_records;
+        report.bytes_read += stats.bytes();
+        progress.files_done += chunk.len();
+        progress.bytes_done += stats.bytes();
+        progress.records += chunk_records;
+        progress.rejected += stats.rejected();
+        progress.elapsed_secs = started.elapsed().as_secs_f64();
+    }
+    report.elapsed_secs = started.elapsed().as_secs_f64();
+    if let Some(cb) = opts.progress.as_mut() {
+        progress.finished = true;
+        progress.elapsed_secs = report.elapsed_secs;
+        cb(&progress);
+    }
+    Ok(report)
+}
+
+fn reject(report: &mut IngestReport, reason: String) {
+    report.rejected += 1;
+    if report.reasons.len() < MAX_REASONS {
+        report.reasons.push(reason);
+    }
+}
+
+/// How a source is named in the manifest: its absolute path, so the same file given by a
+/// relative path from another directory is still recognised.
+fn source_key(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn mtime_ms(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// xxh3-128 of the file's bytes: cheap, and collisions between log files are not a
+/// realistic concern (this is identity, not security).
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = twox_hash::XxHash3_128::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.write(&buf[..n]);
+    }
+    Ok(format!("{:032x}", h.finish_128()))
+}

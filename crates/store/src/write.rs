@@ -1,0 +1,246 @@
+//! Turning a stream of ECS batches into day-partitioned, time-sorted Parquet files.
+//!
+//! Rows are buffered per day (`dt=YYYY-MM-DD`) up to a bound, then each day's rows are
+//! sorted by `@timestamp` and written as one file. Sorting makes the row-group and page
+//! statistics of `@timestamp` tight, so time-window predicates skip most of a file.
+
+use crate::manifest::{sync_dir, DataFile};
+use crate::StoreError;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{self, SortOptions};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimestampMillisecondType};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::metadata::SortingColumn;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Hive's name for the null partition, understood by DuckDB and Spark.
+pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// Rows per file before a day is flushed early (bounds memory on huge days).
+const FILE_ROWS: usize = 200_000;
+/// Rows buffered across all days before the largest day is flushed.
+const MAX_BUFFERED_ROWS: usize = 300_000;
+/// Row groups and pages sized for pruning: a day of a busy account spans several row
+/// groups, each with a page index.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+const PAGE_ROWS: usize = 8 * 1024;
+
+pub(crate) struct PartitionWriter {
+    root: PathBuf,
+    schema: SchemaRef,
+    version: u64,
+    seq: u32,
+    days: BTreeMap<String, (Vec<RecordBatch>, usize)>,
+    buffered: usize,
+    written: Vec<DataFile>,
+}
+
+impl PartitionWriter {
+    pub(crate) fn new(root: &Path, schema: SchemaRef, version: u64) -> PartitionWriter {
+        PartitionWriter {
+            root: root.to_path_buf(),
+            schema,
+            version,
+            seq: 0,
+            days: BTreeMap::new(),
+            buffered: 0,
+            written: vec![],
+        }
+    }
+
+    /// Adds a batch (with the store schema); may write files.
+    pub(crate) fn push(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        for (dt, part) in split_by_day(&batch)? {
+            let entry = self.days.entry(dt.clone()).or_default();
+            entry.1 += part.num_rows();
+            self.buffered += part.num_rows();
+            entry.0.push(part);
+            if entry.1 >= FILE_ROWS {
+                self.flush_day(&dt)?;
+            }
+        }
+        while self.buffered > MAX_BUFFERED_ROWS {
+            let biggest = self
+                .days
+                .iter()
+                .max_by_key(|(_, (_, n))| *n)
+                .map(|(k, _)| k.clone())
+                .expect("buffered rows exist");
+            self.flush_day(&biggest)?;
+        }
+        Ok(())
+    }
+
+    fn flush_day(&mut self, dt: &str) -> Result<(), StoreError> {
+        let Some((batches, rows)) = self.days.remove(dt) else {
+            return Ok(());
+        };
+        self.buffered -= rows;
+        let batch = compute::concat_batches(&self.schema, &batches)?;
+        drop(batches);
+        self.seq += 1;
+        let rel = format!("dt={dt}/part-{:08}-{:05}.parquet", self.version, self.seq);
+        let file = write_file(&self.root, &rel, dt, &batch)?;
+        self.written.push(file);
+        Ok(())
+    }
+
+    /// Writes every buffered day; returns the files written since creation.
+    pub(crate) fn finish(mut self) -> Result<Vec<DataFile>, StoreError> {
+        let days: Vec<String> = self.days.keys().cloned().collect();
+        for dt in days {
+            self.flush_day(&dt)?;
+        }
+        Ok(self.written)
+    }
+}
+
+/// The day partition of each row, from `@timestamp` (UTC).
+fn split_by_day(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, StoreError> {
+    let ts = timestamps(batch)?;
+    let day_of = |i: usize| -> Option<i64> {
+        if ts.is_null(i) {
+            None
+        } else {
+            Some(ts.value(i).div_euclid(86_400_000))
+        }
+    };
+    let first = day_of(0);
+    if (1..batch.num_rows()).all(|i| day_of(i) == first) {
+        return Ok(vec![(day_name(first), batch.clone())]);
+    }
+    let mut groups: BTreeMap<Option<i64>, Vec<u32>> = BTreeMap::new();
+    for i in 0..batch.num_rows() {
+        groups.entry(day_of(i)).or_default().push(i as u32);
+    }
+    groups
+        .into_iter()
+        .map(|(day, idx)| {
+            let idx = UInt32Array::from(idx);
+            Ok((day_name(day), compute::take_record_batch(batch, &idx)?))
+        })
+        .collect()
+}
+
+fn day_name(day: Option<i64>) -> String {
+    match day.and_then(|d| chrono::DateTime::from_timestamp(d * 86_400, 0)) {
+        Some(t) => t.format("%Y-%m-%d").to_string(),
+        None => NULL_PARTITION.to_string(),
+    }
+}
+
+fn timestamps(
+    batch: &RecordBatch,
+) -> Result<&datafusion::arrow::array::TimestampMillisecondArray, StoreError> {
+    let col = batch
+        .column_by_name("@timestamp")
+        .ok_or_else(|| StoreError::Schema("batch has no @timestamp column".into()))?;
+    col.as_primitive_opt::<TimestampMillisecondType>()
+        .ok_or_else(|| StoreError::Schema(format!("@timestamp has type {}", col.data_type())))
+}
+
+/// Parquet settings: zstd, dictionaries for keywords (not for free text and raw JSON,
+/// where they only cost), page-level statistics and a page index for pruning, and the
+/// sort order recorded so other engines know it.
+pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
+    let ts_index = schema.index_of("@timestamp").unwrap_or(0) as i32;
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
+        .set_dictionary_enabled(true)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_data_page_row_count_limit(PAGE_ROWS)
+        .set_sorting_columns(Some(vec![SortingColumn {
+            column_idx: ts_index,
+            descending: false,
+            nulls_first: true,
+        }]))
+        .set_created_by(format!("trailhunt {}", env!("CARGO_PKG_VERSION")));
+    for f in schema.fields() {
+        let es_type = f
+            .metadata()
+            .get(cloudtrail::ES_TYPE_METADATA_KEY)
+            .map(String::as_str);
+        let high_cardinality = matches!(es_type, Some("text") | Some("unsupported"))
+            || matches!(
+                f.name().as_str(),
+                "event.id" | "aws.cloudtrail.request_id" | "event.created"
+            );
+        if high_cardinality && matches!(f.data_type(), DataType::Utf8) {
+            b = b.set_column_dictionary_enabled(ColumnPath::new(vec![f.name().clone()]), false);
+        }
+    }
+    b.build()
+}
+
+/// Sorts `batch` by `@timestamp` and writes it to `root/rel` through a temporary name, so
+/// a file with its final name is always complete.
+pub(crate) fn write_file(
+    root: &Path,
+    rel: &str,
+    dt: &str,
+    batch: &RecordBatch,
+) -> Result<DataFile, StoreError> {
+    let schema = batch.schema();
+    let ts_col = batch
+        .column_by_name("@timestamp")
+        .ok_or_else(|| StoreError::Schema("batch has no @timestamp column".into()))?;
+    let order = compute::sort_to_indices(
+        ts_col,
+        Some(SortOptions {
+            descending: false,
+            nulls_first: true,
+        }),
+        None,
+    )?;
+    let sorted = compute::take_record_batch(batch, &order)?;
+    let ts = timestamps(&sorted)?;
+    let non_null: Vec<i64> = ts.iter().flatten().collect();
+    let (min_ts, max_ts) = (non_null.first().copied(), non_null.last().copied());
+    let accounts = distinct(&sorted, "cloud.account.id");
+    let regions = distinct(&sorted, "cloud.region");
+
+    let path = root.join(rel);
+    let dir = path.parent().expect("data file has a parent");
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let name = path.file_name().expect("file name").to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let file = std::fs::File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema)))?;
+    writer.write(&sorted)?;
+    let file = writer.into_inner()?;
+    file.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
+    let bytes = file.metadata().map_err(|e| StoreError::io(&tmp, e))?.len();
+    drop(file);
+    std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
+    sync_dir(dir);
+    Ok(DataFile {
+        path: rel.to_string(),
+        dt: dt.to_string(),
+        rows: sorted.num_rows() as u64,
+        bytes,
+        min_ts,
+        max_ts,
+        accounts,
+        regions,
+    })
+}
+
+fn distinct(batch: &RecordBatch, column: &str) -> BTreeSet<String> {
+    let Some(col) = batch.column_by_name(column) else {
+        return BTreeSet::new();
+    };
+    let Some(strings) = col.as_string_opt::<i32>() else {
+        return BTreeSet::new();
+    };
+    strings.iter().flatten().map(str::to_string).collect()
+}
