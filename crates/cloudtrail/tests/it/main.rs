@@ -3,6 +3,7 @@
 //! Conformance tests read `../shared` (Elastic's pipeline fixtures, real data sets, the JDK
 //! oracle) and skip with a printed reason when it is absent.
 
+mod dissect;
 mod fixtures;
 mod java_oracle;
 mod real_data;
