@@ -9,7 +9,8 @@ use crate::warnings::{Site, Warnings, MULTI_VALUE};
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::common::Result as DfResult;
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
 };
 use esql::DataType;
 use std::hash::{Hash, Hasher};
@@ -119,7 +120,11 @@ impl RowUdf {
             arg_types,
             site,
             warnings,
-            signature: Signature::variadic_any(Volatility::Immutable),
+            // E(), PI(), TAU() take no arguments; DataFusion's variadic needs one.
+            signature: Signature::one_of(
+                vec![TypeSignature::VariadicAny, TypeSignature::Nullary],
+                Volatility::Immutable,
+            ),
         })
     }
 }

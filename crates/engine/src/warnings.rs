@@ -19,6 +19,8 @@ pub struct Site {
 struct SiteLog {
     site: Option<Site>,
     messages: Vec<String>,
+    /// What ES says it did with the failed value: `null`, or `false` for CASE conditions.
+    treated_as: &'static str,
 }
 
 /// Shared by every function instance of one query; cheap to clone.
@@ -35,6 +37,10 @@ impl Warnings {
     /// Records that evaluating `site` failed with `message` (the Java exception text ES
     /// would show, e.g. `java.lang.ArithmeticException: / by zero`).
     pub fn failure(&self, site: &Site, message: &str) {
+        let (message, treated_as) = match message {
+            CASE_CONDITION_MULTI_VALUE => (MULTI_VALUE, "false"),
+            m => (m, "null"),
+        };
         let mut logs = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let idx = match logs.iter().position(|l| l.site.as_ref() == Some(site)) {
             Some(i) => i,
@@ -42,6 +48,7 @@ impl Warnings {
                 logs.push(SiteLog {
                     site: Some(site.clone()),
                     messages: vec![],
+                    treated_as,
                 });
                 logs.len() - 1
             }
@@ -59,6 +66,7 @@ impl Warnings {
         logs.push(SiteLog {
             site: None,
             messages: vec![message.into()],
+            treated_as: "null",
         });
     }
 
@@ -70,8 +78,8 @@ impl Warnings {
             match &log.site {
                 Some(s) => {
                     out.push(format!(
-                        "Line {}:{}: evaluation of [{}] failed, treating result as null. Only first {} failures recorded.",
-                        s.line, s.column, s.text, MAX_FAILURES_PER_SITE
+                        "Line {}:{}: evaluation of [{}] failed, treating result as {}. Only first {} failures recorded.",
+                        s.line, s.column, s.text, log.treated_as, MAX_FAILURES_PER_SITE
                     ));
                     for m in &log.messages {
                         out.push(format!("Line {}:{}: {}", s.line, s.column, m));
@@ -87,3 +95,7 @@ impl Warnings {
 /// The message ES gives when a single-value function meets a multi-value.
 pub const MULTI_VALUE: &str =
     "java.lang.IllegalArgumentException: single-value function encountered multi-value";
+
+/// A CASE condition that is multi-valued: the same message, but ES reports the condition
+/// as treated as false rather than the result as null.
+pub const CASE_CONDITION_MULTI_VALUE: &str = "case-condition:multi-value";

@@ -10,10 +10,10 @@ use esql::DataType;
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(
-        scalar("COALESCE", coalesce_rule, |a, _| {
+        scalar("COALESCE", coalesce_rule, |a, c| {
             Ok(a.iter()
                 .find(|v| !v.is_null())
-                .cloned()
+                .map(|v| widen(v, c.ret))
                 .unwrap_or(Value::Null))
         })
         .row(|r| {
@@ -28,11 +28,11 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         r.ret_multi = RetMulti::IfAnyArg;
     }));
     defs.push(
-        scalar("GREATEST", extremum_rule, |a, _| extremum(a, true))
+        scalar("GREATEST", extremum_rule, |a, c| extremum(a, true, c.ret))
             .row(|r| r.multi = MultiValues::Accept),
     );
     defs.push(
-        scalar("LEAST", extremum_rule, |a, _| extremum(a, false))
+        scalar("LEAST", extremum_rule, |a, c| extremum(a, false, c.ret))
             .row(|r| r.multi = MultiValues::Accept),
     );
 }
@@ -103,17 +103,25 @@ fn case(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
     let mut i = 0;
     while i + 1 < a.len() {
         match &a[i] {
-            Value::Bool(true) => return Ok(a[i + 1].clone()),
-            Value::Multi(_) => ctx.warn(crate::warnings::MULTI_VALUE.to_string()),
+            Value::Bool(true) => return Ok(widen(&a[i + 1], ctx.ret)),
+            Value::Multi(_) => ctx.warn(crate::warnings::CASE_CONDITION_MULTI_VALUE.to_string()),
             _ => {}
         }
         i += 2;
     }
     Ok(if a.len() % 2 == 1 {
-        a[a.len() - 1].clone()
+        widen(&a[a.len() - 1], ctx.ret)
     } else {
         Value::Null
     })
+}
+
+/// A value (or each value of a multi-value) in the call's widened numeric type.
+fn widen(v: &Value, ret: DataType) -> Value {
+    match v {
+        Value::Multi(vs) => Value::Multi(vs.iter().map(|x| super::math::to_type(x, ret)).collect()),
+        other => super::math::to_type(other, ret),
+    }
 }
 
 fn extremum_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
@@ -128,9 +136,15 @@ fn extremum_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
     Ok(t)
 }
 
-fn extremum(a: &[Value], greatest: bool) -> Result<Value, String> {
+/// Mixed numeric arguments compare and answer in the widened type.
+fn extremum(a: &[Value], greatest: bool, ret: DataType) -> Result<Value, String> {
+    let widened: Vec<Value> = a
+        .iter()
+        .flat_map(|v| v.values())
+        .map(|v| super::math::to_type(v, ret))
+        .collect();
     let mut best: Option<&Value> = None;
-    for v in a.iter().flat_map(|v| v.values()) {
+    for v in &widened {
         best = match best {
             None => Some(v),
             Some(b) => {

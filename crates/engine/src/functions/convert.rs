@@ -10,6 +10,7 @@ use esql::DataType;
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(conversion("TO_STRING", &["TO_STR"], DataType::Keyword));
+    defs.push(conversion("TO_TEXT", &[], DataType::Text));
     defs.push(conversion("TO_INTEGER", &["TO_INT"], DataType::Integer));
     defs.push(conversion("TO_LONG", &[], DataType::Long));
     defs.push(conversion("TO_DOUBLE", &["TO_DBL"], DataType::Double));
@@ -43,6 +44,7 @@ pub fn conversion_name(t: DataType) -> Option<&'static str> {
 fn conversion(name: &'static str, aliases: &'static [&'static str], to: DataType) -> FunctionDef {
     let rule: esql::catalog::TypeRule = match to {
         DataType::Keyword => |a| accept(a, DataType::Keyword, |t| !t.is_span()),
+        DataType::Text => |a| accept(a, DataType::Text, |t| !t.is_span()),
         DataType::Integer => |a| accept(a, DataType::Integer, numeric_like),
         DataType::Long => |a| accept(a, DataType::Long, numeric_like),
         DataType::Double => |a| accept(a, DataType::Double, numeric_like),
@@ -126,24 +128,16 @@ pub fn convert_one(v: &Value, from: DataType, to: DataType) -> Result<Value, Str
     match to {
         DataType::Keyword | DataType::Text => Ok(Value::Str(to_es_string(v, from))),
         DataType::Integer => {
+            if let Value::Str(s) = v {
+                return str_to_integral(s, i32::MIN as f64, i32::MAX as f64).map(|l| Value::Int(l as i32));
+            }
             let l = to_long(v)?;
             i32::try_from(l)
                 .map(Value::Int)
                 .map_err(|_| format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{l}] out of [integer] range"))
         }
         DataType::Long => to_long(v).map(Value::Long),
-        DataType::UnsignedLong => {
-            let d = to_double(v)?;
-            if !(0.0..18446744073709551616.0).contains(&d) {
-                return Err(format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{}] out of [unsigned_long] range", java_double(d)));
-            }
-            Ok(Value::UnsignedLong(match v {
-                Value::UnsignedLong(u) => *u,
-                Value::Long(l) => *l as u64,
-                Value::Int(i) => *i as u64,
-                _ => d as u64,
-            }))
-        }
+        DataType::UnsignedLong => to_unsigned_long(v).map(Value::UnsignedLong),
         DataType::Double => to_double(v).map(Value::Double),
         DataType::Boolean => Ok(Value::Bool(match v {
             Value::Bool(b) => *b,
@@ -197,17 +191,73 @@ fn to_long(v: &Value) -> Result<i64, String> {
             format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{u}] out of [long] range")
         }),
         Value::Double(d) => double_to_long(*d),
+        Value::Str(s) => str_to_integral(s, -9.223372036854776E18, 9.223372036854776E18),
+        _ => Err("unsupported conversion".into()),
+    }
+}
+
+fn number_format(s: &str) -> String {
+    format!("java.lang.NumberFormatException: For input string: \"{s}\"")
+}
+
+/// Integer text first; otherwise a decimal that rounds into range (`"2147483647.2"`).
+/// Anything else reports the integer parser's complaint, as ES does.
+fn str_to_integral(s: &str, min: f64, max: f64) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(l) = t.parse::<i64>() {
+        if (min..=max).contains(&(l as f64)) {
+            return Ok(l);
+        }
+        return Err(number_format(s));
+    }
+    match t.parse::<f64>() {
+        Ok(d) if d.is_finite() && !t.contains(['i', 'I', 'n', 'N']) => {
+            let r = (d + 0.5).floor();
+            if r >= min && r <= max && r.abs() < 9.223372036854776E18 {
+                Ok(r as i64)
+            } else {
+                Err(number_format(s))
+            }
+        }
+        _ => Err(number_format(s)),
+    }
+}
+
+fn to_unsigned_long(v: &Value) -> Result<u64, String> {
+    let out_of_range = |x: String| {
+        format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{x}] out of [unsigned_long] range")
+    };
+    match v {
+        Value::UnsignedLong(u) => Ok(*u),
+        Value::Int(i) => u64::try_from(*i).map_err(|_| out_of_range(i.to_string())),
+        Value::Long(l) => u64::try_from(*l).map_err(|_| out_of_range(l.to_string())),
+        Value::Date(l) => u64::try_from(*l).map_err(|_| out_of_range(l.to_string())),
+        Value::Bool(b) => Ok(*b as u64),
+        Value::Double(d) => double_to_ul(*d).ok_or_else(|| out_of_range(java_double(*d))),
         Value::Str(s) => {
-            if let Ok(l) = s.trim().parse::<i64>() {
-                return Ok(l);
+            let t = s.trim();
+            if let Ok(u) = t.parse::<u64>() {
+                return Ok(u);
             }
-            match s.trim().parse::<f64>() {
-                Ok(d) if d.is_finite() => double_to_long(d),
-                _ => Err(format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: Cannot parse number [{s}]")),
+            // BigDecimal's grammar: digits, one point, an exponent.
+            if let Some(c) = t
+                .chars()
+                .find(|c| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')))
+            {
+                return Err(format!("java.lang.NumberFormatException: Character {c} is neither a decimal digit number, decimal point, nor \"e\" notation exponential mark."));
             }
+            let d: f64 = t.parse().map_err(|_| number_format(s))?;
+            double_to_ul(d).ok_or_else(|| out_of_range(t.to_string()))
         }
         _ => Err("unsupported conversion".into()),
     }
+}
+
+fn double_to_ul(d: f64) -> Option<u64> {
+    let r = (d + 0.5).floor();
+    (0.0..18446744073709551616.0)
+        .contains(&r)
+        .then_some(r as u64)
 }
 
 /// Java's `Math.round` (half up), after checking the long range as ES does.
@@ -229,10 +279,7 @@ fn to_double(v: &Value) -> Result<f64, String> {
         Value::Double(d) => Ok(*d),
         Value::Date(d) => Ok(*d as f64),
         Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
-        Value::Str(s) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: Cannot parse number [{s}]")),
+        Value::Str(s) => s.trim().parse::<f64>().map_err(|_| number_format(s)),
         _ => Err("unsupported conversion".into()),
     }
 }

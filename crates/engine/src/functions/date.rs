@@ -27,6 +27,124 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(scalar("DATE_PARSE", date_parse_rule, date_parse));
     defs.push(scalar("DATE_TRUNC", date_trunc_rule, date_trunc));
     defs.push(scalar("DATE_EXTRACT", date_extract_rule, date_extract));
+    defs.push(scalar("DATE_DIFF", date_diff_rule, date_diff));
+    defs.push(scalar("DAY_NAME", one_date_keyword, |a, _| match a {
+        [Value::Date(ms)] => {
+            // 1970-01-01 was a Thursday.
+            let names = [
+                "Thursday",
+                "Friday",
+                "Saturday",
+                "Sunday",
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+            ];
+            Ok(Value::Str(
+                names[ms.div_euclid(DAY_MS).rem_euclid(7) as usize].to_string(),
+            ))
+        }
+        _ => Ok(Value::Null),
+    }));
+    defs.push(scalar("MONTH_NAME", one_date_keyword, |a, _| match a {
+        [Value::Date(ms)] => {
+            let names = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            let (_, mo, ..) = javatime::civil_from_millis(*ms);
+            Ok(Value::Str(names[mo as usize - 1].to_string()))
+        }
+        _ => Ok(Value::Null),
+    }));
+}
+
+fn one_date_keyword(a: &Args<'_>) -> Result<DataType, ArgError> {
+    arity(a, 1, Some(1))?;
+    expect(a, 0, is_date, "datetime")?;
+    Ok(DataType::Keyword)
+}
+
+fn date_diff_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
+    arity(a, 3, Some(3))?;
+    expect(a, 0, is_string, "string")?;
+    expect(a, 1, is_date, "datetime")?;
+    expect(a, 2, is_date, "datetime")?;
+    Ok(DataType::Integer)
+}
+
+#[derive(Clone, Copy)]
+enum DiffUnit {
+    Fixed(i64),
+    /// A fixed unit smaller than a millisecond: this many per millisecond.
+    Sub(i64),
+    Months(i64),
+}
+
+fn diff_unit(name: &str) -> Option<DiffUnit> {
+    use DiffUnit::*;
+    Some(match name.to_ascii_lowercase().as_str() {
+        "year" | "years" | "yy" | "yyyy" => Months(12),
+        "quarter" | "quarters" | "qq" | "q" => Months(3),
+        "month" | "months" | "mm" | "m" => Months(1),
+        "dayofyear" | "dy" | "y" | "day" | "days" | "dd" | "d" | "weekday" | "weekdays" | "dw" => {
+            Fixed(DAY_MS)
+        }
+        "week" | "weeks" | "wk" | "ww" => Fixed(7 * DAY_MS),
+        "hour" | "hours" | "hh" => Fixed(3_600_000),
+        "minute" | "minutes" | "mi" | "n" => Fixed(60_000),
+        "second" | "seconds" | "ss" | "s" => Fixed(1000),
+        "millisecond" | "milliseconds" | "ms" => Fixed(1),
+        "microsecond" | "microseconds" | "mcs" => Sub(1000),
+        "nanosecond" | "nanoseconds" | "ns" => Sub(1_000_000),
+        _ => return None,
+    })
+}
+
+/// Whole units from `start` to `end` (negative when `end` is earlier), truncated as
+/// java.time's `ChronoUnit.between`: calendar units count only completed months.
+fn date_diff(args: &[Value], _: &Ctx) -> Result<Value, String> {
+    let [Value::Str(unit), Value::Date(start), Value::Date(end)] = args else {
+        return Ok(Value::Null);
+    };
+    let u = diff_unit(unit).ok_or_else(|| {
+        format!(
+            "java.lang.IllegalArgumentException: A value of [YEAR, QUARTER, MONTH, DAYOFYEAR, DAY, WEEK, WEEKDAY, HOUR, MINUTE, SECOND, MILLISECOND, MICROSECOND, NANOSECOND] or their aliases is required; received [{unit}]"
+        )
+    })?;
+    let diff: i128 = match u {
+        DiffUnit::Fixed(ms) => (*end as i128 - *start as i128) / ms as i128,
+        DiffUnit::Sub(per_ms) => (*end as i128 - *start as i128) * per_ms as i128,
+        DiffUnit::Months(n) => whole_months(*start, *end) as i128 / n as i128,
+    };
+    i32::try_from(diff).map(Value::Int).map_err(|_| {
+        format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{diff}] out of [integer] range")
+    })
+}
+
+fn whole_months(start: i64, end: i64) -> i64 {
+    let (y1, m1, d1, ..) = javatime::civil_from_millis(start);
+    let (y2, m2, d2, ..) = javatime::civil_from_millis(end);
+    let mut months = (y2 * 12 + m2 as i64) - (y1 * 12 + m1 as i64);
+    // The rest of each instant within its month: day, then time of day.
+    let rest = |d: u32, ms: i64| (d, ms.rem_euclid(DAY_MS));
+    let (r1, r2) = (rest(d1, start), rest(d2, end));
+    if months > 0 && r2 < r1 {
+        months -= 1;
+    } else if months < 0 && r2 > r1 {
+        months += 1;
+    }
+    months
 }
 
 fn date_format_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
@@ -232,6 +350,27 @@ mod tests {
             iso(truncate(t, 0, 0, 15 * 60_000).unwrap()),
             "2024-07-31T13:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn differences() {
+        let t = |s: &str| Value::Date(javatime::parse_strict_date_optional_time(s).unwrap());
+        let c = Ctx::new(DataType::Integer, vec![]);
+        let d = |u: &str, a: &str, b: &str| date_diff(&[Value::Str(u.into()), t(a), t(b)], &c);
+        let (a, b) = ("2023-12-31T23:59:59.999Z", "2024-12-31T23:59:59.999Z");
+        assert_eq!(d("year", a, b), Ok(Value::Int(1)));
+        assert_eq!(d("year", "2024-01-01T00:00:00Z", b), Ok(Value::Int(0)));
+        assert_eq!(d("month", a, "2024-01-01T00:00:00Z"), Ok(Value::Int(0)));
+        assert_eq!(d("m", a, "2024-02-01T00:00:00Z"), Ok(Value::Int(1)));
+        assert_eq!(d("month", "2024-02-01T00:00:00Z", a), Ok(Value::Int(-1)));
+        assert_eq!(
+            d("weeks", "2023-12-02T11:00:00Z", "2023-12-24T11:00:00Z"),
+            Ok(Value::Int(3))
+        );
+        assert_eq!(d("mcs", a, "2024-01-01T00:00:00Z"), Ok(Value::Int(1000)));
+        assert!(d("ns", "2023-12-02T11:00:00Z", "2023-12-23T11:00:00Z")
+            .unwrap_err()
+            .contains("[1814400000000000] out of [integer] range"));
     }
 
     #[test]

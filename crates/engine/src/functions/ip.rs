@@ -3,12 +3,58 @@
 use super::{scalar, FunctionDef};
 use crate::udf::Ctx;
 use crate::value::Value;
-use esql::catalog::{arity, expect, is_ip, is_string, ArgError, Args};
+use esql::catalog::{arity, expect, is_integral, is_ip, is_string, ArgError, Args};
 use esql::DataType;
 use std::net::IpAddr;
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(scalar("CIDR_MATCH", cidr_rule, cidr_match));
+    defs.push(scalar("IP_PREFIX", ip_prefix_rule, ip_prefix));
+}
+
+fn ip_prefix_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
+    arity(a, 3, Some(3))?;
+    expect(a, 0, is_ip, "ip")?;
+    expect(a, 1, is_integral, "integer")?;
+    expect(a, 2, is_integral, "integer")?;
+    Ok(DataType::Ip)
+}
+
+/// Zeroes the host bits; both lengths are checked whatever the address family.
+fn ip_prefix(a: &[Value], _: &Ctx) -> Result<Value, String> {
+    let len = |v: &Value| match v {
+        Value::Int(i) => *i as i64,
+        Value::Long(l) => *l,
+        _ => -1,
+    };
+    let (v4, v6) = (len(&a[1]), len(&a[2]));
+    if !(0..=32).contains(&v4) {
+        return Err(format!(
+            "java.lang.IllegalArgumentException: Prefix length v4 must be in range [0, 32], found {v4}"
+        ));
+    }
+    if !(0..=128).contains(&v6) {
+        return Err(format!(
+            "java.lang.IllegalArgumentException: Prefix length v6 must be in range [0, 128], found {v6}"
+        ));
+    }
+    let Value::Str(ip) = &a[0] else {
+        return Ok(Value::Null);
+    };
+    let addr: IpAddr = ip.parse().map_err(|_| {
+        format!("java.lang.IllegalArgumentException: '{ip}' is not an IP string literal.")
+    })?;
+    let v4_mask = if v4 == 0 { 0 } else { u32::MAX << (32 - v4) };
+    Ok(Value::Str(match addr {
+        IpAddr::V4(x) => std::net::Ipv4Addr::from(u32::from(x) & v4_mask).to_string(),
+        IpAddr::V6(x) => match x.to_ipv4_mapped() {
+            Some(x) => std::net::Ipv4Addr::from(u32::from(x) & v4_mask).to_string(),
+            None => {
+                let m = if v6 == 0 { 0 } else { u128::MAX << (128 - v6) };
+                std::net::Ipv6Addr::from(u128::from(x) & m).to_string()
+            }
+        },
+    }))
 }
 
 fn cidr_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
@@ -81,5 +127,23 @@ mod tests {
         assert!(in_block("::1", "::1/128").unwrap());
         assert!(in_block("fe80::1", "fe80::/10").unwrap());
         assert!(!in_block("10.0.0.1", "fe80::/10").unwrap());
+    }
+
+    #[test]
+    fn prefixes() {
+        let c = Ctx::new(DataType::Ip, vec![]);
+        let p = |ip: &str, a: i32, b: i32| {
+            ip_prefix(&[Value::Str(ip.into()), Value::Int(a), Value::Int(b)], &c)
+        };
+        assert_eq!(p("1.2.3.4", 24, 0), Ok(Value::Str("1.2.3.0".into())));
+        assert_eq!(p("1.2.3.4", 32, 0), Ok(Value::Str("1.2.3.4".into())));
+        assert_eq!(p("1.2.3.4", 0, 0), Ok(Value::Str("0.0.0.0".into())));
+        assert_eq!(
+            p("fe80::cae2:65ff:fece:feb9", 0, 112),
+            Ok(Value::Str("fe80::cae2:65ff:fece:0".into()))
+        );
+        assert!(p("1.2.3.4", 33, 0)
+            .unwrap_err()
+            .contains("v4 must be in range [0, 32], found 33"));
     }
 }

@@ -12,21 +12,23 @@ use esql::DataType;
 const NOT_FINITE: &str = "java.lang.ArithmeticException: not a finite double number: ";
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
-    defs.push(scalar("ABS", same_numeric, |a, _| {
+    // On types where they change nothing ES drops the call, so multi-values pass through.
+    defs.push(identity_on(scalar("ABS", same_numeric, |a, _| {
         Ok(match &a[0] {
             // Java's Math.abs leaves MIN_VALUE as it is.
             Value::Int(i) => Value::Int(i.wrapping_abs()),
             Value::Long(l) => Value::Long(l.wrapping_abs()),
             Value::Double(d) => Value::Double(d.abs()),
+            Value::Multi(_) => return pass_through(&a[0], &[DataType::UnsignedLong]),
             other => other.clone(),
         })
-    }));
-    defs.push(scalar("CEIL", same_numeric, |a, _| {
-        Ok(map_double(&a[0], f64::ceil))
-    }));
-    defs.push(scalar("FLOOR", same_numeric, |a, _| {
-        Ok(map_double(&a[0], f64::floor))
-    }));
+    })));
+    defs.push(identity_on(scalar("CEIL", same_numeric, |a, _| {
+        integral_pass(&a[0], f64::ceil)
+    })));
+    defs.push(identity_on(scalar("FLOOR", same_numeric, |a, _| {
+        integral_pass(&a[0], f64::floor)
+    })));
     defs.push(scalar("ROUND", round_rule, round));
     defs.push(scalar("ROUND_TO", round_to_rule, round_to));
     defs.push(scalar("SIGNUM", to_double_rule, |a, _| {
@@ -305,10 +307,37 @@ fn positive(d: f64) -> Result<f64, String> {
     }
 }
 
-fn map_double(v: &Value, op: fn(f64) -> f64) -> Value {
+fn identity_on(d: FunctionDef) -> FunctionDef {
+    d.row(|r| {
+        r.multi = MultiValues::Accept;
+        r.ret_multi = RetMulti::IfAnyArg;
+    })
+}
+
+/// A multi-value survives only where the function is the identity for its type.
+fn pass_through(v: &Value, identity_types: &[DataType]) -> Result<Value, String> {
+    let first = v.values().first();
+    let ty = match first {
+        Some(Value::Int(_)) => DataType::Integer,
+        Some(Value::Long(_)) => DataType::Long,
+        Some(Value::UnsignedLong(_)) => DataType::UnsignedLong,
+        _ => DataType::Double,
+    };
+    if identity_types.contains(&ty) {
+        Ok(v.clone())
+    } else {
+        Err(crate::warnings::MULTI_VALUE.to_string())
+    }
+}
+
+fn integral_pass(v: &Value, op: fn(f64) -> f64) -> Result<Value, String> {
     match v {
-        Value::Double(d) => Value::Double(op(*d)),
-        other => other.clone(),
+        Value::Double(d) => Ok(Value::Double(op(*d))),
+        Value::Multi(_) => pass_through(
+            v,
+            &[DataType::Integer, DataType::Long, DataType::UnsignedLong],
+        ),
+        other => Ok(other.clone()),
     }
 }
 
