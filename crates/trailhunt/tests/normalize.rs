@@ -167,7 +167,10 @@ fn normalize_reproduces_elastic_pipeline_fixtures() {
             failures += &format!("{name}\n{}\n", problems.join("\n"));
         }
     }
-    println!("fixtures via `trailhunt normalize`: {passed}/{}", logs.len());
+    println!(
+        "fixtures via `trailhunt normalize`: {passed}/{}",
+        logs.len()
+    );
     assert!(failures.is_empty(), "{failures}");
     assert_eq!(passed, 24, "every fixture pair of aws 8.9.0");
 }
@@ -211,13 +214,18 @@ fn normalize_handles_real_input_shapes() {
     let d = docs(&run("opensearch-catalog"));
     assert_eq!(d.len(), 51);
     assert!(d.iter().all(|doc| doc["event"]["action"].is_string()));
-    assert!(d.iter().any(|doc| doc["@timestamp"] == "2021-12-02T22:11:24.000Z"));
+    assert!(d
+        .iter()
+        .any(|doc| doc["@timestamp"] == "2021-12-02T22:11:24.000Z"));
 
     // Raw lines and ECS copies: each event once raw, once as the indexed document.
     let d = docs(&run("elastic-integrations-aws-cloudtrail"));
     assert_eq!(d.len(), 10);
     for action in ["DeleteFlowLogs", "DeleteResolverQueryLogConfig"] {
-        let n = d.iter().filter(|doc| doc["event"]["action"] == action).count();
+        let n = d
+            .iter()
+            .filter(|doc| doc["event"]["action"] == action)
+            .count();
         assert_eq!(n, 2, "{action}");
     }
 
