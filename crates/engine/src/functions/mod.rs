@@ -12,6 +12,7 @@ pub mod ip;
 pub mod math;
 pub mod mv;
 pub mod string;
+pub mod text;
 
 use crate::udf::{Kernel, MultiValues, Nulls};
 use esql::catalog::{Catalog, FunctionKind, Signature, TypeRule};
@@ -91,6 +92,7 @@ impl Registry {
         let mut defs = vec![];
         date::register(&mut defs);
         string::register(&mut defs);
+        text::register(&mut defs);
         convert::register(&mut defs);
         conditional::register(&mut defs);
         ip::register(&mut defs);

@@ -9,6 +9,7 @@ use crate::value::{cmp_values, Value};
 use esql::catalog::{arity, expect, is_any, is_integral, is_numeric, is_orderable, is_string};
 use esql::catalog::{ArgError, Args};
 use esql::DataType;
+use std::cmp::Ordering;
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
     let mv = |d: FunctionDef| d.row(|r| r.multi = MultiValues::Accept);
@@ -411,7 +412,27 @@ fn percentile(values: &[Value], p: f64, ret: DataType) -> Result<Value, String> 
     })
 }
 
-fn mv_sort(a: &[Value], _: &Ctx) -> Result<Value, String> {
+/// IPs order by their 16-byte IPv6 form (IPv4 mapped), as ES stores them: `::1` sorts
+/// before `127.0.0.1`.
+fn order_for(ctx: &Ctx) -> fn(&Value, &Value) -> Ordering {
+    if ctx.arg_types.first() == Some(&DataType::Ip) {
+        |a, b| match (a, b) {
+            (Value::Str(x), Value::Str(y)) => ip_key(x).cmp(&ip_key(y)),
+            _ => cmp_values(a, b),
+        }
+    } else {
+        cmp_values
+    }
+}
+
+fn ip_key(s: &str) -> Option<u128> {
+    Some(match s.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        std::net::IpAddr::V6(v6) => u128::from(v6),
+    })
+}
+
+fn mv_sort(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
     let desc = match a.get(1) {
         None => false,
         Some(Value::Str(o)) if o.eq_ignore_ascii_case("asc") => false,
@@ -423,7 +444,8 @@ fn mv_sort(a: &[Value], _: &Ctx) -> Result<Value, String> {
         }
         Some(_) => false,
     };
-    let mut v = sorted(a[0].values());
+    let mut v = a[0].values().to_vec();
+    v.sort_by(order_for(ctx));
     if desc {
         v.reverse();
     }
