@@ -83,6 +83,19 @@ impl esql::SourceResolver for Resolver<'_> {
             None => Err(format!("Unknown index [{}]", patterns.join(","))),
         }
     }
+
+    fn enrich_policy(&self, name: &str) -> Result<esql::EnrichPolicy, String> {
+        let d = self
+            .datasets
+            .iter()
+            .find(|d| d.name() == name && d.enrich_match_field().is_some())
+            .ok_or_else(|| format!("unresolved enrich policy [{name}]"))?;
+        Ok(esql::EnrichPolicy {
+            index: d.name().to_string(),
+            match_field: d.enrich_match_field().unwrap_or_default(),
+            columns: d.columns(),
+        })
+    }
 }
 
 /// Parses and analyzes a query against the datasets' columns: the errors a user sees
@@ -108,6 +121,7 @@ pub async fn execute(
     let warnings = Warnings::new();
     let ctx = planner::PlanContext {
         source: query,
+        datasets,
         warnings: &warnings,
         now_ms: opts.now_ms,
     };

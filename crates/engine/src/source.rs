@@ -27,6 +27,10 @@ pub trait Dataset: Send + Sync {
     fn schema(&self) -> SchemaRef;
     /// Streams batches holding exactly `columns` (in that order).
     fn scan(&self, columns: &[String]) -> Result<BatchIter, String>;
+    /// For a lookup table registered as an ENRICH policy: the field rows are matched on.
+    fn enrich_match_field(&self) -> Option<String> {
+        None
+    }
     /// A native DataFusion table for this data (e.g. Parquet with pruning and pushdown),
     /// used instead of [`Dataset::scan`] when present. Its schema must equal `schema()`.
     fn table_provider(&self) -> Option<Arc<dyn TableProvider>> {

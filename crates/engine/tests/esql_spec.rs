@@ -490,6 +490,10 @@ fn out_of_scope(b: &Block) -> Option<String> {
         ("| fork", "FORK"),
         ("change_point", "CHANGE_POINT"),
         ("set ", "SET query settings"),
+        (
+            "| enrich",
+            "ENRICH policy data (not in the shared test data)",
+        ),
     ] {
         if q.contains(needle) && !(needle == "set " && !q.trim_start().starts_with("set ")) {
             return Some(format!("{what} is out of scope"));

@@ -111,6 +111,22 @@ pub enum Step {
         separator: String,
         fields: Vec<String>,
     },
+    /// Left outer join with a lookup dataset on equal keys; `added` columns go to the end.
+    LookupJoin {
+        index: String,
+        keys: Vec<String>,
+        added: Vec<Column>,
+        /// The command, for warnings about multi-valued keys.
+        span: Span,
+    },
+    /// Left join on `left_key == match_field`, adding (output name, policy field) columns.
+    Enrich {
+        index: String,
+        left_key: String,
+        match_field: String,
+        fields: Vec<(String, String)>,
+        span: Span,
+    },
     /// New typed columns matched by the first of the patterns that matches.
     Grok {
         input: TExpr,
@@ -130,6 +146,19 @@ pub struct Analyzed {
 pub trait SourceResolver {
     /// `Err(message)` becomes a verification problem at the pattern (`Unknown index [x]`).
     fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, String>;
+
+    /// An ENRICH policy: the lookup data it reads and its match field.
+    fn enrich_policy(&self, name: &str) -> Result<EnrichPolicy, String> {
+        Err(format!("unresolved enrich policy [{name}]"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrichPolicy {
+    /// The dataset holding the policy's data.
+    pub index: String,
+    pub match_field: String,
+    pub columns: Vec<Column>,
 }
 
 pub fn analyze(
@@ -141,6 +170,7 @@ pub fn analyze(
     let mut a = Analyzer {
         src: source,
         catalog,
+        resolver,
         problems: vec![],
     };
     let result = a.run(query, resolver);
@@ -154,6 +184,7 @@ pub fn analyze(
 struct Analyzer<'a> {
     src: &'a str,
     catalog: &'a dyn Catalog,
+    resolver: &'a dyn SourceResolver,
     problems: Vec<Problem>,
 }
 
@@ -487,6 +518,94 @@ impl<'a> Analyzer<'a> {
                     pattern: parsed,
                     separator: append_separator.clone().unwrap_or_default(),
                     fields,
+                })
+            }
+            Command::LookupJoin {
+                index: (index, ispan),
+                keys,
+                span,
+            } => {
+                let right = match self.resolver.resolve(std::slice::from_ref(index)) {
+                    Ok(c) => c,
+                    Err(m) => {
+                        self.problem(*ispan, m);
+                        return None;
+                    }
+                };
+                for (k, kspan) in keys {
+                    self.lookup_column(k, *kspan, columns);
+                    if !right.iter().any(|c| &c.name == k) {
+                        self.problem(
+                            *kspan,
+                            format!("Unknown column [{k}] in right side of join"),
+                        );
+                    }
+                }
+                let added: Vec<Column> = right
+                    .into_iter()
+                    .filter(|c| !keys.iter().any(|(k, _)| k == &c.name))
+                    .collect();
+                columns.retain(|c| !added.iter().any(|a| a.name == c.name));
+                columns.extend(added.iter().cloned());
+                Some(Step::LookupJoin {
+                    index: index.clone(),
+                    keys: keys.iter().map(|(k, _)| k.clone()).collect(),
+                    added,
+                    span: *span,
+                })
+            }
+            Command::Enrich {
+                policy: (policy, pspan),
+                on,
+                with,
+                span,
+            } => {
+                // A mode prefix (`_any:`, `_coordinator:`, `_remote:`) does not change the data.
+                let name = policy.rsplit(':').next().unwrap_or(policy);
+                let pol = match self.resolver.enrich_policy(name) {
+                    Ok(p) => p,
+                    Err(m) => {
+                        self.problem(*pspan, m);
+                        return None;
+                    }
+                };
+                let (left_key, kspan) = on.clone().unwrap_or((pol.match_field.clone(), *pspan));
+                self.lookup_column(&left_key, kspan, columns);
+                let mut fields = vec![];
+                if with.is_empty() {
+                    for c in pol.columns.iter().filter(|c| c.name != pol.match_field) {
+                        fields.push((c.name.clone(), c.name.clone(), c.ty));
+                    }
+                } else {
+                    for (new, (f, fspan)) in with {
+                        match pol.columns.iter().find(|c| &c.name == f) {
+                            Some(c) => fields.push((
+                                new.as_ref()
+                                    .map(|n| n.0.clone())
+                                    .unwrap_or_else(|| f.clone()),
+                                f.clone(),
+                                c.ty,
+                            )),
+                            None => self.problem(
+                                *fspan,
+                                format!("Enrich field [{f}] not found in enrich policy [{name}]"),
+                            ),
+                        }
+                    }
+                }
+                for (out, _, ty) in &fields {
+                    columns.retain(|c| &c.name != out);
+                    columns.push(Column {
+                        name: out.clone(),
+                        ty: *ty,
+                    });
+                }
+                Some(Step::Enrich {
+                    index: pol.index,
+                    left_key,
+                    match_field: pol.match_field,
+                    fields: fields.into_iter().map(|(o, f, _)| (o, f)).collect(),
+                    span: *span,
                 })
             }
             Command::Grok {

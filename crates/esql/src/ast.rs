@@ -96,6 +96,19 @@ pub enum Command {
         patterns: Vec<(String, Span)>,
         span: Span,
     },
+    /// `LOOKUP JOIN index ON key[, key…]`.
+    LookupJoin {
+        index: (String, Span),
+        keys: Vec<(String, Span)>,
+        span: Span,
+    },
+    /// `ENRICH policy [ON field] [WITH [new =] field, …]`.
+    Enrich {
+        policy: (String, Span),
+        on: Option<(String, Span)>,
+        with: Vec<(Option<(String, Span)>, (String, Span))>,
+        span: Span,
+    },
 }
 
 impl Command {
@@ -111,7 +124,9 @@ impl Command {
             | Command::Limit { span, .. }
             | Command::MvExpand { span, .. }
             | Command::Dissect { span, .. }
-            | Command::Grok { span, .. } => *span,
+            | Command::Grok { span, .. }
+            | Command::LookupJoin { span, .. }
+            | Command::Enrich { span, .. } => *span,
         }
     }
 }

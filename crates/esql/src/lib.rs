@@ -14,7 +14,7 @@ pub mod span;
 pub mod types;
 
 pub use analyzer::{
-    analyze, Analyzed, Column, SourceResolver, Step, TExpr, TKind, TSortKey, TSource,
+    analyze, Analyzed, Column, EnrichPolicy, SourceResolver, Step, TExpr, TKind, TSortKey, TSource,
 };
 pub use error::{ErrorKind, EsqlError};
 pub use parser::parse;

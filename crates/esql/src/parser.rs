@@ -95,6 +95,13 @@ impl<'a> Parser<'a> {
         Ok(std::mem::replace(&mut self.tok, next))
     }
 
+    /// Re-lexes the current token as an index pattern (LOOKUP JOIN and ENRICH targets).
+    fn relex_as_pattern(&mut self) -> Result<(), EsqlError> {
+        self.lexer.reset(self.tok.span.start);
+        self.tok = self.lexer.next_index_pattern()?;
+        Ok(())
+    }
+
     fn is_kw(&self, kw: &str) -> bool {
         matches!(&self.tok.tok, Tok::Ident(s) if s.eq_ignore_ascii_case(kw))
     }
@@ -441,6 +448,65 @@ impl<'a> Parser<'a> {
                 Command::Grok {
                     input,
                     patterns,
+                    span: self.span_from(start),
+                }
+            }
+            "lookup" => {
+                if !self.eat_kw("join")? {
+                    return Err(self.mismatched("'join'"));
+                }
+                self.relex_as_pattern()?;
+                let index = match &self.tok.tok {
+                    Tok::Ident(s) | Tok::Str(s) => (s.clone(), self.tok.span),
+                    _ => return Err(self.mismatched("{QUOTED_STRING, UNQUOTED_SOURCE}")),
+                };
+                self.lexer.reset(self.tok.span.end);
+                self.tok = self.lexer.next_token()?;
+                if !self.eat_kw("on")? {
+                    return Err(self.mismatched("'on'"));
+                }
+                let mut keys = vec![self.qualified_name()?];
+                while self.eat(&Tok::Comma)? {
+                    keys.push(self.qualified_name()?);
+                }
+                Command::LookupJoin {
+                    index,
+                    keys,
+                    span: self.span_from(start),
+                }
+            }
+            "enrich" => {
+                self.relex_as_pattern()?;
+                let policy = match &self.tok.tok {
+                    Tok::Ident(s) | Tok::Str(s) => (s.clone(), self.tok.span),
+                    _ => return Err(self.mismatched("ENRICH_POLICY_NAME")),
+                };
+                self.lexer.reset(self.tok.span.end);
+                self.tok = self.lexer.next_token()?;
+                let on = if self.eat_kw("on")? {
+                    Some(self.qualified_name()?)
+                } else {
+                    None
+                };
+                let mut with = vec![];
+                if self.eat_kw("with")? {
+                    loop {
+                        let first = self.qualified_name()?;
+                        if self.eat(&Tok::Assign)? {
+                            let field = self.qualified_name()?;
+                            with.push((Some(first), field));
+                        } else {
+                            with.push((None, first));
+                        }
+                        if !self.eat(&Tok::Comma)? {
+                            break;
+                        }
+                    }
+                }
+                Command::Enrich {
+                    policy,
+                    on,
+                    with,
                     span: self.span_from(start),
                 }
             }

@@ -3,6 +3,7 @@
 //! reports progress and errors, and sets the exit code.
 
 mod dataset;
+mod lookup;
 mod render;
 mod s3;
 mod store_cmd;
@@ -115,8 +116,25 @@ struct DataArgs {
     /// Do not print the summary and per-record warnings on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// A lookup index for LOOKUP JOIN: NAME=FILE (.csv, .ndjson or .parquet); repeatable.
+    #[arg(long = "lookup", value_name = "NAME=FILE")]
+    lookups: Vec<String>,
+    /// An enrich policy for ENRICH: NAME=FILE:MATCH_FIELD; repeatable.
+    #[arg(long = "enrich", value_name = "NAME=FILE:FIELD")]
+    enrich: Vec<String>,
     #[command(flatten)]
     s3: s3::S3Args,
+}
+
+/// Adds the lookup tables and enrich policies named on the command line.
+fn add_lookups(session: &mut Session, data: &DataArgs) -> Result<()> {
+    for spec in &data.lookups {
+        session.datasets.push(Arc::new(lookup::parse_lookup(spec)?));
+    }
+    for spec in &data.enrich {
+        session.datasets.push(Arc::new(lookup::parse_enrich(spec)?));
+    }
+    Ok(())
 }
 
 fn main() {
@@ -273,7 +291,8 @@ fn report_query_error(query: &str, e: &EngineError) {
 }
 
 fn cmd_query(data: &DataArgs, query: &str) -> Result<i32> {
-    let session = open_data(data)?;
+    let mut session = open_data(data)?;
+    add_lookups(&mut session, data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
     let result = match session.run(query, now) {
         Ok(r) => r,
@@ -314,7 +333,8 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
             .map(|k| lib.resolve(k).map_err(|e| anyhow!("{e}")))
             .collect::<Result<_>>()?
     };
-    let session = open_data(data)?;
+    let mut session = open_data(data)?;
+    add_lookups(&mut session, data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
     let format = output_format(data.format);
     let mut out = std::io::stdout().lock();

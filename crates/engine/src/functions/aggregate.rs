@@ -67,6 +67,56 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         )?;
         Ok(DataType::Double)
     }));
+    defs.push(agg("MEDIAN", one_numeric_to_double));
+    defs.push(agg("MEDIAN_ABSOLUTE_DEVIATION", one_numeric_to_double));
+    defs.push(agg("STD_DEV", one_numeric_to_double));
+    defs.push(agg("VARIANCE", one_numeric_to_double));
+    defs.push(agg("PERCENTILE", |a| {
+        arity(a, 2, Some(2))?;
+        expect(a, 0, is_numeric, "numeric except unsigned_long")?;
+        expect(a, 1, is_numeric, "numeric except unsigned_long")?;
+        if !a.constant[1] {
+            return Err(ArgError::NotConstant { index: 1 });
+        }
+        Ok(DataType::Double)
+    }));
+    defs.push(agg("WEIGHTED_AVG", |a| {
+        arity(a, 2, Some(2))?;
+        expect(
+            a,
+            0,
+            is_numeric,
+            "numeric except unsigned_long or counter types",
+        )?;
+        expect(
+            a,
+            1,
+            is_numeric,
+            "numeric except unsigned_long or counter types",
+        )?;
+        Ok(DataType::Double)
+    }));
+    defs.push(agg("TOP", |a| {
+        arity(a, 3, Some(3))?;
+        expect(
+            a,
+            0,
+            |t| {
+                t.is_numeric()
+                    || t.is_string()
+                    || matches!(t, DataType::Boolean | DataType::Date | DataType::Ip)
+            },
+            "boolean, date, ip, string or numeric except unsigned_long or counter types",
+        )?;
+        expect(a, 1, |t| t == DataType::Integer, "integer")?;
+        expect(a, 2, |t| t.is_string(), "keyword")?;
+        for i in 1..3 {
+            if !a.constant[i] {
+                return Err(ArgError::NotConstant { index: i });
+            }
+        }
+        Ok(a.types[0].widen_text())
+    }));
     defs.push(agg("VALUES", |a| {
         arity(a, 1, Some(1))?;
         expect(
@@ -77,6 +127,17 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         )?;
         Ok(a.types[0].widen_text())
     }));
+}
+
+fn one_numeric_to_double(a: &Args<'_>) -> Result<DataType, ArgError> {
+    arity(a, 1, Some(1))?;
+    expect(
+        a,
+        0,
+        is_numeric,
+        "numeric except unsigned_long or counter types",
+    )?;
+    Ok(DataType::Double)
 }
 
 fn min_max(a: &Args<'_>) -> Result<DataType, ArgError> {

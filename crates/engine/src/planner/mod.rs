@@ -3,6 +3,7 @@
 //! schema always means what ES|QL says it means.
 
 pub mod expr;
+mod join;
 mod stats;
 
 use crate::warnings::Warnings;
@@ -60,6 +61,8 @@ impl From<datafusion::error::DataFusionError> for PlanError {
 
 pub struct PlanContext<'a> {
     pub source: &'a str,
+    /// Every dataset the query may read (LOOKUP JOIN and ENRICH targets included).
+    pub datasets: &'a [std::sync::Arc<dyn crate::source::Dataset>],
     pub warnings: &'a Warnings,
     pub now_ms: i64,
 }
@@ -219,6 +222,34 @@ fn plan_step(
             }
             append_columns(plan, names, new_cols)
         }
+        Step::LookupJoin {
+            index,
+            keys,
+            added,
+            span,
+        } => {
+            let keys: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), k.clone())).collect();
+            let added: Vec<(String, String)> = added
+                .iter()
+                .map(|c| (c.name.clone(), c.name.clone()))
+                .collect();
+            join::left_join(ctx, *span, plan, names, index, &keys, &added)
+        }
+        Step::Enrich {
+            index,
+            left_key,
+            match_field,
+            fields,
+            span,
+        } => join::left_join(
+            ctx,
+            *span,
+            plan,
+            names,
+            index,
+            &[(left_key.clone(), match_field.clone())],
+            fields,
+        ),
         Step::Grok {
             input,
             patterns,

@@ -260,6 +260,101 @@ pub fn plan_stats(
                 .call(vec![out_col]);
                 (collected, finish)
             }
+            ("WEIGHTED_AVG", Some(p)) => {
+                let w = c
+                    .args
+                    .get(1)
+                    .cloned()
+                    .ok_or_else(|| PlanError::Internal("WEIGHTED_AVG needs a weight".into()))?;
+                let w_expr = widen(w.expr.clone(), w.ty, DataType::Double);
+                let sum_x = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, DataType::Double);
+                let n_x = widen(
+                    reduce(p, "mv_count", mv_count, DataType::Long),
+                    DataType::Long,
+                    DataType::Double,
+                );
+                let both = p
+                    .expr
+                    .clone()
+                    .is_not_null()
+                    .and(w.expr.clone().is_not_null());
+                let cond = match &c.filter {
+                    Some(f) => column(f).and(both),
+                    None => both,
+                };
+                let num = agg::sum(sum_x * w_expr.clone())
+                    .filter(cond.clone())
+                    .build()?;
+                let den = agg::sum(n_x * w_expr).filter(cond).build()?;
+                agg_exprs.push(den.alias(format!("__rawn{k}")));
+                let ratio = RowUdf::udf(
+                    RowUdfSpec {
+                        name: "weighted_avg_finish",
+                        kernel: weighted_avg_finish,
+                        ret: DataType::Double,
+                        ret_multi: false,
+                        multi: MultiValues::Accept,
+                        nulls: Nulls::Pass,
+                    },
+                    vec![DataType::Double, DataType::Double],
+                    site_of(ctx, &c.site),
+                    ctx.warnings.clone(),
+                )
+                .call(vec![out_col, column(&format!("__rawn{k}"))]);
+                (num, ratio)
+            }
+            (
+                "MEDIAN"
+                | "PERCENTILE"
+                | "MEDIAN_ABSOLUTE_DEVIATION"
+                | "STD_DEV"
+                | "VARIANCE"
+                | "TOP",
+                Some(p),
+            ) => {
+                let not_null = p.expr.clone().is_not_null();
+                let collected = agg::array_agg(p.expr.clone());
+                let collected = match &c.filter {
+                    Some(f) => collected.filter(column(f).and(not_null)),
+                    None => collected.filter(not_null),
+                }
+                .build()?;
+                // Constant parameters (percentile, TOP's limit and order) are planned again
+                // after the aggregation, where they are literals.
+                let TKind::Agg { args: targs, .. } = &c.site.kind else {
+                    return Err(PlanError::Internal("aggregate site".into()));
+                };
+                let mut finish_args = vec![out_col];
+                let mut types = vec![p.ty];
+                for extra in targs.iter().skip(1) {
+                    let e = planner.plan(extra)?;
+                    types.push(e.ty);
+                    finish_args.push(e.expr);
+                }
+                let (kernel, multi): (crate::udf::Kernel, bool) = match c.name.as_str() {
+                    "MEDIAN" => (median_finish, false),
+                    "PERCENTILE" => (percentile_finish, false),
+                    "MEDIAN_ABSOLUTE_DEVIATION" => (mad_finish, false),
+                    "STD_DEV" => (std_dev_finish, false),
+                    "VARIANCE" => (variance_finish, false),
+                    _ => (top_finish, true),
+                };
+                let finish = RowUdf::udf(
+                    RowUdfSpec {
+                        name: "collect_finish",
+                        kernel,
+                        ret: c.ty,
+                        ret_multi: multi,
+                        multi: MultiValues::Accept,
+                        nulls: Nulls::Pass,
+                    },
+                    types,
+                    site_of(ctx, &c.site),
+                    ctx.warnings.clone(),
+                )
+                .call(finish_args);
+                (collected, finish)
+            }
             (other, _) => {
                 return Err(PlanError::at(
                     ctx.source,
@@ -334,6 +429,119 @@ fn flatten(v: &Value, out: &mut Vec<Value>) {
             _ => {}
         }
     }
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    let mut out = vec![];
+    let mut flat = vec![];
+    flatten_all(v, &mut flat);
+    for x in flat {
+        match x {
+            Value::Int(i) => out.push(i as f64),
+            Value::Long(l) => out.push(l as f64),
+            Value::UnsignedLong(u) => out.push(u as f64),
+            Value::Double(d) => out.push(d),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every value, duplicates kept (statistics count each value).
+fn flatten_all(v: &Value, out: &mut Vec<Value>) {
+    for x in v.values() {
+        match x {
+            Value::Multi(_) => flatten_all(x, out),
+            x => out.push(x.clone()),
+        }
+    }
+}
+
+/// Linear interpolation between the closest ranks, as ES's percentiles give on small sets.
+pub fn percentile_of(mut xs: Vec<f64>, p: f64) -> Option<f64> {
+    if xs.is_empty() || !(0.0..=100.0).contains(&p) {
+        return None;
+    }
+    xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let rank = p / 100.0 * (xs.len() - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    Some(xs[lo] + (xs[hi] - xs[lo]) * (rank - lo as f64))
+}
+
+fn median_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    Ok(percentile_of(numbers(&a[0]), 50.0)
+        .map(Value::Double)
+        .unwrap_or(Value::Null))
+}
+
+fn percentile_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    let p = match a.get(1) {
+        Some(Value::Int(i)) => *i as f64,
+        Some(Value::Long(l)) => *l as f64,
+        Some(Value::Double(d)) => *d,
+        _ => return Ok(Value::Null),
+    };
+    Ok(percentile_of(numbers(&a[0]), p)
+        .map(Value::Double)
+        .unwrap_or(Value::Null))
+}
+
+fn mad_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    let xs = numbers(&a[0]);
+    let Some(m) = percentile_of(xs.clone(), 50.0) else {
+        return Ok(Value::Null);
+    };
+    let dev: Vec<f64> = xs.iter().map(|x| (x - m).abs()).collect();
+    Ok(percentile_of(dev, 50.0)
+        .map(Value::Double)
+        .unwrap_or(Value::Null))
+}
+
+fn variance_of(xs: &[f64]) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    Some(xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n)
+}
+
+fn std_dev_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    Ok(variance_of(&numbers(&a[0]))
+        .map(|v| Value::Double(v.sqrt()))
+        .unwrap_or(Value::Null))
+}
+
+fn variance_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    Ok(variance_of(&numbers(&a[0]))
+        .map(Value::Double)
+        .unwrap_or(Value::Null))
+}
+
+fn weighted_avg_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    match (&a[0], &a[1]) {
+        (Value::Double(n), Value::Double(d)) if *d != 0.0 => Ok(Value::Double(n / d)),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// TOP(field, limit, order): the `limit` smallest (asc) or largest (desc) values, sorted.
+fn top_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    let mut values = vec![];
+    flatten_all(&a[0], &mut values);
+    let limit = match a.get(1) {
+        Some(Value::Int(i)) => (*i).max(0) as usize,
+        Some(Value::Long(l)) => (*l).max(0) as usize,
+        _ => return Ok(Value::Null),
+    };
+    let desc = matches!(a.get(2), Some(Value::Str(s)) if s.eq_ignore_ascii_case("desc"));
+    values.sort_by(crate::value::cmp_values);
+    if desc {
+        values.reverse();
+    }
+    values.truncate(limit);
+    Ok(Value::from_values(values))
 }
 
 fn values_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
