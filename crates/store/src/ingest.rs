@@ -28,8 +28,14 @@ pub type ProgressFn = Box<dyn FnMut(&Progress)>;
 #[derive(Default)]
 pub struct IngestOptions {
     pub progress: Option<ProgressFn>,
-    /// Stop after this many commits (tests of resumability use it); None = all.
+    /// Stop after this many commits; None = all.
     pub max_commits: Option<usize>,
+    /// Commit after at most this many source files (default: by size, 256 MB or 2000
+    /// files); smaller commits lose less to a crash but make more small files.
+    pub commit_files: Option<usize>,
+    /// The name to record for a file instead of its path (`s3://bucket/key` for an
+    /// object read from a local copy).
+    pub source_names: HashMap<PathBuf, String>,
 }
 
 /// Running totals for a progress line.
@@ -109,7 +115,11 @@ pub(crate) fn ingest(
     let mut touched: Vec<(usize, i64)> = vec![];
     let mut seen_hashes: HashMap<String, String> = HashMap::new();
     for path in files {
-        let key = source_key(path);
+        let key = opts
+            .source_names
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| source_key(path));
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
@@ -186,7 +196,7 @@ pub(crate) fn ingest(
     for c in todo {
         bytes += c.size;
         cur.push(c);
-        if bytes >= CHUNK_BYTES || cur.len() >= CHUNK_FILES {
+        if bytes >= CHUNK_BYTES || cur.len() >= opts.commit_files.unwrap_or(CHUNK_FILES).max(1) {
             chunks.push(std::mem::take(&mut cur));
             bytes = 0;
         }

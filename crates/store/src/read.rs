@@ -179,6 +179,8 @@ pub struct StoreTable {
     root: PathBuf,
     manifest: Arc<Manifest>,
     schema: SchemaRef,
+    /// Files opened / files in the store, for the latest scan (diagnostics and tests).
+    last_scan: std::sync::Mutex<Option<(usize, usize)>>,
 }
 
 impl StoreTable {
@@ -187,7 +189,13 @@ impl StoreTable {
             root,
             manifest,
             schema,
+            last_scan: std::sync::Mutex::new(None),
         }
+    }
+
+    /// (files opened, files in the store) of the most recent scan.
+    pub fn last_scan(&self) -> Option<(usize, usize)> {
+        *self.last_scan.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The files a scan with these filters has to open.
@@ -233,6 +241,8 @@ impl TableProvider for StoreTable {
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let files = self.select_files(filters);
+        *self.last_scan.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((files.len(), self.manifest.files.len()));
         if files.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),

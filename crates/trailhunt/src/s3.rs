@@ -130,6 +130,18 @@ impl DayRange {
 /// Expands every source in order: S3 prefixes are listed and fetched into the cache,
 /// local ones go through `cloudtrail::expand_sources`. `--since/--until` prune both.
 pub fn expand_all(sources: &[String], args: &S3Args, quiet: bool) -> Result<Vec<PathBuf>> {
+    Ok(expand_all_named(sources, args, quiet)?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect())
+}
+
+/// [`expand_all`], with the `s3://bucket/key` of each file fetched from S3.
+pub fn expand_all_named(
+    sources: &[String],
+    args: &S3Args,
+    quiet: bool,
+) -> Result<Vec<(PathBuf, Option<String>)>> {
     let range = DayRange::from_args(args)?;
     let mut out = vec![];
     let mut client: Option<(tokio::runtime::Runtime, S3Client)> = None;
@@ -144,14 +156,15 @@ pub fn expand_all(sources: &[String], args: &S3Args, quiet: bool) -> Result<Vec<
             }
             let (rt, c) = client.as_mut().expect("set above");
             let files = rt.block_on(c.fetch_prefix(src, &range, quiet))?;
-            out.extend(files);
+            out.extend(files.into_iter().map(|(p, k)| (p, Some(k))));
         } else {
             let files = cloudtrail::expand_sources(std::slice::from_ref(src))
                 .map_err(|e| anyhow!("{e}"))?;
             out.extend(
                 files
                     .into_iter()
-                    .filter(|p| range.admits_path(&p.to_string_lossy().replace('\\', "/"))),
+                    .filter(|p| range.admits_path(&p.to_string_lossy().replace('\\', "/")))
+                    .map(|p| (p, None)),
             );
         }
     }
@@ -233,7 +246,7 @@ impl S3Client {
         url: &str,
         range: &DayRange,
         quiet: bool,
-    ) -> Result<Vec<PathBuf>> {
+    ) -> Result<Vec<(PathBuf, String)>> {
         let (bucket, prefix) = parse_url(url)?;
         let s3 = self.bucket(&bucket)?;
         let mut objects = list_pruned(s3.as_ref(), &prefix, range)
@@ -254,7 +267,7 @@ impl S3Client {
             if !cached {
                 todo.push((o.location.clone(), local.clone()));
             }
-            paths.push(local);
+            paths.push((local, format!("s3://{bucket}/{}", o.location)));
         }
         if !quiet {
             eprintln!(

@@ -29,6 +29,9 @@ pub struct IngestArgs {
     /// No progress line or summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Commit after every N source files (default: every 256 MB or 2000 files).
+    #[arg(long, value_name = "N", hide = true)]
+    pub commit_every: Option<usize>,
 }
 
 #[derive(Args)]
@@ -134,7 +137,12 @@ impl Dataset for StoreDataset {
 
 pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
     let dir = store_dir(&args.store);
-    let files = crate::s3::expand_all(&args.sources, &args.s3, args.quiet)?;
+    let named = crate::s3::expand_all_named(&args.sources, &args.s3, args.quiet)?;
+    let source_names = named
+        .iter()
+        .filter_map(|(p, k)| k.clone().map(|k| (p.clone(), k)))
+        .collect();
+    let files: Vec<PathBuf> = named.into_iter().map(|(p, _)| p).collect();
     let store = store::Store::create(&dir).map_err(|e| anyhow!("{e}"))?;
     let quiet = args.quiet;
     let tty = std::io::stderr().is_terminal();
@@ -181,6 +189,8 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
             store::IngestOptions {
                 progress: Some(Box::new(progress)),
                 max_commits: None,
+                commit_files: args.commit_every,
+                source_names,
             },
         )
         .map_err(|e| anyhow!("{e}"))?;
