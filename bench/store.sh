@@ -29,7 +29,7 @@ echo "data: $DATA ($(find "$DATA" -type f | wc -l) files, $(du -sh "$DATA" | cut
 t0=$(now_ns)
 "$BIN" ingest -q --store "$STORE" "$DATA"
 t1=$(now_ns)
-events=$("$BIN" query -q --store "$STORE" -f csv 'FROM logs-aws.cloudtrail* | STATS n = COUNT(*)' | tail -1)
+events=$("$BIN" query -q --store "$STORE" -f csv 'FROM logs-aws.cloudtrail* | STATS n = COUNT(*)' | tail -1 | tr -d '\r')
 ms=$(( (t1 - t0) / 1000000 ))
 echo "ingest: $events events in ${ms} ms = $(( events * 1000 / (ms > 0 ? ms : 1) )) events/s; store $(du -sh "$STORE" | cut -f1)"
 t0=$(now_ns); "$BIN" ingest -q --store "$STORE" "$DATA"; t1=$(now_ns)
