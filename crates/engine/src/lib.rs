@@ -119,6 +119,9 @@ pub async fn execute(
 ) -> Result<QueryResult, EngineError> {
     let analyzed = analyze(query, datasets)?;
     let warnings = Warnings::new();
+    for w in &analyzed.warnings {
+        warnings.note(w.clone());
+    }
     let ctx = planner::PlanContext {
         source: query,
         datasets,

@@ -140,6 +140,8 @@ pub struct Analyzed {
     pub source: TSource,
     pub steps: Vec<Step>,
     pub columns: Vec<Column>,
+    /// Analysis-time warnings (shadowed STATS columns), in ES's wording.
+    pub warnings: Vec<String>,
 }
 
 /// Tells the analyzer which columns an index pattern list has.
@@ -172,8 +174,10 @@ pub fn analyze(
         catalog,
         resolver,
         problems: vec![],
+        warnings: vec![],
     };
-    let result = a.run(query, resolver);
+    let mut result = a.run(query, resolver);
+    result.warnings = std::mem::take(&mut a.warnings);
     if a.problems.is_empty() {
         Ok(result)
     } else {
@@ -183,6 +187,8 @@ pub fn analyze(
 
 struct Analyzer<'a> {
     src: &'a str,
+    /// Warnings found while analyzing (ES sends them with the response).
+    warnings: Vec<String>,
     catalog: &'a dyn Catalog,
     resolver: &'a dyn SourceResolver,
     problems: Vec<Problem>,
@@ -214,8 +220,17 @@ impl<'a> Analyzer<'a> {
                 let cols = match resolver.resolve(&names) {
                     Ok(c) => c,
                     Err(msg) => {
+                        // Without the index nothing else can be checked; ES reports only this.
                         self.problem(patterns[0].1, msg);
-                        vec![]
+                        return Analyzed {
+                            source: TSource::From {
+                                patterns: names,
+                                columns: vec![],
+                            },
+                            steps: vec![],
+                            columns: vec![],
+                            warnings: vec![],
+                        };
                     }
                 };
                 if let Some((_, span)) = metadata.first() {
@@ -261,7 +276,22 @@ impl<'a> Analyzer<'a> {
             source,
             steps,
             columns,
+            warnings: vec![],
         }
+    }
+
+    /// Where a field's name is: the explicit name, else the expression.
+    fn field_span(&self, f: &Field) -> Span {
+        f.name.as_ref().map(|(_, s)| *s).unwrap_or(f.expr.span)
+    }
+
+    /// ES warns when a later STATS column hides an earlier one of the same name.
+    fn shadowed(&mut self, name: &str, earlier: Span, later: Span) {
+        let a = Position::of(self.src, earlier.start);
+        let b = Position::of(self.src, later.start);
+        self.warnings.push(format!(
+            "Line {a}: Field '{name}' shadowed by field at line {b}"
+        ));
     }
 
     fn field_name(&self, f: &Field) -> String {
@@ -316,7 +346,7 @@ impl<'a> Analyzer<'a> {
                 Some(Step::Eval(out))
             }
             Command::Stats { aggs, groups, .. } => {
-                let mut tgroups: Vec<(String, TExpr)> = vec![];
+                let mut tgroups: Vec<(String, TExpr, Span)> = vec![];
                 for g in groups {
                     let e = self.expr(&g.expr, columns, None);
                     if let TKind::Agg { .. } = e.kind {
@@ -330,20 +360,31 @@ impl<'a> Analyzer<'a> {
                     }
                     self.check_not_span(&e);
                     let name = self.field_name(g);
-                    tgroups.retain(|(n, _)| n != &name);
-                    tgroups.push((name, e));
+                    let at = self.field_span(g);
+                    if let Some((_, _, earlier)) = tgroups.iter().find(|(n, _, _)| n == &name) {
+                        self.shadowed(&name, *earlier, at);
+                    }
+                    tgroups.retain(|(n, _, _)| n != &name);
+                    tgroups.push((name, e, at));
                 }
-                let group_cols: Vec<Column> = tgroups
-                    .iter()
-                    .map(|(n, e)| Column {
+                // Aggregates and their filters see the grouping keys by name (ES resolves
+                // groupings first), shadowing input columns of the same name.
+                let mut visible: Vec<Column> = columns.clone();
+                for (n, e, _) in &tgroups {
+                    visible.retain(|c| &c.name != n);
+                    visible.push(Column {
                         name: n.clone(),
                         ty: e.ty,
-                    })
+                    });
+                }
+                let plain_groups: Vec<(String, TExpr)> = tgroups
+                    .iter()
+                    .map(|(n, e, _)| (n.clone(), e.clone()))
                     .collect();
-                let mut taggs: Vec<(String, TExpr)> = vec![];
+                let mut taggs: Vec<(String, TExpr, Span)> = vec![];
                 for a in aggs {
                     let filter = a.filter.as_ref().map(|f| {
-                        let fe = self.expr(f, columns, None);
+                        let fe = self.expr(f, &visible, None);
                         if fe.ty != DataType::Boolean && fe.ty != DataType::Null && fe.ty != ERR {
                             self.problem(
                                 f.span,
@@ -356,15 +397,18 @@ impl<'a> Analyzer<'a> {
                         fe
                     });
                     let ctx = AggContext {
-                        groups: &tgroups,
+                        groups: &plain_groups,
                         filter,
                     };
-                    let e = self.expr(&a.field.expr, columns, Some(&ctx));
+                    let e = self.expr(&a.field.expr, &visible, Some(&ctx));
                     if e.ty != ERR {
                         // Outside aggregates only grouping keys and constants may appear.
-                        if let Some((span, name)) = non_group_column(&e, &tgroups) {
-                            self.problem(span, format!("column [{name}] must appear in the STATS BY clause or be used in an aggregate function"));
-                        } else if !contains_agg(&e) {
+                        if let Some((span, name)) = non_group_column(&e, &plain_groups) {
+                            self.problem(
+                                span,
+                                format!("column [{name}] must appear in the STATS BY clause or be used in an aggregate function"),
+                            );
+                        } else if !contains_agg(&e) && plain_groups.is_empty() {
                             self.problem(
                                 a.field.expr.span,
                                 format!(
@@ -375,22 +419,34 @@ impl<'a> Analyzer<'a> {
                         }
                     }
                     let name = self.field_name(&a.field);
-                    taggs.retain(|(n, _)| n != &name);
-                    taggs.push((name, e));
+                    let at = self.field_span(&a.field);
+                    if let Some((_, _, earlier)) = taggs.iter().find(|(n, _, _)| n == &name) {
+                        self.shadowed(&name, *earlier, at);
+                    }
+                    taggs.retain(|(n, _, _)| n != &name);
+                    taggs.push((name, e, at));
                 }
                 // A grouping column shadows an aggregate of the same name.
-                taggs.retain(|(n, _)| !tgroups.iter().any(|(g, _)| g == n));
+                for (n, _, at) in &taggs {
+                    if let Some((_, _, gat)) = tgroups.iter().find(|(g, _, _)| g == n) {
+                        self.shadowed(n, *at, *gat);
+                    }
+                }
+                taggs.retain(|(n, _, _)| !tgroups.iter().any(|(g, _, _)| g == n));
                 columns.clear();
-                for (n, e) in &taggs {
+                for (n, e, _) in &taggs {
                     columns.push(Column {
                         name: n.clone(),
                         ty: e.ty,
                     });
                 }
-                columns.extend(group_cols);
+                columns.extend(tgroups.iter().map(|(n, e, _)| Column {
+                    name: n.clone(),
+                    ty: e.ty,
+                }));
                 Some(Step::Stats {
-                    aggs: taggs,
-                    groups: tgroups,
+                    aggs: taggs.into_iter().map(|(n, e, _)| (n, e)).collect(),
+                    groups: plain_groups,
                 })
             }
             Command::Keep { patterns, .. } => {

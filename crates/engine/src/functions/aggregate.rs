@@ -70,7 +70,7 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(agg("MEDIAN", one_numeric_to_double));
     defs.push(agg("MEDIAN_ABSOLUTE_DEVIATION", one_numeric_to_double));
     defs.push(agg("STD_DEV", one_numeric_to_double));
-    defs.push(agg("VARIANCE", one_numeric_to_double));
+    defs.push(agg("VARIANCE", one_numeric_to_double).aliases(&["STD_VAR"]));
     defs.push(agg("PERCENTILE", |a| {
         arity(a, 2, Some(2))?;
         expect(a, 0, is_numeric, "numeric except unsigned_long")?;

@@ -8,6 +8,7 @@ pub mod aggregate;
 pub mod conditional;
 pub mod convert;
 pub mod date;
+pub mod digest;
 pub mod ip;
 pub mod math;
 pub mod mv;
@@ -91,6 +92,7 @@ impl Registry {
     fn build() -> Registry {
         let mut defs = vec![];
         date::register(&mut defs);
+        digest::register(&mut defs);
         string::register(&mut defs);
         text::register(&mut defs);
         convert::register(&mut defs);

@@ -32,18 +32,40 @@ pub fn plan_stats(
     aggs: &[(String, TExpr)],
     groups: &[(String, TExpr)],
 ) -> Result<LogicalPlan, PlanError> {
+    // 0. Grouping keys first, under their names: aggregates and filters may refer to them
+    // (ES resolves groupings before the aggregates), shadowing same-named input columns.
+    let in_schema = input.schema().clone();
+    let mut keyed: Vec<Expr> = vec![];
+    let mut key_multi = vec![];
+    {
+        let planner = ctx.exprs(&in_schema);
+        let mut planned = vec![];
+        for (name, g) in groups {
+            let p = planner.plan(g)?;
+            key_multi.push(p.multi);
+            planned.push((name.clone(), p.expr));
+        }
+        for f in in_schema.fields() {
+            if !groups.iter().any(|(n, _)| n == f.name()) {
+                keyed.push(column(f.name()));
+            }
+        }
+        for (name, e) in planned {
+            keyed.push(e.alias(name));
+        }
+    }
+    let input = LogicalPlanBuilder::from(input).project(keyed)?.build()?;
     let in_schema = input.schema().clone();
     let planner = ctx.exprs(&in_schema);
     let mut pre: Vec<Expr> = vec![];
 
     // 1. Grouping keys.
     let mut multi_groups = vec![];
-    for (j, (_, g)) in groups.iter().enumerate() {
-        let p = planner.plan(g)?;
-        if p.multi {
+    for (j, (name, _)) in groups.iter().enumerate() {
+        if key_multi[j] {
             multi_groups.push(format!("__g{j}"));
         }
-        pre.push(p.expr.alias(format!("__g{j}")));
+        pre.push(column(name).alias(format!("__g{j}")));
     }
 
     // Collect aggregate calls in order and their argument columns.
@@ -78,7 +100,13 @@ pub fn plan_stats(
                     Some(f) => match planner.plan(f) {
                         Ok(p) => {
                             let alias = format!("__f{k}");
-                            pre.push(p.expr.alias(&alias));
+                            // A null condition keeps no rows.
+                            let cond = if p.ty == DataType::Null {
+                                Expr::Literal(ScalarValue::Boolean(Some(false)), None)
+                            } else {
+                                p.expr
+                            };
+                            pre.push(cond.alias(&alias));
                             Some(alias)
                         }
                         Err(e) => {
@@ -266,18 +294,52 @@ pub fn plan_stats(
                     .get(1)
                     .cloned()
                     .ok_or_else(|| PlanError::Internal("WEIGHTED_AVG needs a weight".into()))?;
-                let w_expr = widen(w.expr.clone(), w.ty, DataType::Double);
-                let sum_x = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, DataType::Double);
-                let n_x = widen(
-                    reduce(p, "mv_count", mv_count, DataType::Long),
-                    DataType::Long,
-                    DataType::Double,
-                );
-                let both = p
-                    .expr
+                // A multi-valued weight or field makes the row null (with ES's warning); a
+                // multi-valued constant contributes each of its values.
+                let single = |q: &Planned| -> Expr {
+                    if !q.multi {
+                        return q.expr.clone();
+                    }
+                    RowUdf::udf(
+                        RowUdfSpec {
+                            name: "weighted_avg_single",
+                            kernel: |a, _| Ok(a[0].clone()),
+                            ret: q.ty,
+                            ret_multi: false,
+                            multi: MultiValues::Reject,
+                            nulls: Nulls::Propagate,
+                        },
+                        vec![q.ty],
+                        site_of(ctx, &c.site),
+                        ctx.warnings.clone(),
+                    )
+                    .call(vec![q.expr.clone()])
+                };
+                let TKind::Agg { args: targs, .. } = &c.site.kind else {
+                    return Err(PlanError::Internal("aggregate site".into()));
+                };
+                let literal_list =
+                    matches!(targs.first().map(|t| &t.kind), Some(TKind::Literal(_)));
+                let w_expr = widen(single(&w), w.ty, DataType::Double);
+                let (sum_x, n_x) = if p.multi && literal_list {
+                    (
+                        widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, DataType::Double),
+                        widen(
+                            reduce(p, "mv_count", mv_count, DataType::Long),
+                            DataType::Long,
+                            DataType::Double,
+                        ),
+                    )
+                } else {
+                    (
+                        widen(single(p), p.ty, DataType::Double),
+                        Expr::Literal(ScalarValue::Float64(Some(1.0)), None),
+                    )
+                };
+                let both = sum_x
                     .clone()
                     .is_not_null()
-                    .and(w.expr.clone().is_not_null());
+                    .and(w_expr.clone().is_not_null());
                 let cond = match &c.filter {
                     Some(f) => column(f).and(both),
                     None => both,
@@ -521,7 +583,10 @@ fn variance_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
 
 fn weighted_avg_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
     match (&a[0], &a[1]) {
-        (Value::Double(n), Value::Double(d)) if *d != 0.0 => Ok(Value::Double(n / d)),
+        (Value::Double(_), Value::Double(d)) if *d == 0.0 => {
+            Err("java.lang.ArithmeticException: / by zero".into())
+        }
+        (Value::Double(n), Value::Double(d)) => Ok(Value::Double(n / d)),
         _ => Ok(Value::Null),
     }
 }
