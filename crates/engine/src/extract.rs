@@ -9,9 +9,14 @@ use esql::grok::GrokPattern;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+/// Compiled GROK alternatives (or the reason they do not compile), cached by pattern text.
+type CompiledGrok = Result<Vec<(GrokPattern, fancy_regex::Regex)>, String>;
+/// For the first matching pattern: its field names and the (field index, text) captures.
+type GrokMatch = Vec<(Vec<String>, Vec<(usize, String)>)>;
+
 thread_local! {
     static DISSECT: RefCell<HashMap<String, Result<DissectPattern, String>>> = RefCell::new(HashMap::new());
-    static GROK: RefCell<HashMap<String, Result<Vec<(GrokPattern, fancy_regex::Regex)>, String>>> = RefCell::new(HashMap::new());
+    static GROK: RefCell<HashMap<String, CompiledGrok>> = RefCell::new(HashMap::new());
 }
 
 /// `dissect(input, pattern, separator, field)`.
@@ -63,10 +68,7 @@ pub fn grok(args: &[Value], ctx: &Ctx) -> Result<Value, String> {
 }
 
 /// For the first matching pattern: its field names and the (field index, text) captures.
-fn match_grok(
-    patterns: &str,
-    input: &str,
-) -> Result<Vec<(Vec<String>, Vec<(usize, String)>)>, String> {
+fn match_grok(patterns: &str, input: &str) -> Result<GrokMatch, String> {
     GROK.with(|cache| {
         let mut cache = cache.borrow_mut();
         let compiled = cache.entry(patterns.to_string()).or_insert_with(|| {

@@ -495,7 +495,13 @@ fn out_of_scope(b: &Block) -> Option<String> {
             "ENRICH policy data (not in the shared test data)",
         ),
     ] {
-        if q.contains(needle) && !(needle == "set " && !q.trim_start().starts_with("set ")) {
+        // `set ` only counts as the SET prefix at the start of the query.
+        let applies = if needle == "set " {
+            q.trim_start().starts_with(needle)
+        } else {
+            q.contains(needle)
+        };
+        if applies {
             return Some(format!("{what} is out of scope"));
         }
     }

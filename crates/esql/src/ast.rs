@@ -38,6 +38,9 @@ pub struct AggField {
     pub filter: Option<Expr>,
 }
 
+/// An ENRICH `WITH` entry: optional new name, then the policy field.
+pub type EnrichField = (Option<(String, Span)>, (String, Span));
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SortKey {
     pub expr: Expr,
@@ -106,7 +109,7 @@ pub enum Command {
     Enrich {
         policy: (String, Span),
         on: Option<(String, Span)>,
-        with: Vec<(Option<(String, Span)>, (String, Span))>,
+        with: Vec<EnrichField>,
         span: Span,
     },
 }

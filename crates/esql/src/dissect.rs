@@ -120,7 +120,7 @@ impl DissectPattern {
                 }
             }
         }
-        appends.sort_by(|a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+        appends.sort_by_key(|a| (a.1, a.2));
         for (name, ..) in appends
             .iter()
             .map(|a| (a.0.clone(), ()))

@@ -112,10 +112,10 @@ pub fn left_join(
             JoinType::Left,
             (
                 lk.iter()
-                    .map(|k| datafusion::common::Column::new_unqualified(k))
+                    .map(datafusion::common::Column::new_unqualified)
                     .collect::<Vec<_>>(),
                 rk.iter()
-                    .map(|k| datafusion::common::Column::new_unqualified(k))
+                    .map(datafusion::common::Column::new_unqualified)
                     .collect::<Vec<_>>(),
             ),
             None,
