@@ -345,7 +345,8 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
             eprintln!("skipping {} ({}): not an ES|QL hunt", hunt.stem, hunt.name);
             continue;
         }
-        for (qi, query) in hunt.queries.iter().enumerate() {
+        // Mixed-language hunt files also carry SQL (osquery) queries: run the ES|QL ones.
+        for (qi, query) in hunt.esql_queries() {
             let result = match session.run(query, now) {
                 Ok(r) => r,
                 Err(e) => {
