@@ -564,10 +564,8 @@ async fn run_block(
             return Outcome::Skip(format!("data set [{i}] is not present"));
         }
     }
-    let sets: Vec<Arc<dyn Dataset>> = indices
-        .iter()
-        .filter_map(|i| data.get(i.as_str()).cloned())
-        .collect();
+    // Every data set is visible: FROM picks its own, LOOKUP JOIN may name another.
+    let sets: Vec<Arc<dyn Dataset>> = data.values().cloned().collect();
     let opts = QueryOptions {
         now_ms: javatime::parse_strict_date_optional_time("2024-08-01T00:00:00Z").unwrap(),
     };

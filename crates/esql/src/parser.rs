@@ -37,10 +37,12 @@ const PROCESSING_COMMANDS: &[&str] = &[
 const SUPPORTED_PROCESSING: &[&str] = &[
     "dissect",
     "drop",
+    "enrich",
     "eval",
     "grok",
     "keep",
     "limit",
+    "lookup",
     "mv_expand",
     "rename",
     "sort",
@@ -1255,13 +1257,15 @@ mod tests {
     fn errors_have_positions() {
         assert_eq!(err("from x | foo"), "line 1:10: mismatched input 'foo' expecting {'dissect', 'drop', 'enrich', 'eval', 'grok', 'keep', 'limit', 'mv_expand', 'rename', 'sort', 'stats', 'where', 'lookup'}");
         assert_eq!(
-            err("from x | enrich p"),
-            "line 1:10: command [ENRICH] is not supported yet by trailhunt"
+            err("from x | fork (where a > 1)"),
+            "line 1:10: command [FORK] is not supported yet by trailhunt"
         );
         assert_eq!(
-            err("from x\n| lookup join l on k"),
-            "line 2:3: command [LOOKUP] is not supported yet by trailhunt"
+            err("from x\n| change_point v"),
+            "line 2:3: command [CHANGE_POINT] is not supported yet by trailhunt"
         );
+        parse("from x | lookup join lang_lookup on code | enrich _any:pol on a with b = c, d")
+            .unwrap();
         assert!(err("from x | where a < b < c").starts_with("line 1:22: mismatched input '<'"));
         assert!(err("row a = ").starts_with("line 1:9: extraneous input <EOF>"));
     }

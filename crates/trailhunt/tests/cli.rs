@@ -717,9 +717,9 @@ fn unknown_function() {
 
 #[test]
 fn unsupported_command_fails_at_its_position() {
-    let e = query_error("from logs-aws.cloudtrail* | enrich ip_policy");
+    let e = query_error("from logs-aws.cloudtrail* | fork (where true)");
     assert!(
-        e.contains("line 1:29: command [ENRICH] is not supported yet by trailhunt"),
+        e.contains("line 1:29: command [FORK] is not supported yet by trailhunt"),
         "{e}"
     );
 }
@@ -963,4 +963,65 @@ fn all_aws_hunts_from_the_elastic_library_run_or_fail_clearly() {
         err.contains("event.provider = \"servicequotas.amazonaws.com\""),
         "{err}"
     );
+}
+
+// ---- lookup tables ---------------------------------------------------------------------
+
+#[test]
+fn lookup_join_and_enrich_read_tables_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("trailhunt-lookup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("accounts.csv");
+    std::fs::write(
+        &csv,
+        "account_id:keyword,owner\n418295730164,production team\n736120584927,\"dev, sandbox\"\n",
+    )
+    .unwrap();
+    let lookup = format!("accounts={}", csv.display());
+    let q = "from logs-aws.cloudtrail* | stats n = count(*) by cloud.account.id | rename cloud.account.id as account_id | lookup join accounts on account_id | sort account_id";
+    let o = th(&[
+        "query",
+        "-q",
+        "--input",
+        &sample(),
+        "--lookup",
+        &lookup,
+        "--format",
+        "csv",
+        q,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "n,account_id,owner\r\n3034,418295730164,production team\r\n590,736120584927,\"dev, sandbox\"\r\n");
+    let enrich = format!("owners={}:account_id", csv.display());
+    let q = "from logs-aws.cloudtrail* | where event.action == \"StopLogging\" | enrich owners on cloud.account.id with team = owner | keep user.name, team | sort user.name";
+    let o = th(&[
+        "query",
+        "-q",
+        "--input",
+        &sample(),
+        "--enrich",
+        &enrich,
+        "--format",
+        "csv",
+        q,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "user.name,team\r\nAWSReservedSSO_ReadOnlyAccess_5e1f0c2a9b7d4e31,production team\r\ndev.kumar,\"dev, sandbox\"\r\nsvc-legacy-backup,production team\r\n"
+    );
+    // A policy that was not registered is a verification error at its position.
+    let o = th(&[
+        "query",
+        "--input",
+        &sample(),
+        "from logs-aws.cloudtrail* | enrich nope",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("line 1:36: unresolved enrich policy [nope]"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
