@@ -346,6 +346,8 @@ impl<'a> Analyzer<'a> {
                 Some(Step::Eval(out))
             }
             Command::Stats { aggs, groups, .. } => {
+                // Every output name as written: (name, position, is a grouping).
+                let mut occurrences: Vec<(String, Span, bool)> = vec![];
                 let mut tgroups: Vec<(String, TExpr, Span)> = vec![];
                 for g in groups {
                     let e = self.expr(&g.expr, columns, None);
@@ -361,9 +363,7 @@ impl<'a> Analyzer<'a> {
                     self.check_not_span(&e);
                     let name = self.field_name(g);
                     let at = self.field_span(g);
-                    if let Some((_, _, earlier)) = tgroups.iter().find(|(n, _, _)| n == &name) {
-                        self.shadowed(&name, *earlier, at);
-                    }
+                    occurrences.push((name.clone(), at, true));
                     tgroups.retain(|(n, _, _)| n != &name);
                     tgroups.push((name, e, at));
                 }
@@ -420,18 +420,31 @@ impl<'a> Analyzer<'a> {
                     }
                     let name = self.field_name(&a.field);
                     let at = self.field_span(&a.field);
-                    if let Some((_, _, earlier)) = taggs.iter().find(|(n, _, _)| n == &name) {
-                        self.shadowed(&name, *earlier, at);
-                    }
+                    occurrences.push((name.clone(), at, false));
                     taggs.retain(|(n, _, _)| n != &name);
                     taggs.push((name, e, at));
                 }
-                // A grouping column shadows an aggregate of the same name.
-                for (n, _, at) in &taggs {
-                    if let Some((_, _, gat)) = tgroups.iter().find(|(g, _, _)| g == n) {
-                        self.shadowed(n, *at, *gat);
+                // The last grouping of a name wins, else the last aggregate; ES names the
+                // winner in a warning for every column it hides.
+                let mut names: Vec<&String> = occurrences.iter().map(|(n, _, _)| n).collect();
+                names.dedup();
+                let mut warned: Vec<(String, Span, Span)> = vec![];
+                for name in names {
+                    let same: Vec<&(String, Span, bool)> =
+                        occurrences.iter().filter(|(n, _, _)| n == name).collect();
+                    let winner = same.iter().rev().find(|o| o.2).or(same.last()).map(|o| o.1);
+                    if let Some(w) = winner {
+                        for o in &same {
+                            if o.1 != w && !warned.iter().any(|x| x.1 == o.1) {
+                                warned.push((name.clone(), o.1, w));
+                            }
+                        }
                     }
                 }
+                for (n, hidden, winner) in warned {
+                    self.shadowed(&n, hidden, winner);
+                }
+                // A grouping column shadows an aggregate of the same name.
                 taggs.retain(|(n, _, _)| !tgroups.iter().any(|(g, _, _)| g == n));
                 columns.clear();
                 for (n, e, _) in &taggs {
