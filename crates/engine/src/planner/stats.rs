@@ -483,14 +483,15 @@ fn mv_sum(a: &[Value], ctx: &crate::udf::Ctx) -> Result<Value, String> {
     Ok(acc)
 }
 
-fn flatten(v: &Value, out: &mut Vec<Value>) {
-    for x in v.values() {
-        match x {
-            Value::Multi(_) => flatten(x, out),
-            x if !out.contains(x) => out.push(x.clone()),
-            _ => {}
-        }
-    }
+/// Every distinct value, in first-seen order. Keyed by a rendering so large groups stay
+/// linear (a `contains` scan per value was quadratic).
+fn distinct_values(v: &Value) -> Vec<Value> {
+    let mut all = vec![];
+    flatten_all(v, &mut all);
+    let mut seen = std::collections::HashSet::with_capacity(all.len());
+    all.into_iter()
+        .filter(|x| seen.insert(format!("{x:?}")))
+        .collect()
 }
 
 fn numbers(v: &Value) -> Vec<f64> {
@@ -610,13 +611,9 @@ fn top_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
 }
 
 fn values_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    let mut out = vec![];
-    flatten(&a[0], &mut out);
-    Ok(Value::from_values(out))
+    Ok(Value::from_values(distinct_values(&a[0])))
 }
 
 fn count_distinct_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    let mut out = vec![];
-    flatten(&a[0], &mut out);
-    Ok(Value::Long(out.len() as i64))
+    Ok(Value::Long(distinct_values(&a[0]).len() as i64))
 }
