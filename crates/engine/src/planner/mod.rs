@@ -99,8 +99,9 @@ pub fn plan_steps(
         esql::TSource::From { columns, .. } => columns.iter().map(|c| c.name.clone()).collect(),
         esql::TSource::Row(fields) => fields.iter().map(|(n, _)| n.clone()).collect(),
     };
-    for step in &analyzed.steps {
-        plan = plan_step(ctx, step, plan, &mut names)?;
+    for (i, step) in analyzed.steps.iter().enumerate() {
+        let ordered = order_matters(&analyzed.steps[i + 1..]);
+        plan = plan_step(ctx, step, plan, &mut names, ordered)?;
     }
     // Pin the final column order and names.
     let exprs: Vec<Expr> = analyzed
@@ -111,11 +112,25 @@ pub fn plan_steps(
     Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
 }
 
+/// Whether the row order a step produces can be seen: by the user at the end, or by a
+/// LIMIT or a later STATS (first-seen group order) before any SORT reorders the rows.
+fn order_matters(rest: &[Step]) -> bool {
+    for s in rest {
+        match s {
+            Step::Sort(_) => return false,
+            Step::Limit(_) | Step::Stats { .. } => return true,
+            _ => {}
+        }
+    }
+    true
+}
+
 fn plan_step(
     ctx: &PlanContext<'_>,
     step: &Step,
     plan: LogicalPlan,
     names: &mut Vec<String>,
+    ordered: bool,
 ) -> Result<LogicalPlan, PlanError> {
     let schema = plan.schema().clone();
     match step {
@@ -138,7 +153,7 @@ fn plan_step(
             Ok(plan)
         }
         Step::Stats { aggs, groups } => {
-            let out = stats::plan_stats(ctx, plan, aggs, groups)?;
+            let out = stats::plan_stats(ctx, plan, aggs, groups, ordered)?;
             *names = aggs
                 .iter()
                 .map(|(n, _)| n.clone())

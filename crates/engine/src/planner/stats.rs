@@ -31,6 +31,7 @@ pub fn plan_stats(
     input: LogicalPlan,
     aggs: &[(String, TExpr)],
     groups: &[(String, TExpr)],
+    ordered: bool,
 ) -> Result<LogicalPlan, PlanError> {
     // 0. Grouping keys first, under their names: aggregates and filters may refer to them
     // (ES resolves groupings before the aggregates), shadowing same-named input columns.
@@ -159,6 +160,19 @@ pub fn plan_stats(
                 g.as_str(),
                 datafusion::common::UnnestOptions::new().with_preserve_nulls(true),
             )?
+            .build()?;
+    }
+
+    // ES emits groups in the order their first row arrived (its block hashes hand out group
+    // ids in insertion order); DataFusion's parallel hash aggregate does not. When that
+    // order can be seen, number the rows (after unnesting, so each value of a multi-valued
+    // key has its place) and sort the groups by their first row.
+    let ordered = ordered && !groups.is_empty();
+    if ordered {
+        plan = LogicalPlanBuilder::from(plan)
+            .window(vec![
+                datafusion::functions_window::expr_fn::row_number().alias("__rn")
+            ])?
             .build()?;
     }
 
@@ -429,6 +443,9 @@ pub fn plan_stats(
         finish.push(finished.alias(format!("__agg{k}")));
         let _ = &planner;
     }
+    if ordered {
+        agg_exprs.push(agg::min(column("__rn")).alias("__first"));
+    }
     plan = LogicalPlanBuilder::from(plan)
         .aggregate(group_exprs, agg_exprs)?
         .build()?;
@@ -437,7 +454,15 @@ pub fn plan_stats(
         .map(|j| column(&format!("__g{j}")))
         .collect();
     mid.extend(finish);
+    if ordered {
+        mid.push(column("__first"));
+    }
     plan = LogicalPlanBuilder::from(plan).project(mid)?.build()?;
+    if ordered {
+        plan = LogicalPlanBuilder::from(plan)
+            .sort(first_seen_order(groups))?
+            .build()?;
+    }
 
     // 4. Expressions around aggregates, then ES's column order: aggregates, then keys.
     let schema = plan.schema().clone();
@@ -450,6 +475,21 @@ pub fn plan_stats(
         out.push(column(&format!("__g{j}")).alias(name));
     }
     Ok(LogicalPlanBuilder::from(plan).project(out)?.build()?)
+}
+
+/// The sort that puts groups in ES's output order. A single key's null group comes first
+/// (ES reserves group id 0 for it), and a single boolean key is always null, false, true;
+/// otherwise groups follow their first row.
+fn first_seen_order(groups: &[(String, TExpr)]) -> Vec<datafusion::logical_expr::SortExpr> {
+    use datafusion::logical_expr::SortExpr;
+    let first = SortExpr::new(column("__first"), true, false);
+    match groups {
+        [(_, g)] if g.ty == DataType::Boolean => {
+            vec![SortExpr::new(column("__g0"), true, true)]
+        }
+        [_] => vec![SortExpr::new(column("__g0").is_null(), false, false), first],
+        _ => vec![first],
+    }
 }
 
 fn lit_i64(v: i64) -> Expr {
