@@ -35,6 +35,7 @@ pub fn plan_stats(
 ) -> Result<LogicalPlan, PlanError> {
     // 0. Grouping keys first, under their names: aggregates and filters may refer to them
     // (ES resolves groupings before the aggregates), shadowing same-named input columns.
+    let rep = copies_of_keys(&input, groups);
     let in_schema = input.schema().clone();
     let mut keyed: Vec<Expr> = vec![];
     let mut key_multi = vec![];
@@ -62,11 +63,12 @@ pub fn plan_stats(
 
     // 1. Grouping keys.
     let mut multi_groups = vec![];
-    for (j, (name, _)) in groups.iter().enumerate() {
+    let keys: Vec<usize> = (0..groups.len()).filter(|&j| rep[j] == j).collect();
+    for &j in &keys {
         if key_multi[j] {
             multi_groups.push(format!("__g{j}"));
         }
-        pre.push(column(name).alias(format!("__g{j}")));
+        pre.push(column(&groups[j].0).alias(format!("__g{j}")));
     }
 
     // Collect aggregate calls in order and their argument columns.
@@ -134,7 +136,7 @@ pub fn plan_stats(
             if let TKind::Column(n) = &x.kind {
                 if let Some(j) = groups.iter().position(|(g, _)| g == n) {
                     return Some(TExpr {
-                        kind: TKind::Column(format!("__g{j}")),
+                        kind: TKind::Column(format!("__g{}", rep[j])),
                         ty: x.ty,
                         span: x.span,
                     });
@@ -179,9 +181,7 @@ pub fn plan_stats(
     // 3. Aggregate, reducing multi-valued arguments per row first.
     let schema = plan.schema().clone();
     let planner = ctx.exprs(&schema);
-    let group_exprs: Vec<Expr> = (0..groups.len())
-        .map(|j| column(&format!("__g{j}")))
-        .collect();
+    let group_exprs: Vec<Expr> = keys.iter().map(|j| column(&format!("__g{j}"))).collect();
     let mut agg_exprs = vec![];
     let mut finish: Vec<Expr> = vec![];
     for (k, c) in calls.iter().enumerate() {
@@ -450,9 +450,7 @@ pub fn plan_stats(
         .aggregate(group_exprs, agg_exprs)?
         .build()?;
     // Finish the raw aggregates.
-    let mut mid: Vec<Expr> = (0..groups.len())
-        .map(|j| column(&format!("__g{j}")))
-        .collect();
+    let mut mid: Vec<Expr> = keys.iter().map(|j| column(&format!("__g{j}"))).collect();
     mid.extend(finish);
     if ordered {
         mid.push(column("__first"));
@@ -460,7 +458,7 @@ pub fn plan_stats(
     plan = LogicalPlanBuilder::from(plan).project(mid)?.build()?;
     if ordered {
         plan = LogicalPlanBuilder::from(plan)
-            .sort(first_seen_order(groups))?
+            .sort(first_seen_order(groups, &keys))?
             .build()?;
     }
 
@@ -472,7 +470,7 @@ pub fn plan_stats(
         out.push(planner.plan(r)?.expr.alias(name));
     }
     for (j, (name, _)) in groups.iter().enumerate() {
-        out.push(column(&format!("__g{j}")).alias(name));
+        out.push(column(&format!("__g{}", rep[j])).alias(name));
     }
     Ok(LogicalPlanBuilder::from(plan).project(out)?.build()?)
 }
@@ -480,16 +478,75 @@ pub fn plan_stats(
 /// The sort that puts groups in ES's output order. A single key's null group comes first
 /// (ES reserves group id 0 for it), and a single boolean key is always null, false, true;
 /// otherwise groups follow their first row.
-fn first_seen_order(groups: &[(String, TExpr)]) -> Vec<datafusion::logical_expr::SortExpr> {
+fn first_seen_order(
+    groups: &[(String, TExpr)],
+    keys: &[usize],
+) -> Vec<datafusion::logical_expr::SortExpr> {
     use datafusion::logical_expr::SortExpr;
     let first = SortExpr::new(column("__first"), true, false);
-    match groups {
-        [(_, g)] if g.ty == DataType::Boolean => {
-            vec![SortExpr::new(column("__g0"), true, true)]
+    match keys {
+        [j] => {
+            let key = column(&format!("__g{j}"));
+            if groups[*j].1.ty == DataType::Boolean {
+                vec![SortExpr::new(key, true, true)]
+            } else {
+                vec![SortExpr::new(key.is_null(), false, false), first]
+            }
         }
-        [_] => vec![SortExpr::new(column("__g0").is_null(), false, false), first],
         _ => vec![first],
     }
+}
+
+/// For each grouping key, the first key that is a copy of it (itself if none). A key that
+/// only renames or re-evaluates another column (`EVAL z = y | RENAME z AS zzz | STATS … BY
+/// y, zzz`) holds the same values row by row, so ES groups once and pairs the copies
+/// instead of crossing a multi-valued key with itself.
+fn copies_of_keys(input: &LogicalPlan, groups: &[(String, TExpr)]) -> Vec<usize> {
+    let origins: Vec<Option<(usize, String)>> = groups
+        .iter()
+        .map(|(_, g)| match &g.kind {
+            TKind::Column(n) => Some(origin(input, n)),
+            _ => None,
+        })
+        .collect();
+    (0..groups.len())
+        .map(|j| {
+            (0..j)
+                .find(|&i| origins[j].is_some() && origins[i] == origins[j])
+                .unwrap_or(j)
+        })
+        .collect()
+}
+
+/// Follows a column down through projections that merely pass or rename it (and filters,
+/// which keep columns as they are): the depth reached and the column's name there. Two
+/// columns with the same origin are equal in every row.
+fn origin(plan: &LogicalPlan, name: &str) -> (usize, String) {
+    let mut node = plan;
+    let mut name = name.to_string();
+    let mut depth = 0;
+    loop {
+        match node {
+            LogicalPlan::Projection(p) => {
+                let Some(i) = p.schema.fields().iter().position(|f| *f.name() == name) else {
+                    break;
+                };
+                let mut e = &p.expr[i];
+                while let Expr::Alias(a) = e {
+                    e = &a.expr;
+                }
+                let Expr::Column(c) = e else {
+                    break;
+                };
+                name = c.name.clone();
+                node = &p.input;
+            }
+            LogicalPlan::Filter(f) => node = &f.input,
+            _ => break,
+        }
+        depth += 1;
+    }
+    (depth, name)
 }
 
 fn lit_i64(v: i64) -> Expr {
