@@ -153,7 +153,8 @@ pub fn arrow_type(t: DataType) -> ArrowType {
         | DataType::Text
         | DataType::Ip
         | DataType::Version
-        | DataType::Unsupported => ArrowType::Utf8,
+        | DataType::Unsupported
+        | DataType::AggregateMetricDouble => ArrowType::Utf8,
         DataType::Integer => ArrowType::Int32,
         DataType::Long => ArrowType::Int64,
         DataType::UnsignedLong => ArrowType::UInt64,
@@ -197,7 +198,8 @@ pub fn build_array(t: DataType, multi: bool, values: &[Value]) -> ArrayRef {
         | DataType::Text
         | DataType::Ip
         | DataType::Version
-        | DataType::Unsupported => {
+        | DataType::Unsupported
+        | DataType::AggregateMetricDouble => {
             let mut b = StringBuilder::with_capacity(values.len(), values.len() * 16);
             for v in values {
                 match single(v) {

@@ -22,6 +22,9 @@ pub enum DataType {
     /// Literal-only span types (`1 month` vs `1 hour`); never a column type.
     DatePeriod,
     TimeDuration,
+    /// A pre-aggregated metric (min, max, sum, value_count), made by
+    /// `TO_AGGREGATE_METRIC_DOUBLE` and read by MIN/MAX/SUM/AVG/COUNT.
+    AggregateMetricDouble,
 }
 
 impl DataType {
@@ -42,6 +45,7 @@ impl DataType {
             DataType::Unsupported => "unsupported",
             DataType::DatePeriod => "date_period",
             DataType::TimeDuration => "time_duration",
+            DataType::AggregateMetricDouble => "aggregate_metric_double",
         }
     }
 
@@ -69,6 +73,7 @@ impl DataType {
             "null" => DataType::Null,
             "date_period" => DataType::DatePeriod,
             "time_duration" => DataType::TimeDuration,
+            "aggregate_metric_double" => DataType::AggregateMetricDouble,
             "unsupported" => DataType::Unsupported,
             _ => return None,
         })

@@ -48,11 +48,11 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         expect(
             a,
             0,
-            is_numeric,
+            numeric_or_metric,
             "numeric except unsigned_long or counter types",
         )?;
         Ok(match a.types[0] {
-            DataType::Double => DataType::Double,
+            DataType::Double | DataType::AggregateMetricDouble => DataType::Double,
             DataType::Null => DataType::Null,
             _ => DataType::Long,
         })
@@ -62,7 +62,7 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
         expect(
             a,
             0,
-            is_numeric,
+            numeric_or_metric,
             "numeric except unsigned_long or counter types",
         )?;
         Ok(DataType::Double)
@@ -145,8 +145,16 @@ fn min_max(a: &Args<'_>) -> Result<DataType, ArgError> {
     expect(
         a,
         0,
-        is_orderable,
+        |t| is_orderable(t) || t == DataType::AggregateMetricDouble,
         "boolean, date, ip, string or numeric except unsigned_long or counter types",
     )?;
-    Ok(a.types[0].widen_text())
+    Ok(match a.types[0] {
+        DataType::AggregateMetricDouble => DataType::Double,
+        t => t.widen_text(),
+    })
+}
+
+/// A pre-aggregated metric reads as the numbers it summarises.
+fn numeric_or_metric(t: DataType) -> bool {
+    is_numeric(t) || t == DataType::AggregateMetricDouble
 }

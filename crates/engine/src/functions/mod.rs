@@ -11,6 +11,7 @@ pub mod date;
 pub mod digest;
 pub mod ip;
 pub mod math;
+pub mod metric;
 pub mod mv;
 pub mod string;
 pub mod text;
@@ -99,6 +100,7 @@ impl Registry {
         conditional::register(&mut defs);
         ip::register(&mut defs);
         math::register(&mut defs);
+        metric::register(&mut defs);
         mv::register(&mut defs);
         aggregate::register(&mut defs);
         let mut by_name = HashMap::new();

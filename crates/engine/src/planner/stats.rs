@@ -218,7 +218,55 @@ pub fn plan_stats(
                 .call(vec![p.expr.clone()])
             };
         let out_col = column(&raw);
+        // One part of a pre-aggregated metric, per row.
+        let part = |p: &Planned, kernel: crate::udf::Kernel, ret: DataType| -> Expr {
+            RowUdf::udf(
+                RowUdfSpec {
+                    name: "metric_part",
+                    kernel,
+                    ret,
+                    ret_multi: false,
+                    multi: MultiValues::Accept,
+                    nulls: Nulls::Propagate,
+                },
+                vec![p.ty],
+                site_of(ctx, &c.site),
+                ctx.warnings.clone(),
+            )
+            .call(vec![p.expr.clone()])
+        };
+        use crate::functions::metric;
+        let is_metric = |p: &Planned| p.ty == DataType::AggregateMetricDouble;
         let (aggregate, finished): (Expr, Expr) = match (c.name.as_str(), &arg) {
+            ("COUNT", Some(p)) if is_metric(p) => (
+                filtered(agg::sum(part(p, metric::part_count, DataType::Long)))?,
+                datafusion::functions::expr_fn::coalesce(vec![out_col, lit_i64(0)]),
+            ),
+            ("MIN", Some(p)) if is_metric(p) => (
+                filtered(agg::min(part(p, metric::part_min, DataType::Double)))?,
+                out_col,
+            ),
+            ("MAX", Some(p)) if is_metric(p) => (
+                filtered(agg::max(part(p, metric::part_max, DataType::Double)))?,
+                out_col,
+            ),
+            ("SUM", Some(p)) if is_metric(p) => (
+                filtered(agg::sum(part(p, metric::part_sum, DataType::Double)))?,
+                out_col,
+            ),
+            ("AVG", Some(p)) if is_metric(p) => {
+                let n = part(p, metric::part_count, DataType::Long);
+                agg_exprs.push(filtered(agg::sum(n))?.alias(format!("__rawn{k}")));
+                let avg = out_col
+                    / Expr::Cast(datafusion::logical_expr::Cast::new(
+                        Box::new(column(&format!("__rawn{k}"))),
+                        crate::value::arrow_type(DataType::Double),
+                    ));
+                (
+                    filtered(agg::sum(part(p, metric::part_sum, DataType::Double)))?,
+                    avg,
+                )
+            }
             ("COUNT", None) => (filtered(agg::count(lit_i64(1)))?, out_col),
             ("COUNT", Some(p)) if p.ty == DataType::Null => {
                 (filtered(agg::count(lit_i64(1)))?, lit_i64(0))
