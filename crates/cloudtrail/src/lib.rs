@@ -16,9 +16,11 @@
 mod columns;
 mod documents;
 pub mod enrich;
+mod gunzip;
 pub mod ip;
 pub mod java_map;
 pub mod normalize;
+pub mod prefilter;
 mod reader;
 mod scan;
 mod schema;
@@ -30,6 +32,7 @@ pub use enrich::Enrich;
 pub use normalize::{
     normalize_record, pipeline_error_doc, sort_keys, NormalizeError, NormalizeOptions,
 };
+pub use prefilter::Prefilter;
 pub use scan::{
     scan, Diagnostic, DiagnosticFn, DiagnosticKind, Scan, ScanError, ScanOptions, ScanStats,
 };

@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -60,6 +60,11 @@ pub(crate) trait Sink {
     fn blank_lines(&self) -> bool {
         false
     }
+    /// Whether a whole line or document (before it is split into records) may hold a record
+    /// the query can match; `false` skips it unparsed (see [`crate::prefilter`]).
+    fn may_match_value(&mut self, _text: &str) -> bool {
+        true
+    }
 }
 
 /// Reads `path`, feeding `sink`. Returns the file's size on disk.
@@ -80,13 +85,42 @@ pub(crate) fn read_file(path: &Path, sink: &mut dyn Sink) -> u64 {
             return size;
         }
     };
-    if gzip {
+    if gzip && size <= WHOLE_GZIP_LIMIT {
+        // The common case (CloudTrail's S3 objects): read and inflate the file in one go.
+        let mut compressed = Vec::with_capacity(size as usize);
+        if let Err(e) = raw.read_to_end(&mut compressed) {
+            let _ = sink.problem(failed(None, None, format!("cannot read: {e}")));
+            return size;
+        }
+        TEXT.with(|cell| {
+            let mut text = cell.borrow_mut();
+            if crate::gunzip::gunzip_whole(&compressed, &mut text).is_some() {
+                read_text(&text[..], true, sink);
+            } else {
+                // Broken or unusual: the streaming decoder says where it broke.
+                let decoder = flate2::bufread::MultiGzDecoder::new(&compressed[..]);
+                read_text(BufReader::with_capacity(64 * 1024, decoder), true, sink);
+            }
+            if text.capacity() > 16 << 20 {
+                *text = Vec::new();
+            }
+        });
+    } else if gzip {
         let decoder = flate2::bufread::MultiGzDecoder::new(raw);
         read_text(BufReader::with_capacity(64 * 1024, decoder), true, sink);
     } else {
         read_text(raw, false, sink);
     }
     size
+}
+
+/// Gzip files up to this size are read whole and inflated with libdeflate; larger ones
+/// stream (their output could exceed [`crate::gunzip::MAX_WHOLE`] anyway).
+const WHOLE_GZIP_LIMIT: u64 = 16 << 20;
+
+thread_local! {
+    /// Each worker's inflated-text buffer, reused from file to file.
+    static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn failed(line: Option<u64>, column: Option<u64>, message: String) -> Problem {
@@ -272,6 +306,9 @@ fn expand(
     counter: &mut u64,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
+    if !sink.may_match_value(text) {
+        return ControlFlow::Continue(());
+    }
     let start = text.len() - text.trim_start().len();
     let first = text.as_bytes().get(start).copied();
     let syntax_error = |e: serde_json::Error, counter: &mut u64| {

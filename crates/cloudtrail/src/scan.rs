@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::columns::{BatchBuilder, Cell, ColumnPlan};
 use crate::enrich::Enrich;
 use crate::normalize::{self, NormalizeError, NormalizeOptions};
+use crate::prefilter::Prefilter;
 use crate::reader::{self, Problem, RecordRef, Sink};
 use crate::schema::{self, EcsField, UnknownColumn};
 
@@ -100,6 +101,8 @@ pub struct ScanOptions {
     pub on_diagnostic: Option<DiagnosticFn>,
     /// An optional enrichment step (GeoIP and the like; see [`crate::enrich`]).
     pub enrich: Option<Arc<dyn Enrich>>,
+    /// Skip records (and whole lines or files) that cannot match the query, unparsed.
+    pub prefilter: Option<Prefilter>,
 }
 
 impl Default for ScanOptions {
@@ -112,6 +115,7 @@ impl Default for ScanOptions {
             normalize: NormalizeOptions::default(),
             on_diagnostic: None,
             enrich: None,
+            prefilter: None,
         }
     }
 }
@@ -126,6 +130,7 @@ impl fmt::Debug for ScanOptions {
             .field("normalize", &self.normalize)
             .field("on_diagnostic", &self.on_diagnostic.is_some())
             .field("enrich", &self.enrich.is_some())
+            .field("prefilter", &self.prefilter)
             .finish()
     }
 }
@@ -139,6 +144,8 @@ pub struct ScanStats {
     rejected: AtomicU64,
     pipeline_errors: AtomicU64,
     bytes: AtomicU64,
+    skipped_records: AtomicU64,
+    skipped_values: AtomicU64,
 }
 
 impl ScanStats {
@@ -166,6 +173,14 @@ impl ScanStats {
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
     }
+    /// Records the prefilter skipped unparsed (they cannot match the query).
+    pub fn skipped_records(&self) -> u64 {
+        self.skipped_records.load(Ordering::Relaxed)
+    }
+    /// Whole lines or files the prefilter skipped before splitting them into records.
+    pub fn skipped_values(&self) -> u64 {
+        self.skipped_values.load(Ordering::Relaxed)
+    }
 }
 
 /// Rows per message from a worker; bounds the memory of one in-flight message.
@@ -176,7 +191,11 @@ const CHANNEL_DEPTH: usize = 4;
 enum Msg {
     Rows(Vec<Vec<Cell>>),
     Diag(Diagnostic),
-    Done { bytes: u64 },
+    Done {
+        bytes: u64,
+        skipped_records: u64,
+        skipped_values: u64,
+    },
 }
 
 struct Job {
@@ -188,6 +207,7 @@ struct Shared {
     plan: ColumnPlan,
     normalize: NormalizeOptions,
     enrich: Option<Arc<dyn Enrich>>,
+    prefilter: Option<Prefilter>,
     cancel: AtomicBool,
 }
 
@@ -255,6 +275,7 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         plan: ColumnPlan::new(&fields),
         normalize,
         enrich: opts.enrich.clone(),
+        prefilter: opts.prefilter.clone(),
         cancel: AtomicBool::new(false),
     });
     let threads = opts.threads.max(1).min(files.len().max(1));
@@ -399,9 +420,18 @@ impl Iterator for Scan {
                         return Some(Err(err));
                     }
                 }
-                Msg::Done { bytes } => {
+                Msg::Done {
+                    bytes,
+                    skipped_records,
+                    skipped_values,
+                } => {
                     self.stats.files.fetch_add(1, Ordering::Relaxed);
                     self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
+                    let s = &self.stats;
+                    s.skipped_records
+                        .fetch_add(skipped_records, Ordering::Relaxed);
+                    s.skipped_values
+                        .fetch_add(skipped_values, Ordering::Relaxed);
                     self.window.pop_front();
                     self.fill_window();
                 }
@@ -434,12 +464,18 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             path: &job.path,
             tx: &job.tx,
             rows: Vec::new(),
+            skipped_records: 0,
+            skipped_values: 0,
         };
         let bytes = reader::read_file(&job.path, &mut sink);
         if sink.flush().is_break() {
             continue;
         }
-        let _ = job.tx.send(Msg::Done { bytes });
+        let _ = job.tx.send(Msg::Done {
+            bytes,
+            skipped_records: sink.skipped_records,
+            skipped_values: sink.skipped_values,
+        });
     }
 }
 
@@ -449,6 +485,8 @@ struct FileSink<'a> {
     path: &'a PathBuf,
     tx: &'a SyncSender<Msg>,
     rows: Vec<Vec<Cell>>,
+    skipped_records: u64,
+    skipped_values: u64,
 }
 
 impl FileSink<'_> {
@@ -490,8 +528,29 @@ impl FileSink<'_> {
 }
 
 impl Sink for FileSink<'_> {
+    fn may_match_value(&mut self, text: &str) -> bool {
+        let Some(p) = &self.shared.prefilter else {
+            return true;
+        };
+        // lookup-events output embeds records as JSON strings: its outer text hides their
+        // escapes, so only the unwrapped records are judged.
+        if p.may_match(text.as_bytes())
+            || memchr::memmem::find(text.as_bytes(), b"\"CloudTrailEvent\"").is_some()
+        {
+            return true;
+        }
+        self.skipped_values += 1;
+        false
+    }
+
     fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
         let shared = self.shared;
+        if let Some(p) = &shared.prefilter {
+            if !p.may_match(r.text.as_bytes()) {
+                self.skipped_records += 1;
+                return ControlFlow::Continue(());
+            }
+        }
         match crate::shape::document(&r.text, &shared.normalize, shared.enrich.as_deref()) {
             Ok(doc) => {
                 let error = pipeline_error_message(&doc);
