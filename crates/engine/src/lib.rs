@@ -146,7 +146,7 @@ pub async fn execute(
                 .and_then(|b| b.build())
                 .map_err(|e| EngineError::Plan(e.into()))?
         }
-        esql::TSource::Row(_) => LogicalPlanBuilder::empty(true)
+        esql::TSource::Row(_) | esql::TSource::Show(_) => LogicalPlanBuilder::empty(true)
             .build()
             .map_err(|e| EngineError::Plan(e.into()))?,
     };

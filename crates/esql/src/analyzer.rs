@@ -86,6 +86,34 @@ pub enum TSource {
         columns: Vec<Column>,
     },
     Row(Vec<(String, TExpr)>),
+    /// `SHOW INFO` / `SHOW FUNCTIONS`; the engine supplies the rows.
+    Show(crate::ast::Show),
+}
+
+/// The columns `SHOW` produces, as ES names and types them.
+pub fn show_columns(what: crate::ast::Show) -> Vec<Column> {
+    let col = |name: &str, ty| Column {
+        name: name.to_string(),
+        ty,
+    };
+    match what {
+        crate::ast::Show::Info => ["version", "date", "hash"]
+            .iter()
+            .map(|n| col(n, DataType::Keyword))
+            .collect(),
+        crate::ast::Show::Functions => vec![
+            col("name", DataType::Keyword),
+            col("synopsis", DataType::Keyword),
+            col("argNames", DataType::Keyword),
+            col("argTypes", DataType::Keyword),
+            col("argDescriptions", DataType::Keyword),
+            col("returnType", DataType::Keyword),
+            col("description", DataType::Keyword),
+            col("optionalArgs", DataType::Boolean),
+            col("variadic", DataType::Boolean),
+            col("isAggregation", DataType::Boolean),
+        ],
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -261,6 +289,7 @@ impl<'a> Analyzer<'a> {
                 }
                 (TSource::Row(out), cols)
             }
+            SourceCommand::Show { what, .. } => (TSource::Show(*what), show_columns(*what)),
         };
         let mut steps = vec![];
         for cmd in &query.commands {

@@ -21,6 +21,17 @@ pub enum SourceCommand {
         fields: Vec<Field>,
         span: Span,
     },
+    /// `SHOW INFO` / `SHOW FUNCTIONS`: facts about the engine itself.
+    Show {
+        what: Show,
+        span: Span,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    Info,
+    Functions,
 }
 
 /// `[name =] expr` in ROW, EVAL, STATS and BY.

@@ -218,7 +218,22 @@ impl<'a> Parser<'a> {
                 span: start.to(Span::new(end, end)),
             });
         }
-        for kw in ["show", "ts", "explain", "metrics", "promql"] {
+        if self.is_kw("show") {
+            self.advance()?;
+            let what = if self.eat_kw("info")? {
+                Show::Info
+            } else if self.eat_kw("functions")? {
+                Show::Functions
+            } else {
+                return Err(self.mismatched("{'info', 'functions'}"));
+            };
+            let end = self.prev_end();
+            return Ok(SourceCommand::Show {
+                what,
+                span: start.to(Span::new(end, end)),
+            });
+        }
+        for kw in ["ts", "explain", "metrics", "promql"] {
             if self.is_kw(kw) {
                 return Err(EsqlError::parsing(
                     self.src,
@@ -1283,5 +1298,27 @@ mod tests {
         assert_eq!(groups.len(), 2);
         let q = parse("from x | where `first name` like \"A*\" and y not rlike (\"a.*\", \"b\") and z is not null and w not in (1, 2)").unwrap();
         assert_eq!(q.commands.len(), 1);
+    }
+
+    #[test]
+    fn show() {
+        let q = parse("show info | keep version").unwrap();
+        assert!(matches!(
+            q.source,
+            SourceCommand::Show {
+                what: Show::Info,
+                ..
+            }
+        ));
+        assert_eq!(q.commands.len(), 1);
+        let q = parse("SHOW FUNCTIONS").unwrap();
+        assert!(matches!(
+            q.source,
+            SourceCommand::Show {
+                what: Show::Functions,
+                ..
+            }
+        ));
+        assert!(err("show tables").starts_with("line 1:6: mismatched input 'tables'"));
     }
 }

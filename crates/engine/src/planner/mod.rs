@@ -4,6 +4,7 @@
 
 pub mod expr;
 mod join;
+mod show;
 mod stats;
 
 use crate::warnings::Warnings;
@@ -94,10 +95,17 @@ pub fn plan_steps(
         }
         plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
     }
+    if let esql::TSource::Show(what) = &analyzed.source {
+        plan = show::plan(*what)?;
+    }
     // Columns in output order after each step, as the analyzer computed them.
     let mut names: Vec<String> = match &analyzed.source {
         esql::TSource::From { columns, .. } => columns.iter().map(|c| c.name.clone()).collect(),
         esql::TSource::Row(fields) => fields.iter().map(|(n, _)| n.clone()).collect(),
+        esql::TSource::Show(what) => esql::analyzer::show_columns(*what)
+            .into_iter()
+            .map(|c| c.name)
+            .collect(),
     };
     for (i, step) in analyzed.steps.iter().enumerate() {
         let ordered = order_matters(&analyzed.steps[i + 1..]);
