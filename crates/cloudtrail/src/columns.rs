@@ -129,7 +129,7 @@ fn as_bool(v: &Value) -> Option<bool> {
     }
 }
 
-fn convert(field: &EcsField, leaves: &[&Value]) -> Cell {
+pub(crate) fn convert(field: &EcsField, leaves: &[&Value]) -> Cell {
     let multi = field.multi_valued;
     match field.es_type {
         EsType::Keyword => {

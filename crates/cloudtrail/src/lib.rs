@@ -16,6 +16,7 @@
 mod columns;
 mod documents;
 pub mod enrich;
+mod fast;
 mod gunzip;
 pub mod ip;
 pub mod java_map;

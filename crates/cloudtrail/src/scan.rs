@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::columns::{BatchBuilder, Cell, ColumnPlan};
 use crate::enrich::Enrich;
+use crate::fast::FastPlan;
 use crate::normalize::{self, NormalizeError, NormalizeOptions};
 use crate::prefilter::Prefilter;
 use crate::reader::{self, Problem, RecordRef, Sink};
@@ -146,6 +147,7 @@ pub struct ScanStats {
     bytes: AtomicU64,
     skipped_records: AtomicU64,
     skipped_values: AtomicU64,
+    fast_records: AtomicU64,
 }
 
 impl ScanStats {
@@ -177,6 +179,10 @@ impl ScanStats {
     pub fn skipped_records(&self) -> u64 {
         self.skipped_records.load(Ordering::Relaxed)
     }
+    /// Records read by the fast path (only the needed top-level fields, no full pipeline).
+    pub fn fast_records(&self) -> u64 {
+        self.fast_records.load(Ordering::Relaxed)
+    }
     /// Whole lines or files the prefilter skipped before splitting them into records.
     pub fn skipped_values(&self) -> u64 {
         self.skipped_values.load(Ordering::Relaxed)
@@ -195,6 +201,7 @@ enum Msg {
         bytes: u64,
         skipped_records: u64,
         skipped_values: u64,
+        fast_records: u64,
     },
 }
 
@@ -208,6 +215,8 @@ struct Shared {
     normalize: NormalizeOptions,
     enrich: Option<Arc<dyn Enrich>>,
     prefilter: Option<Prefilter>,
+    /// Set when every requested column can be read without the full pipeline.
+    fast: Option<FastPlan>,
     cancel: AtomicBool,
 }
 
@@ -276,6 +285,11 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         normalize,
         enrich: opts.enrich.clone(),
         prefilter: opts.prefilter.clone(),
+        fast: if opts.enrich.is_none() {
+            FastPlan::new(&fields)
+        } else {
+            None
+        },
         cancel: AtomicBool::new(false),
     });
     let threads = opts.threads.max(1).min(files.len().max(1));
@@ -424,6 +438,7 @@ impl Iterator for Scan {
                     bytes,
                     skipped_records,
                     skipped_values,
+                    fast_records,
                 } => {
                     self.stats.files.fetch_add(1, Ordering::Relaxed);
                     self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -432,6 +447,7 @@ impl Iterator for Scan {
                         .fetch_add(skipped_records, Ordering::Relaxed);
                     s.skipped_values
                         .fetch_add(skipped_values, Ordering::Relaxed);
+                    s.fast_records.fetch_add(fast_records, Ordering::Relaxed);
                     self.window.pop_front();
                     self.fill_window();
                 }
@@ -466,6 +482,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             rows: Vec::new(),
             skipped_records: 0,
             skipped_values: 0,
+            fast_records: 0,
         };
         let bytes = reader::read_file(&job.path, &mut sink);
         if sink.flush().is_break() {
@@ -475,6 +492,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             bytes,
             skipped_records: sink.skipped_records,
             skipped_values: sink.skipped_values,
+            fast_records: sink.fast_records,
         });
     }
 }
@@ -487,6 +505,7 @@ struct FileSink<'a> {
     rows: Vec<Vec<Cell>>,
     skipped_records: u64,
     skipped_values: u64,
+    fast_records: u64,
 }
 
 impl FileSink<'_> {
@@ -550,6 +569,14 @@ impl Sink for FileSink<'_> {
                 self.skipped_records += 1;
                 return ControlFlow::Continue(());
             }
+        }
+        if let Some(row) = shared.fast.as_ref().and_then(|f| f.extract(&r.text)) {
+            self.rows.push(row);
+            self.fast_records += 1;
+            if self.rows.len() >= CHUNK_ROWS {
+                self.flush()?;
+            }
+            return ControlFlow::Continue(());
         }
         match crate::shape::document(&r.text, &shared.normalize, shared.enrich.as_deref()) {
             Ok(doc) => {

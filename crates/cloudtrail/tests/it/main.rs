@@ -4,6 +4,7 @@
 //! oracle) and skip with a printed reason when it is absent.
 
 mod dissect;
+mod fast_path;
 mod fixtures;
 mod java_oracle;
 mod real_data;
