@@ -16,6 +16,7 @@ pub mod warnings;
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::SessionContext;
+pub use esql::Params;
 use esql::{Column, EsqlError};
 pub use source::{BatchIter, Dataset, DatasetTable, MemoryDataset};
 use std::sync::Arc;
@@ -101,7 +102,16 @@ impl esql::SourceResolver for Resolver<'_> {
 /// Parses and analyzes a query against the datasets' columns: the errors a user sees
 /// before anything is read.
 pub fn analyze(query: &str, datasets: &[Arc<dyn Dataset>]) -> Result<esql::Analyzed, EngineError> {
-    let ast = esql::parse(query).map_err(EngineError::Query)?;
+    analyze_with_params(query, &Params::default(), datasets)
+}
+
+/// [`analyze`] with values for the query's `?` placeholders.
+pub fn analyze_with_params(
+    query: &str,
+    params: &Params,
+    datasets: &[Arc<dyn Dataset>],
+) -> Result<esql::Analyzed, EngineError> {
+    let ast = esql::parse_with_params(query, params).map_err(EngineError::Query)?;
     esql::analyze(
         query,
         &ast,
@@ -117,7 +127,17 @@ pub async fn execute(
     datasets: &[Arc<dyn Dataset>],
     opts: &QueryOptions,
 ) -> Result<QueryResult, EngineError> {
-    let analyzed = analyze(query, datasets)?;
+    execute_with_params(query, &Params::default(), datasets, opts).await
+}
+
+/// [`execute`] with values for the query's `?`, `?1`, `?name` and `??name` placeholders.
+pub async fn execute_with_params(
+    query: &str,
+    params: &Params,
+    datasets: &[Arc<dyn Dataset>],
+    opts: &QueryOptions,
+) -> Result<QueryResult, EngineError> {
+    let analyzed = analyze_with_params(query, params, datasets)?;
     let warnings = Warnings::new();
     for w in &analyzed.warnings {
         warnings.note(w.clone());
@@ -128,28 +148,29 @@ pub async fn execute(
         warnings: &warnings,
         now_ms: opts.now_ms,
     };
-    let input = match &analyzed.source {
-        esql::TSource::From { patterns, .. } => {
-            let dataset = datasets
-                .iter()
-                .find(|d| {
-                    patterns
-                        .iter()
-                        .any(|p| esql::analyzer::wildcard_match(p, d.name()))
-                })
-                .cloned()
-                .ok_or_else(|| EngineError::Execution("no dataset matches".into()))?;
-            let table = dataset
-                .table_provider()
-                .unwrap_or_else(|| Arc::new(DatasetTable::new(dataset)));
-            LogicalPlanBuilder::scan("data", provider_as_source(table), None)
-                .and_then(|b| b.build())
-                .map_err(|e| EngineError::Plan(e.into()))?
-        }
-        esql::TSource::Row(_) | esql::TSource::Show(_) => LogicalPlanBuilder::empty(true)
-            .build()
-            .map_err(|e| EngineError::Plan(e.into()))?,
-    };
+    let input =
+        match &analyzed.source {
+            esql::TSource::From { patterns, .. } => {
+                let dataset = datasets
+                    .iter()
+                    .find(|d| {
+                        patterns
+                            .iter()
+                            .any(|p| esql::analyzer::wildcard_match(p, d.name()))
+                    })
+                    .cloned()
+                    .ok_or_else(|| EngineError::Execution("no dataset matches".into()))?;
+                let table = dataset
+                    .table_provider()
+                    .unwrap_or_else(|| Arc::new(DatasetTable::new(dataset)));
+                LogicalPlanBuilder::scan("data", provider_as_source(table), None)
+                    .and_then(|b| b.build())
+                    .map_err(|e| EngineError::Plan(e.into()))?
+            }
+            esql::TSource::Row(_) | esql::TSource::Show(_) => LogicalPlanBuilder::empty(true)
+                .build()
+                .map_err(|e| EngineError::Plan(e.into()))?,
+        };
     let plan = planner::plan_steps(&ctx, &analyzed, input).map_err(EngineError::Plan)?;
     let session = SessionContext::new();
     let df = session
@@ -193,9 +214,19 @@ pub fn execute_blocking(
     datasets: &[Arc<dyn Dataset>],
     opts: &QueryOptions,
 ) -> Result<QueryResult, EngineError> {
+    execute_blocking_with_params(query, &Params::default(), datasets, opts)
+}
+
+/// [`execute_with_params`] on a private runtime.
+pub fn execute_blocking_with_params(
+    query: &str,
+    params: &Params,
+    datasets: &[Arc<dyn Dataset>],
+    opts: &QueryOptions,
+) -> Result<QueryResult, EngineError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| EngineError::Execution(e.to_string()))?;
-    rt.block_on(execute(query, datasets, opts))
+    rt.block_on(execute_with_params(query, params, datasets, opts))
 }

@@ -819,13 +819,6 @@ impl<'a> Analyzer<'a> {
         };
         match &e.kind {
             ExprKind::Literal(l) => mk(TKind::Literal(l.clone()), literal_type(l)),
-            ExprKind::Param(_) => {
-                self.problem(
-                    e.span,
-                    "query parameters are not supported yet by trailhunt",
-                );
-                mk(TKind::Literal(Literal::Null), ERR)
-            }
             ExprKind::Star => {
                 self.problem(e.span, "* is only allowed in COUNT(*)");
                 mk(TKind::Literal(Literal::Null), ERR)

@@ -308,7 +308,6 @@ pub struct Expr {
 pub enum ExprKind {
     Literal(Literal),
     Column(String),
-    Param(String),
     /// `f(args)`; `COUNT(*)` has the single argument [`ExprKind::Star`].
     Call {
         name: String,

@@ -15,7 +15,7 @@ pub enum Tok {
     /// Integer literal as written (it may not fit any integer type; the parser decides).
     Int(String),
     Decimal(f64),
-    /// `?`, `?1`, `?name`.
+    /// `?`, `?1`, `?name` (the text after `?`); `??name` is `Param("?name")`.
     Param(String),
     Pipe,
     Comma,
@@ -209,7 +209,13 @@ impl<'a> Lexer<'a> {
             }
             '?' => {
                 self.pos += 1;
-                let body_start = self.pos;
+                // `??name` (an identifier parameter) keeps one `?` in its text.
+                let body_start = if self.peek_char() == Some('?') {
+                    self.pos += 1;
+                    self.pos - 1
+                } else {
+                    self.pos
+                };
                 while self.peek_char().is_some_and(is_ident_body) {
                     self.pos += 1;
                 }

@@ -9,6 +9,7 @@ pub mod dissect;
 pub mod error;
 pub mod grok;
 pub mod lexer;
+pub mod params;
 pub mod parser;
 pub mod span;
 pub mod types;
@@ -17,6 +18,7 @@ pub use analyzer::{
     analyze, Analyzed, Column, EnrichPolicy, SourceResolver, Step, TExpr, TKind, TSortKey, TSource,
 };
 pub use error::{ErrorKind, EsqlError};
-pub use parser::parse;
+pub use params::{ParamValue, Params};
+pub use parser::{parse, parse_with_params};
 pub use span::{Position, Span};
 pub use types::DataType;

@@ -5,6 +5,7 @@
 use crate::ast::*;
 use crate::error::EsqlError;
 use crate::lexer::{Lexer, Tok, Token};
+use crate::params::{ParamValue, Params};
 use crate::span::Span;
 
 /// Processing commands ES knows; used for "expecting" lists and "not supported" errors.
@@ -57,7 +58,13 @@ const RESERVED: &[&str] = &[
 ];
 
 pub fn parse(source: &str) -> Result<Query, EsqlError> {
+    parse_with_params(source, &Params::default())
+}
+
+/// Parses a query, binding its `?` placeholders to `params` (esql-spec §2.6).
+pub fn parse_with_params(source: &str, params: &Params) -> Result<Query, EsqlError> {
     let mut p = Parser::new(source)?;
+    p.params = params.clone();
     p.query()
 }
 
@@ -73,13 +80,25 @@ struct Parser<'a> {
     src: &'a str,
     lexer: Lexer<'a>,
     tok: Token,
+    params: Params,
+    /// Anonymous `?` seen so far (the next one takes the parameter after them).
+    anonymous: usize,
+    /// The kinds of placeholder used (`anonymous`, `positional`, `named`); ES allows one.
+    param_kind: Option<&'static str>,
 }
 
 impl<'a> Parser<'a> {
     fn new(src: &'a str) -> Result<Parser<'a>, EsqlError> {
         let mut lexer = Lexer::new(src);
         let tok = lexer.next_token()?;
-        Ok(Parser { src, lexer, tok })
+        Ok(Parser {
+            src,
+            lexer,
+            tok,
+            params: Params::default(),
+            anonymous: 0,
+            param_kind: None,
+        })
     }
 
     fn text(&self, span: Span) -> &'a str {
@@ -404,13 +423,20 @@ impl<'a> Parser<'a> {
                             ),
                         )
                     })?,
-                    Tok::Param(_) => {
-                        return Err(EsqlError::parsing(
-                            self.src,
-                            t.span,
-                            "query parameters are not supported yet by trailhunt",
-                        ))
-                    }
+                    Tok::Param(p) => match self.bind(p, t.span)? {
+                        ParamValue::Value(Literal::Integer(i)) if i >= 0 => i as u64,
+                        ParamValue::Value(Literal::Long(l)) if l >= 0 => l as u64,
+                        _ => {
+                            return Err(EsqlError::parsing(
+                                self.src,
+                                t.span,
+                                format!(
+                                    "Invalid value for LIMIT [{}], must be a non-negative integer",
+                                    self.text(t.span)
+                                ),
+                            ))
+                        }
+                    },
                     _ => {
                         let found = t.tok.describe(self.text(t.span));
                         return Err(EsqlError::parsing(
@@ -570,6 +596,90 @@ impl<'a> Parser<'a> {
         matches!(&self.tok.tok, Tok::Ident(s) if RESERVED.contains(&s.to_ascii_lowercase().as_str()))
     }
 
+    /// The value of a placeholder (`text` is what follows its `?`), with ES's errors for
+    /// one that has no value or mixes placeholder kinds.
+    fn bind(&mut self, text: &str, span: Span) -> Result<ParamValue, EsqlError> {
+        let fail = |this: &Self, m: String| Err(EsqlError::parsing(this.src, span, m));
+        let (identifier, key) = match text.strip_prefix('?') {
+            Some(k) => (true, k),
+            None => (false, text),
+        };
+        let kind = if key.is_empty() {
+            "anonymous"
+        } else if key.chars().all(|c| c.is_ascii_digit()) {
+            "positional"
+        } else {
+            "named"
+        };
+        match self.param_kind {
+            Some(k) if k != kind => {
+                let (a, b) = if k < kind { (k, kind) } else { (kind, k) };
+                return fail(
+                    self,
+                    format!(
+                        "Inconsistent parameter declaration, use one of positional, named or anonymous params but not a combination of {a} and {b}"
+                    ),
+                );
+            }
+            _ => self.param_kind = Some(kind),
+        }
+        let value = match kind {
+            "anonymous" => {
+                self.anonymous += 1;
+                match self.params.at(self.anonymous) {
+                    Some(v) => v.clone(),
+                    None => {
+                        return fail(
+                            self,
+                            format!("Not enough actual parameters {}", self.params.len()),
+                        )
+                    }
+                }
+            }
+            "positional" => {
+                let n: usize = key.parse().unwrap_or(0);
+                match self.params.at(n) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let hint = if self.params.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                ", did you mean any position between 1 and {}?",
+                                self.params.len()
+                            )
+                        };
+                        return fail(
+                            self,
+                            format!("No parameter is defined for position {n}{hint}"),
+                        );
+                    }
+                }
+            }
+            _ => match self.params.named(key) {
+                Some(v) => v.clone(),
+                None => {
+                    let names = self.params.names();
+                    let hint = if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", did you mean any of [{}]?", names.join(", "))
+                    };
+                    return fail(self, format!("Unknown query parameter [{key}]{hint}"));
+                }
+            },
+        };
+        match (identifier, value) {
+            (false, v) => Ok(v),
+            (true, ParamValue::Identifier(id)) => Ok(ParamValue::Identifier(id)),
+            (true, ParamValue::Value(Literal::Keyword(id))) => Ok(ParamValue::Identifier(id)),
+            (true, _) => fail(
+                self,
+                format!("Query parameter [?{text}] must be a string naming a field or function"),
+            ),
+        }
+    }
+
     fn identifier(&mut self) -> Result<(String, Span), EsqlError> {
         match &self.tok.tok {
             Tok::Ident(s) if !RESERVED.contains(&s.to_ascii_lowercase().as_str()) => {
@@ -581,6 +691,14 @@ impl<'a> Parser<'a> {
                 let r = (s.clone(), self.tok.span);
                 self.advance()?;
                 Ok(r)
+            }
+            Tok::Param(p) if p.starts_with('?') => {
+                let (p, span) = (p.clone(), self.tok.span);
+                self.advance()?;
+                match self.bind(&p, span)? {
+                    ParamValue::Identifier(id) => Ok((id, span)),
+                    ParamValue::Value(_) => unreachable!("bind gives identifiers for ??"),
+                }
             }
             _ => Err(self.mismatched("{UNQUOTED_IDENTIFIER, QUOTED_IDENTIFIER}")),
         }
@@ -634,6 +752,13 @@ impl<'a> Parser<'a> {
                     name.push_str(s);
                     end = self.tok.span;
                     self.advance()?;
+                    expect_part = false;
+                }
+                Tok::Param(p) if p.starts_with('?') && expect_part && name.is_empty() => {
+                    // `??name` stands for a whole name (or pattern).
+                    end = self.tok.span;
+                    let (id, _) = self.identifier()?;
+                    name.push_str(&id);
                     expect_part = false;
                 }
                 Tok::Dot if !self.tok.spaced && !name.is_empty() && !expect_part => {
@@ -939,10 +1064,11 @@ impl<'a> Parser<'a> {
             }
             Tok::Param(name) => {
                 self.advance()?;
-                Ok(Expr {
-                    kind: ExprKind::Param(name.clone()),
-                    span: t.span,
-                })
+                let kind = match self.bind(name, t.span)? {
+                    ParamValue::Value(l) => ExprKind::Literal(l),
+                    ParamValue::Identifier(id) => ExprKind::Column(id),
+                };
+                Ok(Expr { kind, span: t.span })
             }
             Tok::LParen => {
                 self.advance()?;
@@ -1320,5 +1446,54 @@ mod tests {
             }
         ));
         assert!(err("show tables").starts_with("line 1:6: mismatched input 'tables'"));
+    }
+
+    #[test]
+    fn params_bind_while_parsing() {
+        let mut ps = Params::new();
+        ps.add_spec("5").unwrap();
+        ps.add_spec("\"x\"").unwrap();
+        let q = parse_with_params("row a = ? | eval b = ? | limit ?", &ps);
+        assert!(q
+            .unwrap_err()
+            .to_string()
+            .contains("Not enough actual parameters 2"));
+        let q = parse_with_params("row a = ?1, b = ?2 | limit ?1", &ps).unwrap();
+        let SourceCommand::Row { fields, .. } = &q.source else {
+            panic!()
+        };
+        assert_eq!(fields[0].expr.kind, ExprKind::Literal(Literal::Integer(5)));
+        assert_eq!(
+            fields[1].expr.kind,
+            ExprKind::Literal(Literal::Keyword("x".into()))
+        );
+        assert!(matches!(q.commands[0], Command::Limit { n: 5, .. }));
+        let e = parse_with_params("row a = ?1, b = ?", &ps).unwrap_err();
+        assert!(e.to_string().contains("Inconsistent parameter declaration"));
+        let e = parse_with_params("row a = ?3", &ps).unwrap_err();
+        assert!(e.to_string().ends_with(
+            "No parameter is defined for position 3, did you mean any position between 1 and 2?"
+        ));
+
+        let mut named = Params::new();
+        named.add_spec("f=first_name").unwrap();
+        named.add_spec("n=10").unwrap();
+        let q = parse_with_params("from e | keep ??f | where ??f == ?n", &named).unwrap();
+        let Command::Where { cond, .. } = &q.commands[1] else {
+            panic!()
+        };
+        let ExprKind::Binary { left, right, .. } = &cond.kind else {
+            panic!()
+        };
+        assert_eq!(left.kind, ExprKind::Column("first_name".into()));
+        assert_eq!(right.kind, ExprKind::Literal(Literal::Integer(10)));
+        let e = parse_with_params("row a = ?m", &named).unwrap_err();
+        assert!(e
+            .to_string()
+            .ends_with("Unknown query parameter [m], did you mean any of [f, n]?"));
+        assert!(parse("row a = ?")
+            .unwrap_err()
+            .to_string()
+            .ends_with("Not enough actual parameters 0"));
     }
 }
