@@ -37,6 +37,10 @@ enum Command {
         data: DataArgs,
         /// The ES|QL query text.
         query: String,
+        /// A value for a `?name` placeholder: NAME=VALUE (or N=VALUE, or a bare VALUE for
+        /// the next `?`); VALUE is JSON-like (5, 1.5, true, null, "text") or plain text.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
     },
     /// Run hunts (by file stem, UUID or TOML path); with none, every ES|QL CloudTrail hunt.
     Hunt {
@@ -151,7 +155,11 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Query { data, query } => cmd_query(&data, &query),
+        Command::Query {
+            data,
+            query,
+            params,
+        } => cmd_query(&data, &query, &params),
         Command::Hunt {
             data,
             hunt_dirs,
@@ -231,7 +239,21 @@ impl Session {
     }
 
     fn run(&self, query: &str, now_ms: i64) -> Result<QueryResult, EngineError> {
-        engine::execute_blocking(query, &self.datasets, &QueryOptions { now_ms })
+        self.run_with_params(query, &engine::Params::default(), now_ms)
+    }
+
+    fn run_with_params(
+        &self,
+        query: &str,
+        params: &engine::Params,
+        now_ms: i64,
+    ) -> Result<QueryResult, EngineError> {
+        engine::execute_blocking_with_params(
+            query,
+            params,
+            &self.datasets,
+            &QueryOptions { now_ms },
+        )
     }
 }
 
@@ -290,11 +312,17 @@ fn report_query_error(query: &str, e: &EngineError) {
     }
 }
 
-fn cmd_query(data: &DataArgs, query: &str) -> Result<i32> {
+fn cmd_query(data: &DataArgs, query: &str, param_specs: &[String]) -> Result<i32> {
+    let mut params = engine::Params::new();
+    for spec in param_specs {
+        params
+            .add_spec(spec)
+            .map_err(|e| anyhow!("--param {spec}: {e}"))?;
+    }
     let mut session = open_data(data)?;
     add_lookups(&mut session, data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
-    let result = match session.run(query, now) {
+    let result = match session.run_with_params(query, &params, now) {
         Ok(r) => r,
         Err(e) => {
             report_query_error(query, &e);
