@@ -823,6 +823,13 @@ impl<'a> Analyzer<'a> {
                 self.problem(e.span, "* is only allowed in COUNT(*)");
                 mk(TKind::Literal(Literal::Null), ERR)
             }
+            ExprKind::Options(_) => {
+                self.problem(
+                    e.span,
+                    "named options are only allowed as a function's last argument",
+                );
+                mk(TKind::Literal(Literal::Null), ERR)
+            }
             ExprKind::Column(name) => {
                 if let Some(ctx) = agg {
                     // Inside STATS, outside an aggregate: a grouping key by name.
@@ -1130,7 +1137,7 @@ impl<'a> Analyzer<'a> {
         columns: &[Column],
         agg: Option<&AggContext<'_>>,
     ) -> TExpr {
-        let Some(sig) = self.catalog.lookup(name) else {
+        let Some(mut sig) = self.catalog.lookup(name) else {
             self.problem(name_span, format!("Unknown function [{name}]"));
             return TExpr {
                 kind: TKind::Literal(Literal::Null),
@@ -1138,6 +1145,29 @@ impl<'a> Analyzer<'a> {
                 span: e.span,
             };
         };
+        // Named options pick the variant of the function that implements them.
+        let mut args = args;
+        if let Some((last, rest)) = args.split_last() {
+            if let ExprKind::Options(entries) = &last.kind {
+                let variant = self
+                    .catalog
+                    .with_options(sig.name, entries)
+                    .and_then(|n| self.catalog.lookup(n).ok_or_else(|| n.to_string()));
+                match variant {
+                    Ok(v) => sig = v,
+                    Err(m) => {
+                        let m = m.replace("{call}", self.text(e.span));
+                        self.problem(last.span, m);
+                        return TExpr {
+                            kind: TKind::Literal(Literal::Null),
+                            ty: ERR,
+                            span: e.span,
+                        };
+                    }
+                }
+                args = rest;
+            }
+        }
         let is_agg = sig.kind == FunctionKind::Aggregate;
         if is_agg && agg.is_none() {
             self.problem(

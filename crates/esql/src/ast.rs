@@ -315,6 +315,8 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     Star,
+    /// A function's trailing named options, `{"key": constant, …}` (esql-spec §2.7).
+    Options(Vec<(String, Literal)>),
     Neg(Box<Expr>),
     Not(Box<Expr>),
     Binary {

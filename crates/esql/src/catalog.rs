@@ -45,6 +45,21 @@ pub struct Signature {
 pub trait Catalog {
     /// Case-insensitive lookup, aliases included (`TO_STR` → `TO_STRING`).
     fn lookup(&self, name: &str) -> Option<Signature>;
+
+    /// A call's named options (`TO_IP(s, {"leading_zeros": "octal"})`): the name of the
+    /// function that implements the call with them (looked up again), or ES's complaint,
+    /// in which `{call}` stands for the call's source text.
+    fn with_options(
+        &self,
+        name: &str,
+        options: &[(String, crate::ast::Literal)],
+    ) -> Result<&'static str, String> {
+        let _ = options;
+        Err(format!(
+            "function [{}] does not take named options",
+            name.to_ascii_lowercase()
+        ))
+    }
 }
 
 // ---- helpers for writing type rules ---------------------------------------------------

@@ -1141,12 +1141,10 @@ impl<'a> Parser<'a> {
             });
         } else if self.tok.tok != Tok::RParen {
             loop {
-                if self.tok.tok == Tok::LBrace {
-                    return Err(EsqlError::parsing(
-                        self.src,
-                        self.tok.span,
-                        "function named options ({...}) are not supported yet by trailhunt",
-                    ));
+                if self.tok.tok == Tok::LBrace && !args.is_empty() {
+                    // Named options come last.
+                    args.push(self.options()?);
+                    break;
                 }
                 args.push(self.expr()?);
                 if !self.eat(&Tok::Comma)? {
@@ -1163,6 +1161,62 @@ impl<'a> Parser<'a> {
             },
             span: name_tok.span.to(close.span),
         })
+    }
+
+    /// `{"key": constant, …}`; keys are strings, values literals (or bound parameters).
+    fn options(&mut self) -> Result<Expr, EsqlError> {
+        let open = self.advance()?.span;
+        let mut entries: Vec<(String, Literal)> = vec![];
+        loop {
+            let key_tok = self.advance()?;
+            let Tok::Str(key) = &key_tok.tok else {
+                let found = key_tok.tok.describe(self.text(key_tok.span));
+                return Err(EsqlError::parsing(
+                    self.src,
+                    key_tok.span,
+                    format!("mismatched input {found} expecting QUOTED_STRING"),
+                ));
+            };
+            self.expect(Tok::Colon, ":")?;
+            let value = self.unary()?;
+            let lit = match value.kind {
+                ExprKind::Literal(l) => l,
+                ExprKind::Neg(inner) => match inner.kind {
+                    ExprKind::Literal(l) => negate_literal(l),
+                    _ => return Err(self.not_constant_option(value.span)),
+                },
+                _ => return Err(self.not_constant_option(value.span)),
+            };
+            if entries.iter().any(|(k, _)| k == key) {
+                return Err(EsqlError::parsing(
+                    self.src,
+                    key_tok.span,
+                    format!(
+                        "Duplicated function arguments with the same name [{key}] is not supported"
+                    ),
+                ));
+            }
+            entries.push((key.clone(), lit));
+            if !self.eat(&Tok::Comma)? {
+                break;
+            }
+        }
+        let close = self.expect(Tok::RBrace, "}")?;
+        Ok(Expr {
+            kind: ExprKind::Options(entries),
+            span: open.to(close.span),
+        })
+    }
+
+    fn not_constant_option(&self, span: Span) -> EsqlError {
+        EsqlError::parsing(
+            self.src,
+            span,
+            format!(
+                "Invalid named function argument [{}], only constant value is supported",
+                self.text(span)
+            ),
+        )
     }
 
     fn list_literal(&mut self) -> Result<Expr, EsqlError> {
@@ -1495,5 +1549,25 @@ mod tests {
             .unwrap_err()
             .to_string()
             .ends_with("Not enough actual parameters 0"));
+    }
+
+    #[test]
+    fn named_options_come_last() {
+        let e = parse_expression(r#"to_ip(s, {"leading_zeros": "octal", "n": -1})"#).unwrap();
+        let ExprKind::Call { args, .. } = &e.kind else {
+            panic!()
+        };
+        assert_eq!(
+            args[1].kind,
+            ExprKind::Options(vec![
+                ("leading_zeros".into(), Literal::Keyword("octal".into())),
+                ("n".into(), Literal::Integer(-1)),
+            ])
+        );
+        assert!(parse_expression(r#"f(s, {"a": x})"#)
+            .unwrap_err()
+            .to_string()
+            .contains("only constant value is supported"));
+        assert!(parse_expression(r#"f(s, {"a": 1}, 2)"#).is_err());
     }
 }

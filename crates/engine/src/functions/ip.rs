@@ -1,8 +1,9 @@
 //! IP functions (esql-spec §13.6).
 
-use super::{scalar, FunctionDef};
-use crate::udf::Ctx;
+use super::{scalar, FunctionDef, Impl, RetMulti, RowImpl};
+use crate::udf::{Ctx, MultiValues, Nulls};
 use crate::value::Value;
+use esql::ast::Literal;
 use esql::catalog::{arity, expect, is_integral, is_ip, is_string, ArgError, Args};
 use esql::DataType;
 use std::net::IpAddr;
@@ -10,6 +11,117 @@ use std::net::IpAddr;
 pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(scalar("CIDR_MATCH", cidr_rule, cidr_match));
     defs.push(scalar("IP_PREFIX", ip_prefix_rule, ip_prefix));
+    defs.push(to_ip_variant(TO_IP_OCTAL, |a, c| to_ip_lenient(a, c, true)));
+    defs.push(to_ip_variant(TO_IP_DECIMAL, |a, c| {
+        to_ip_lenient(a, c, false)
+    }));
+}
+
+/// `TO_IP(s, {"leading_zeros": "octal" | "decimal"})`, as ES plans them: separate functions
+/// (named so no query can call them directly) that read IPv4 octets with leading zeros
+/// instead of rejecting them. `"reject"` is plain TO_IP.
+pub const TO_IP_OCTAL: &str = "TO_IP$LEADING_ZEROS_OCTAL";
+pub const TO_IP_DECIMAL: &str = "TO_IP$LEADING_ZEROS_DECIMAL";
+
+/// Which function a TO_IP call with these options is.
+pub fn to_ip_with_options(options: &[(String, Literal)]) -> Result<&'static str, String> {
+    let mut chosen = "TO_IP";
+    for (key, value) in options {
+        if key != "leading_zeros" {
+            return Err(format!(
+                "Invalid option [{key}] in [{{call}}], expected one of [leading_zeros]"
+            ));
+        }
+        chosen = match value {
+            Literal::Keyword(v) if v == "reject" => "TO_IP",
+            Literal::Keyword(v) if v == "octal" => TO_IP_OCTAL,
+            Literal::Keyword(v) if v == "decimal" => TO_IP_DECIMAL,
+            other => {
+                let shown = match other {
+                    Literal::Keyword(v) => v.clone(),
+                    other => format!("{other:?}"),
+                };
+                return Err(format!(
+                    "Illegal leading_zeros [{shown}] in [{{call}}], expected one of [reject, octal, decimal]"
+                ));
+            }
+        };
+    }
+    Ok(chosen)
+}
+
+fn to_ip_variant(name: &'static str, kernel: crate::udf::Kernel) -> FunctionDef {
+    FunctionDef {
+        sig: esql::catalog::Signature {
+            name,
+            kind: esql::catalog::FunctionKind::Scalar,
+            rule: |a| {
+                arity(a, 1, Some(1))?;
+                expect(a, 0, |t| t.is_string() || t == DataType::Ip, "ip or string")?;
+                Ok(DataType::Ip)
+            },
+        },
+        aliases: &[],
+        imp: Impl::Row(RowImpl {
+            kernel,
+            multi: MultiValues::Accept,
+            nulls: Nulls::Propagate,
+            ret_multi: RetMulti::IfAnyArg,
+        }),
+    }
+}
+
+/// Converts each value; values that are not addresses are dropped with a warning, as
+/// TO_IP does.
+fn to_ip_lenient(a: &[Value], ctx: &Ctx, octal: bool) -> Result<Value, String> {
+    let mut out = vec![];
+    let mut first_err = None;
+    for v in a[0].values() {
+        let Value::Str(s) = v else { continue };
+        let parsed = if ctx.arg_types.first() == Some(&DataType::Ip) {
+            Some(s.clone())
+        } else {
+            parse_ipv4_leading_zeros(s, octal).or_else(|| crate::functions::convert::parse_ip(s))
+        };
+        match parsed {
+            Some(ip) => out.push(Value::Str(ip)),
+            None => {
+                first_err.get_or_insert(format!(
+                    "java.lang.IllegalArgumentException: '{s}' is not an IP string literal."
+                ));
+            }
+        }
+    }
+    match first_err {
+        Some(e) if out.is_empty() => Err(e),
+        Some(e) => {
+            ctx.warn(e);
+            Ok(Value::from_values(out))
+        }
+        None => Ok(Value::from_values(out)),
+    }
+}
+
+/// Dotted IPv4 whose octets may have leading zeros: `010` is 8 when `octal` (as
+/// `inet_aton` reads it), 10 otherwise.
+fn parse_ipv4_leading_zeros(s: &str, octal: bool) -> Option<String> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    for (o, p) in octets.iter_mut().zip(&parts) {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let radix = if octal && p.len() > 1 && p.starts_with('0') {
+            8
+        } else {
+            10
+        };
+        *o = u8::try_from(u32::from_str_radix(p, radix).ok()?).ok()?;
+    }
+    Some(std::net::Ipv4Addr::from(octets).to_string())
 }
 
 fn ip_prefix_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
@@ -145,5 +257,38 @@ mod tests {
         assert!(p("1.2.3.4", 33, 0)
             .unwrap_err()
             .contains("v4 must be in range [0, 32], found 33"));
+    }
+}
+
+#[cfg(test)]
+mod option_tests {
+    use super::*;
+
+    #[test]
+    fn leading_zeros_read_as_octal_or_decimal() {
+        assert_eq!(
+            parse_ipv4_leading_zeros("1.1.010.1", true).as_deref(),
+            Some("1.1.8.1")
+        );
+        assert_eq!(
+            parse_ipv4_leading_zeros("1.1.010.1", false).as_deref(),
+            Some("1.1.10.1")
+        );
+        assert_eq!(parse_ipv4_leading_zeros("1.1.09.1", true), None);
+        assert_eq!(parse_ipv4_leading_zeros("1.1.0400.1", false), None);
+    }
+
+    #[test]
+    fn options_choose_the_variant() {
+        let opt = |v: &str| vec![("leading_zeros".to_string(), Literal::Keyword(v.into()))];
+        assert_eq!(to_ip_with_options(&opt("octal")), Ok(TO_IP_OCTAL));
+        assert_eq!(to_ip_with_options(&opt("reject")), Ok("TO_IP"));
+        assert!(to_ip_with_options(&opt("hex"))
+            .unwrap_err()
+            .starts_with("Illegal leading_zeros [hex]"));
+        let bad = vec![("zeros".to_string(), Literal::Keyword("octal".into()))];
+        assert!(to_ip_with_options(&bad)
+            .unwrap_err()
+            .starts_with("Invalid option [zeros]"));
     }
 }

@@ -124,9 +124,15 @@ impl Registry {
         self.by_name.get(&name.to_ascii_lowercase())
     }
 
-    /// Canonical names, sorted (for SHOW FUNCTIONS-like listings and docs).
+    /// Canonical names, sorted (for SHOW FUNCTIONS-like listings and docs); internal
+    /// variants (named with a `$`, which no query can spell) are left out.
     pub fn names(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = self.by_name.values().map(|d| d.sig.name).collect();
+        let mut v: Vec<&'static str> = self
+            .by_name
+            .values()
+            .map(|d| d.sig.name)
+            .filter(|n| !n.contains('$'))
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -136,5 +142,19 @@ impl Registry {
 impl Catalog for Registry {
     fn lookup(&self, name: &str) -> Option<Signature> {
         self.get(name).map(|d| d.sig.clone())
+    }
+
+    fn with_options(
+        &self,
+        name: &str,
+        options: &[(String, esql::ast::Literal)],
+    ) -> Result<&'static str, String> {
+        match name {
+            "TO_IP" => ip::to_ip_with_options(options),
+            _ => Err(format!(
+                "function [{}] does not take named options",
+                name.to_ascii_lowercase()
+            )),
+        }
     }
 }
