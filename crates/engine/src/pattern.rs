@@ -20,6 +20,22 @@ pub fn wildcard_to_sql_like(p: &str) -> String {
     out
 }
 
+/// The same wildcards as an anchored regex, for patterns only known per row.
+pub fn wildcard_to_regex(p: &str) -> String {
+    let mut out = String::from("(?s)^");
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            '\\' => out.push_str(&regex::escape(&chars.next().unwrap_or('\\').to_string())),
+            c => out.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    out.push('$');
+    out
+}
+
 fn push_literal(out: &mut String, c: char) {
     if matches!(c, '%' | '_' | '\\') {
         out.push('\\');
@@ -121,6 +137,21 @@ mod tests {
         assert_eq!(wildcard_to_sql_like("a?c_%"), "a_c\\_\\%");
         assert_eq!(wildcard_to_sql_like("foo\\*"), "foo*");
         assert_eq!(wildcard_to_sql_like("C:\\\\*"), "C:\\\\%");
+    }
+
+    #[test]
+    fn wildcards_as_regex() {
+        let m = |p: &str, s: &str| {
+            regex::Regex::new(&wildcard_to_regex(p))
+                .unwrap()
+                .is_match(s)
+        };
+        assert!(m("Eber*", "Eberhardt"));
+        assert!(!m("Eber*", "xEberhardt"));
+        assert!(m("a?c.", "abc."));
+        assert!(!m("a?c.", "abcd"));
+        assert!(m("foo\\*", "foo*"));
+        assert!(!m("foo\\*", "foox"));
     }
 
     #[test]

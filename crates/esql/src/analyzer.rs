@@ -952,6 +952,63 @@ impl<'a> Analyzer<'a> {
                     DataType::Boolean,
                 )
             }
+            ExprKind::LikeExpr {
+                expr,
+                pattern,
+                negated,
+                regex,
+            } => {
+                let v = self.expr(expr, columns, agg);
+                let p = self.expr(pattern, columns, agg);
+                for (x, t) in [(expr, &v), (pattern, &p)] {
+                    if !(t.ty.is_string() || t.ty == DataType::Null || t.ty == ERR) {
+                        self.problem(
+                            x.span,
+                            format!(
+                                "{} argument of [{}] must be [string], found value [{}] type [{}]",
+                                if std::ptr::eq(x, expr) {
+                                    "first"
+                                } else {
+                                    "second"
+                                },
+                                self.text(e.span),
+                                self.text(x.span),
+                                t.ty.verifier_name()
+                            ),
+                        );
+                    }
+                }
+                // A literal pattern (a bound parameter) is an ordinary LIKE; otherwise the
+                // pattern is evaluated with the row (ES folds it to a constant first).
+                if let TKind::Literal(Literal::Keyword(s)) = &p.kind {
+                    return mk(
+                        TKind::Like {
+                            expr: Box::new(v),
+                            patterns: vec![s.clone()],
+                            negated: *negated,
+                            regex: *regex,
+                        },
+                        DataType::Boolean,
+                    );
+                }
+                let call = mk(
+                    TKind::Call {
+                        name: if *regex {
+                            "RLIKE$PATTERN"
+                        } else {
+                            "LIKE$PATTERN"
+                        }
+                        .into(),
+                        args: vec![v, p],
+                    },
+                    DataType::Boolean,
+                );
+                if *negated {
+                    mk(TKind::Not(Box::new(call)), DataType::Boolean)
+                } else {
+                    call
+                }
+            }
             ExprKind::Cast {
                 expr,
                 type_name,

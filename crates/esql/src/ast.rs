@@ -315,6 +315,13 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     Star,
+    /// `LIKE`/`RLIKE` whose pattern is an expression (`LIKE CONCAT(p, "*")`, `LIKE p`).
+    LikeExpr {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+        regex: bool,
+    },
     /// A function's trailing named options, `{"key": constant, …}` (esql-spec §2.7).
     Options(Vec<(String, Literal)>),
     Neg(Box<Expr>),

@@ -857,6 +857,19 @@ impl<'a> Parser<'a> {
         let regex = self.is_kw("rlike");
         if regex || self.is_kw("like") {
             self.advance()?;
+            if !matches!(self.tok.tok, Tok::Str(_) | Tok::LParen) {
+                let pattern = self.unary()?;
+                let span = value.span.to(pattern.span);
+                return Ok(Expr {
+                    kind: ExprKind::LikeExpr {
+                        expr: Box::new(value),
+                        pattern: Box::new(pattern),
+                        negated,
+                        regex,
+                    },
+                    span,
+                });
+            }
             let mut patterns = vec![];
             let end;
             if self.tok.tok == Tok::LParen {

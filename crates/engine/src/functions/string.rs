@@ -9,6 +9,32 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 pub fn register(defs: &mut Vec<FunctionDef>) {
+    // `x LIKE expr` / `x RLIKE expr`: the analyzer's calls for patterns that are not
+    // literals (named with a `$` so no query calls them directly).
+    defs.push(scalar(
+        "LIKE$PATTERN",
+        two_strings_to_boolean,
+        |a, _| match a {
+            [Value::Str(s), Value::Str(p)] => {
+                java_regex(&crate::pattern::wildcard_to_regex(p), |r| {
+                    Value::Bool(r.is_match(s))
+                })
+            }
+            _ => Ok(Value::Null),
+        },
+    ));
+    defs.push(scalar(
+        "RLIKE$PATTERN",
+        two_strings_to_boolean,
+        |a, _| match a {
+            [Value::Str(s), Value::Str(p)] => {
+                java_regex(&crate::pattern::lucene_to_regex(p)?, |r| {
+                    Value::Bool(r.is_match(s))
+                })
+            }
+            _ => Ok(Value::Null),
+        },
+    ));
     defs.push(scalar("TO_LOWER", one_string_to_keyword, |a, _| {
         map_str(a, |s| s.to_lowercase())
     }));
@@ -300,4 +326,11 @@ mod tests {
         .unwrap();
         assert_eq!(r, Value::Str("bar_foo".into()));
     }
+}
+
+fn two_strings_to_boolean(a: &Args<'_>) -> Result<DataType, ArgError> {
+    arity(a, 2, Some(2))?;
+    expect(a, 0, is_string, "string")?;
+    expect(a, 1, is_string, "string")?;
+    Ok(DataType::Boolean)
 }

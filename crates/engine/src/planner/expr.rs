@@ -193,6 +193,21 @@ impl<'a> ExprPlanner<'a> {
                 negated,
                 regex,
             } => {
+                // ES rewrites a pattern that matches everything into IS NOT NULL (before
+                // multi-value checks), so `NOT LIKE "*"` keeps the nulls.
+                let everything = if *regex { ".*" } else { "*" };
+                if !patterns.is_empty() && patterns.iter().all(|p| p == everything) {
+                    let test = self.plan(expr)?.expr.is_not_null();
+                    return Ok(Planned {
+                        expr: if *negated {
+                            Expr::Not(Box::new(test))
+                        } else {
+                            test
+                        },
+                        ty: DataType::Boolean,
+                        multi: false,
+                    });
+                }
                 let v = self.plan(expr)?;
                 let v = self.single(e, v);
                 let mut alternatives = vec![];
