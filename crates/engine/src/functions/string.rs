@@ -290,6 +290,13 @@ fn split(a: &[Value], _: &Ctx) -> Result<Value, String> {
     }
 }
 
+fn two_strings_to_boolean(a: &Args<'_>) -> Result<DataType, ArgError> {
+    arity(a, 2, Some(2))?;
+    expect(a, 0, is_string, "string")?;
+    expect(a, 1, is_string, "string")?;
+    Ok(DataType::Boolean)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,11 +333,4 @@ mod tests {
         .unwrap();
         assert_eq!(r, Value::Str("bar_foo".into()));
     }
-}
-
-fn two_strings_to_boolean(a: &Args<'_>) -> Result<DataType, ArgError> {
-    arity(a, 2, Some(2))?;
-    expect(a, 0, is_string, "string")?;
-    expect(a, 1, is_string, "string")?;
-    Ok(DataType::Boolean)
 }
