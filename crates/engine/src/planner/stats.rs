@@ -288,14 +288,37 @@ pub fn plan_stats(
                 filtered(agg::count(lit_i64(1)))?,
                 Expr::Literal(ScalarValue::Null, None),
             ),
-            ("SUM", Some(p)) => {
-                let t = if p.ty == DataType::Double {
-                    DataType::Double
-                } else {
-                    DataType::Long
-                };
-                let arg = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, t);
+            ("SUM", Some(p)) if p.ty == DataType::Double => {
+                let arg = reduce(p, "mv_sum", mv_sum, p.ty);
                 (filtered(agg::sum(arg))?, out_col)
+            }
+            ("SUM", Some(p)) => {
+                // Integral sums add up in 128 bits; a total beyond a long is null plus
+                // ES's overflow warning, never a wrapped number.
+                use datafusion::arrow::datatypes::DataType as Arrow;
+                let arg = Expr::Cast(datafusion::logical_expr::Cast::new(
+                    Box::new(reduce(p, "mv_sum", mv_sum, p.ty)),
+                    Arrow::Decimal128(38, 0),
+                ));
+                let as_long = Expr::TryCast(datafusion::logical_expr::TryCast::new(
+                    Box::new(out_col.clone()),
+                    Arrow::Int64,
+                ));
+                let finish = RowUdf::udf(
+                    RowUdfSpec {
+                        name: "sum_finish",
+                        kernel: sum_finish,
+                        ret: DataType::Long,
+                        ret_multi: false,
+                        multi: MultiValues::Accept,
+                        nulls: Nulls::Pass,
+                    },
+                    vec![DataType::Long, DataType::Boolean],
+                    site_of(ctx, &c.site),
+                    ctx.warnings.clone(),
+                )
+                .call(vec![as_long, out_col.is_not_null()]);
+                (filtered(agg::sum(arg))?, finish)
             }
             ("AVG", Some(p)) if p.multi => {
                 // sum of all values / number of values, over every value of every row.
@@ -609,6 +632,16 @@ fn widen(e: Expr, from: DataType, to: DataType) -> Expr {
             Box::new(e),
             crate::value::arrow_type(to),
         ))
+    }
+}
+
+/// A 128-bit total that did not fit a long (`as_long` null while the total is not).
+fn sum_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+    match (&a[0], &a[1]) {
+        (Value::Null, Value::Bool(true)) => {
+            Err("java.lang.ArithmeticException: long overflow".into())
+        }
+        (v, _) => Ok(v.clone()),
     }
 }
 
