@@ -17,6 +17,23 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
     }));
 }
 
+/// An address's place in ES's order: its 16-byte IPv6 form (IPv4 mapped, so `::1` sorts
+/// before `127.0.0.1`), as hex text that orders the same way. IPs travel as their text,
+/// whose own order is not ES's.
+pub fn ip_order_key(a: &[Value], _: &Ctx) -> Result<Value, String> {
+    let Value::Str(s) = &a[0] else {
+        return Ok(Value::Null);
+    };
+    let bytes = match s.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_ipv6_mapped().octets(),
+        Ok(IpAddr::V6(v6)) => v6.octets(),
+        Err(_) => return Ok(Value::Str(s.clone())),
+    };
+    Ok(Value::Str(
+        bytes.iter().map(|b| format!("{b:02x}")).collect(),
+    ))
+}
+
 /// `TO_IP(s, {"leading_zeros": "octal" | "decimal"})`, as ES plans them: separate functions
 /// (named so no query can call them directly) that read IPv4 octets with leading zeros
 /// instead of rejecting them. `"reject"` is plain TO_IP.
@@ -276,6 +293,16 @@ mod option_tests {
         );
         assert_eq!(parse_ipv4_leading_zeros("1.1.09.1", true), None);
         assert_eq!(parse_ipv4_leading_zeros("1.1.0400.1", false), None);
+    }
+
+    #[test]
+    fn addresses_order_as_es_orders_them() {
+        let ctx = Ctx::new(DataType::Keyword, vec![DataType::Ip]);
+        let key = |s: &str| ip_order_key(&[Value::Str(s.into())], &ctx).unwrap();
+        assert!(key("::1") < key("127.0.0.1"));
+        assert!(key("127.0.0.2") < key("128.0.0.1"));
+        assert!(key("9.0.0.1") < key("10.0.0.1"));
+        assert!(key("128.0.0.1") < key("fe80::1"));
     }
 
     #[test]

@@ -65,6 +65,22 @@ impl<'a> ExprPlanner<'a> {
 
     /// Makes a possibly multi-valued input single-valued for a native operator: a
     /// multi-value becomes null with ES's warning, attributed to `parent`.
+    /// An ip as a key that orders as ES orders addresses.
+    pub fn ip_order(&self, site: &TExpr, p: Planned) -> Planned {
+        self.row_udf(
+            site,
+            RowUdfSpec {
+                name: "ip_order_key",
+                kernel: crate::functions::ip::ip_order_key,
+                ret: DataType::Keyword,
+                ret_multi: false,
+                multi: MultiValues::Accept,
+                nulls: Nulls::Propagate,
+            },
+            vec![p],
+        )
+    }
+
     fn single(&self, parent: &TExpr, p: Planned) -> Planned {
         if !p.multi {
             return p;
@@ -323,6 +339,12 @@ impl<'a> ExprPlanner<'a> {
                 let common =
                     crate::functions::conditional::common_type(&[l.ty, r.ty]).unwrap_or(l.ty);
                 let (l, r) = (self.unify(l, common), self.unify(r, common));
+                let (l, r) =
+                    if common == DataType::Ip && !matches!(op, BinaryOp::Eq | BinaryOp::NotEq) {
+                        (self.ip_order(e, l), self.ip_order(e, r))
+                    } else {
+                        (l, r)
+                    };
                 let (le, re) = (l.expr, r.expr);
                 let expr = match op {
                     BinaryOp::Eq => le.eq(re),

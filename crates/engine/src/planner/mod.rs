@@ -188,6 +188,11 @@ fn plan_step(
                 } else {
                     p
                 };
+                let p = if p.ty == DataType::Ip {
+                    planner.ip_order(&k.expr, p)
+                } else {
+                    p
+                };
                 sort.push(SortExpr::new(p.expr, !k.descending, k.nulls_first));
             }
             Ok(LogicalPlanBuilder::from(plan).sort(sort)?.build()?)
