@@ -298,7 +298,10 @@ mod option_tests {
     #[test]
     fn addresses_order_as_es_orders_them() {
         let ctx = Ctx::new(DataType::Keyword, vec![DataType::Ip]);
-        let key = |s: &str| ip_order_key(&[Value::Str(s.into())], &ctx).unwrap();
+        let key = |s: &str| match ip_order_key(&[Value::Str(s.into())], &ctx).unwrap() {
+            Value::Str(k) => k,
+            other => panic!("{other:?}"),
+        };
         assert!(key("::1") < key("127.0.0.1"));
         assert!(key("127.0.0.2") < key("128.0.0.1"));
         assert!(key("9.0.0.1") < key("10.0.0.1"));
