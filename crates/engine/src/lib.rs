@@ -8,6 +8,7 @@ pub mod format;
 pub mod functions;
 pub mod pattern;
 pub mod planner;
+pub mod pushdown;
 pub mod source;
 pub mod udf;
 pub mod value;
@@ -18,15 +19,19 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::SessionContext;
 pub use esql::Params;
 use esql::{Column, EsqlError};
+pub use pushdown::{Needle, Pushdown};
 pub use source::{BatchIter, Dataset, DatasetTable, MemoryDataset};
 use std::sync::Arc;
 pub use value::Value;
 pub use warnings::Warnings;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct QueryOptions {
     /// The value of `NOW()` for the whole query, in epoch milliseconds.
     pub now_ms: i64,
+    /// Bytes that sorts and aggregations may hold before they spill to disk (`None`:
+    /// unbounded). Scans stream in bounded batches whatever the limit.
+    pub memory_limit: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,7 +177,7 @@ pub async fn execute_with_params(
                 .map_err(|e| EngineError::Plan(e.into()))?,
         };
     let plan = planner::plan_steps(&ctx, &analyzed, input).map_err(EngineError::Plan)?;
-    let session = SessionContext::new();
+    let session = session(opts)?;
     let df = session
         .execute_logical_plan(plan)
         .await
@@ -197,6 +202,54 @@ pub async fn execute_with_params(
         rows,
         warnings: warnings.lines(),
     })
+}
+
+/// A DataFusion session; with a memory limit, a fair spill pool over the OS temp
+/// directory, so a large STATS or SORT spills instead of failing or growing unbounded.
+fn session(opts: &QueryOptions) -> Result<SessionContext, EngineError> {
+    use datafusion::execution::memory_pool::FairSpillPool;
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    use datafusion::prelude::SessionConfig;
+    let Some(limit) = opts.memory_limit else {
+        return Ok(SessionContext::new());
+    };
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
+        .build_arc()
+        .map_err(|e| EngineError::Execution(e.to_string()))?;
+    Ok(SessionContext::new_with_config_rt(
+        SessionConfig::new(),
+        runtime,
+    ))
+}
+
+/// Parses a size such as `512M`, `2G`, `1.5GiB` or a plain byte count.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| {
+        format!("invalid size [{s}]: expected a number with an optional unit such as 512M or 2G")
+    })?;
+    let mult: f64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1.0,
+        "K" | "KB" | "KIB" => 1024.0,
+        "M" | "MB" | "MIB" => 1024.0 * 1024.0,
+        "G" | "GB" | "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "T" | "TB" | "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "invalid size [{s}]: unknown unit [{other}]; use B, K, M, G or T"
+            ))
+        }
+    };
+    let bytes = n * mult;
+    if !(1.0..1e18).contains(&bytes) {
+        return Err(format!("invalid size [{s}]: must be at least one byte"));
+    }
+    Ok(bytes as usize)
 }
 
 /// DataFusion wraps errors from our sources; show the user the source's own message.
@@ -229,4 +282,22 @@ pub fn execute_blocking_with_params(
         .build()
         .map_err(|e| EngineError::Execution(e.to_string()))?;
     rt.block_on(execute_with_params(query, params, datasets, opts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("1.5gib"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots")
+            .unwrap_err()
+            .contains("invalid size [lots]"));
+        assert!(parse_size("2X").unwrap_err().contains("unknown unit [X]"));
+        assert!(parse_size("0").is_err());
+    }
 }

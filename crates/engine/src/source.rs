@@ -9,12 +9,17 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DataFusionError, Result as DfResult};
 use datafusion::datasource::TableType;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::ExecutionPlan;
 use std::fmt;
 use std::sync::Arc;
+
+use crate::pushdown::Pushdown;
+
+/// The column whose bounds a [`Pushdown`] collects.
+pub const TIME_COLUMN: &str = "@timestamp";
 
 pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, String>> + Send>;
 
@@ -27,6 +32,18 @@ pub trait Dataset: Send + Sync {
     fn schema(&self) -> SchemaRef;
     /// Streams batches holding exactly `columns` (in that order).
     fn scan(&self, columns: &[String]) -> Result<BatchIter, String>;
+    /// Whether [`Dataset::scan_filtered`] uses the query's filters; only then are they
+    /// pushed into the scan (the plan keeps them either way).
+    fn uses_pushdown(&self) -> bool {
+        false
+    }
+    /// Like [`Dataset::scan`], with necessary conditions from the query's filters that the
+    /// source may use to skip input it can prove irrelevant (see [`crate::pushdown`]).
+    /// Returning rows that fail the filters is fine: the plan applies them again.
+    fn scan_filtered(&self, columns: &[String], pushdown: &Pushdown) -> Result<BatchIter, String> {
+        let _ = pushdown;
+        self.scan(columns)
+    }
     /// For a lookup table registered as an ENRICH policy: the field rows are matched on.
     fn enrich_match_field(&self) -> Option<String> {
         None
@@ -67,11 +84,23 @@ impl TableProvider for DatasetTable {
         TableType::Base
     }
 
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        let how = if self.dataset.uses_pushdown() {
+            TableProviderFilterPushDown::Inexact
+        } else {
+            TableProviderFilterPushDown::Unsupported
+        };
+        Ok(vec![how; filters.len()])
+    }
+
     async fn scan(
         &self,
         _state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let schema = match projection {
@@ -83,6 +112,7 @@ impl TableProvider for DatasetTable {
             dataset: self.dataset.clone(),
             columns,
             schema: schema.clone(),
+            pushdown: Pushdown::from_filters(filters, TIME_COLUMN),
         });
         Ok(Arc::new(StreamingTableExec::try_new(
             schema,
@@ -99,6 +129,7 @@ struct DatasetPartition {
     dataset: Arc<dyn Dataset>,
     columns: Vec<String>,
     schema: SchemaRef,
+    pushdown: Pushdown,
 }
 
 impl fmt::Debug for DatasetPartition {
@@ -124,8 +155,9 @@ impl PartitionStream for DatasetPartition {
         let dataset = self.dataset.clone();
         let columns = self.columns.clone();
         let schema = self.schema.clone();
+        let pushdown = self.pushdown.clone();
         std::thread::spawn(move || {
-            let iter = match dataset.scan(&columns) {
+            let iter = match dataset.scan_filtered(&columns, &pushdown) {
                 Ok(it) => it,
                 Err(e) => {
                     let _ = tx.blocking_send(Err(DataFusionError::External(e.into())));

@@ -568,6 +568,7 @@ async fn run_block(
     let sets: Vec<Arc<dyn Dataset>> = data.values().cloned().collect();
     let opts = QueryOptions {
         now_ms: javatime::parse_strict_date_optional_time("2024-08-01T00:00:00Z").unwrap(),
+        ..QueryOptions::default()
     };
     let r = match engine::execute(&b.query, &sets, &opts).await {
         Ok(r) => r,

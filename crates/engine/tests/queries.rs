@@ -13,6 +13,7 @@ use std::sync::Arc;
 fn now() -> QueryOptions {
     QueryOptions {
         now_ms: javatime::parse_strict_date_optional_time("2024-08-02T00:00:00Z").unwrap(),
+        ..QueryOptions::default()
     }
 }
 

@@ -20,18 +20,25 @@ fn global(source: &str) -> bool {
 /// (Unix seconds of its midnight). Each day has its own PRNG stream so the
 /// days do not depend on each other.
 pub fn generate(seed: u64, last_day: i64, days: i64, per_day: u64) -> Vec<Event> {
-    let profiles = profiles();
-    let weights: Vec<u32> = profiles.iter().map(|p| p.weight).collect();
     let end = last_day + 86_400 - 1;
     let mut out = Vec::new();
     for d in (0..days).rev() {
         let day = last_day - d * 86_400;
-        let mut rng = Rng::fork(seed, &format!("background-{day}"));
-        let mut produced = 0u64;
-        while produced < per_day {
-            let p = &profiles[rng.weighted(&weights)];
-            produced += session(p, day, end, &mut rng, &mut out);
-        }
+        out.extend(generate_day(seed, day, end, per_day));
+    }
+    out
+}
+
+/// One day's background (`day` is its midnight; no event after `end`).
+pub fn generate_day(seed: u64, day: i64, end: i64, per_day: u64) -> Vec<Event> {
+    let profiles = profiles();
+    let weights: Vec<u32> = profiles.iter().map(|p| p.weight).collect();
+    let mut out = Vec::new();
+    let mut rng = Rng::fork(seed, &format!("background-{day}"));
+    let mut produced = 0u64;
+    while produced < per_day {
+        let p = &profiles[rng.weighted(&weights)];
+        produced += session(p, day, end, &mut rng, &mut out);
     }
     out
 }

@@ -36,7 +36,7 @@ const DEFAULT_PER_DAY: u64 = 250;
 /// CloudTrail delivers a file roughly every five minutes.
 const WINDOW_SECS: i64 = 300;
 
-const USAGE: &str = "usage: samplegen --out DIR [--seed N] [--days N] [--events-per-day N] [--force]
+const USAGE: &str = "usage: samplegen --out DIR [--seed N] [--days N] [--events-per-day N | --events N] [--force]
 
 Writes CloudTrail logs as CloudTrail delivers them to S3:
   DIR/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<random>.json.gz
@@ -44,6 +44,9 @@ Writes CloudTrail logs as CloudTrail delivers them to S3:
   --seed N            PRNG seed (default 6766190463958868004)
   --days N            days of background activity ending 2024-08-01 (default 14)
   --events-per-day N  approximate background events per day (default 250)
+  --events N          benchmark scale: about N events in total, generated and written one
+                      day at a time on all cores (bounded memory, gzip level 6); the files
+                      differ from the default mode's but are just as deterministic
   --force             replace an existing DIR/AWSLogs
 The scripted story events (2024-07-20 … 2024-07-31) are always included.";
 
@@ -72,6 +75,8 @@ struct Args {
     seed: u64,
     days: i64,
     per_day: u64,
+    /// Benchmark scale (`--events`): streamed day by day.
+    total: Option<u64>,
     force: bool,
 }
 
@@ -82,6 +87,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         seed: DEFAULT_SEED,
         days: DEFAULT_DAYS,
         per_day: DEFAULT_PER_DAY,
+        total: None,
         force: false,
     };
     fn num<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -95,6 +101,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--seed" => args.seed = num("--seed", it.next())?,
             "--days" => args.days = num("--days", it.next())?,
             "--events-per-day" => args.per_day = num("--events-per-day", it.next())?,
+            "--events" => args.total = Some(num("--events", it.next())?),
             "--force" => args.force = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
@@ -147,6 +154,9 @@ fn run(args: &Args) -> Result<(usize, usize, u64), String> {
         fs::remove_dir_all(&root).map_err(|e| format!("removing {}: {e}", root.display()))?;
     }
     let last_day = time::ymd(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2);
+    if let Some(total) = args.total {
+        return run_scaled(args, &root, last_day, total);
+    }
     let mut events = background::generate(args.seed, last_day, args.days, args.per_day);
     events.extend(story::events(args.seed));
     let count = events.len();
@@ -157,6 +167,79 @@ fn run(args: &Args) -> Result<(usize, usize, u64), String> {
     for ((account, region, window_end), records) in &files {
         let path = delivery_path(&root, account, region, *window_end, &names.alnum(16));
         bytes += write_gz(&path, records)?;
+    }
+    Ok((files.len(), count, bytes))
+}
+
+/// `--events`: each day's background is generated, grouped into delivery files and written
+/// before the next day starts, by one worker per core, so memory holds a day per worker
+/// whatever the total. The story's events get files of their own.
+fn run_scaled(
+    args: &Args,
+    root: &Path,
+    last_day: i64,
+    total: u64,
+) -> Result<(usize, usize, u64), String> {
+    let per_day = total.div_ceil(args.days as u64).max(1);
+    let end = last_day + 86_400 - 1;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let days: Vec<i64> = (0..args.days)
+        .rev()
+        .map(|d| last_day - d * 86_400)
+        .collect();
+    let results: Vec<Result<(usize, usize, u64), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let days = &days;
+                scope.spawn(move || {
+                    let mut sum = (0, 0, 0);
+                    for (i, &day) in days.iter().enumerate() {
+                        if i % workers != w {
+                            continue;
+                        }
+                        let events = background::generate_day(args.seed, day, end, per_day);
+                        let tag = format!("file-names-{day}");
+                        let (f, e, b) = write_all(root, events, args.seed, &tag, 6)?;
+                        sum = (sum.0 + f, sum.1 + e, sum.2 + b);
+                    }
+                    Ok(sum)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a worker panicked".into())))
+            .collect()
+    });
+    let mut sum = write_all(
+        root,
+        story::events(args.seed),
+        args.seed,
+        "file-names-story",
+        6,
+    )?;
+    for r in results {
+        let (f, e, b) = r?;
+        sum = (sum.0 + f, sum.1 + e, sum.2 + b);
+    }
+    Ok(sum)
+}
+
+/// Groups `events` into delivery files and writes them; returns (files, events, bytes).
+fn write_all(
+    root: &Path,
+    events: Vec<Event>,
+    seed: u64,
+    names_tag: &str,
+    level: u32,
+) -> Result<(usize, usize, u64), String> {
+    let count = events.len();
+    let files = deliveries(events);
+    let mut names = Rng::fork(seed, names_tag);
+    let mut bytes = 0;
+    for ((account, region, window_end), records) in &files {
+        let path = delivery_path(root, account, region, *window_end, &names.alnum(16));
+        bytes += write_gz_level(&path, records, Compression::new(level))?;
     }
     Ok((files.len(), count, bytes))
 }
@@ -196,6 +279,10 @@ fn delivery_path(root: &Path, account: &str, region: &str, t: i64, suffix: &str)
 /// Writes `{"Records":[…]}` on one line, gzip with a fixed header (mtime 0, no
 /// file name) so the bytes depend only on the content.
 fn write_gz(path: &Path, records: &[Value]) -> Result<u64, String> {
+    write_gz_level(path, records, Compression::best())
+}
+
+fn write_gz_level(path: &Path, records: &[Value], level: Compression) -> Result<u64, String> {
     let err = |e: std::io::Error| format!("{}: {e}", path.display());
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(err)?;
@@ -204,7 +291,7 @@ fn write_gz(path: &Path, records: &[Value]) -> Result<u64, String> {
     let mut gz = GzBuilder::new()
         .mtime(0)
         .operating_system(255)
-        .write(Vec::new(), Compression::best());
+        .write(Vec::new(), level);
     gz.write_all(&body).map_err(err)?;
     let data = gz.finish().map_err(err)?;
     fs::write(path, &data).map_err(err)?;

@@ -1,9 +1,14 @@
 //! Raw CloudTrail files as the engine's `logs-aws.cloudtrail-default` dataset: the engine
 //! asks for columns, the cloudtrail reader streams exactly those. Bad inputs are reported
 //! once each on stderr (or, with `--strict`, end the run) and counted for the summary.
+//!
+//! The query's filters come down as a [`Pushdown`]: literal clauses on fields the pipeline
+//! copies verbatim become the reader's [`Prefilter`] (records that cannot match are skipped
+//! unparsed), and a time range skips files whose `AWSLogs/…/YYYY/MM/DD/` folder lies outside
+//! it. Both are necessary conditions; the plan still filters every row read.
 
-use cloudtrail::{Diagnostic, ScanOptions, ScanStats};
-use engine::{BatchIter, Dataset};
+use cloudtrail::{Diagnostic, Prefilter, ScanOptions, ScanStats};
+use engine::{BatchIter, Dataset, Pushdown};
 use esql::{Column, DataType};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -18,6 +23,9 @@ pub struct CloudTrailFiles {
     printed: Arc<Mutex<HashSet<String>>>,
     last_stats: Mutex<Option<Arc<ScanStats>>>,
     quiet: bool,
+    pushdown: bool,
+    /// Files left out of the last scan by the query's time range.
+    last_pruned: Mutex<usize>,
 }
 
 impl CloudTrailFiles {
@@ -28,7 +36,20 @@ impl CloudTrailFiles {
             printed: Arc::new(Mutex::new(HashSet::new())),
             last_stats: Mutex::new(None),
             quiet,
+            pushdown: true,
+            last_pruned: Mutex::new(0),
         }
+    }
+
+    /// Whether to use the query's filters to skip input (on by default).
+    pub fn with_pushdown(mut self, on: bool) -> CloudTrailFiles {
+        self.pushdown = on;
+        self
+    }
+
+    /// Files the last scan skipped by the query's time range.
+    pub fn pruned_files(&self) -> usize {
+        self.last_pruned.lock().map(|n| *n).unwrap_or(0)
     }
 
     /// Counters of the most recent scan (every scan reads every file).
@@ -74,6 +95,24 @@ impl Dataset for CloudTrailFiles {
     }
 
     fn scan(&self, columns: &[String]) -> Result<BatchIter, String> {
+        self.scan_filtered(columns, &Pushdown::default())
+    }
+
+    fn uses_pushdown(&self) -> bool {
+        self.pushdown
+    }
+
+    fn scan_filtered(&self, columns: &[String], pushdown: &Pushdown) -> Result<BatchIter, String> {
+        let range = crate::s3::DayRange::from_millis(pushdown.time_min, pushdown.time_max);
+        let files: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|f| range.admits_path(&f.to_string_lossy().replace('\\', "/")))
+            .cloned()
+            .collect();
+        if let Ok(mut n) = self.last_pruned.lock() {
+            *n = self.files.len() - files.len();
+        }
         let printed = self.printed.clone();
         let quiet = self.quiet;
         let on_diagnostic: Arc<dyn Fn(&Diagnostic) + Send + Sync> =
@@ -88,12 +127,28 @@ impl Dataset for CloudTrailFiles {
             columns: Some(columns.to_vec()),
             strict: self.strict,
             on_diagnostic: Some(on_diagnostic),
+            prefilter: prefilter(pushdown),
             ..ScanOptions::default()
         };
-        let scan = cloudtrail::scan(self.files.clone(), opts);
+        let scan = cloudtrail::scan(files, opts);
         if let Ok(mut s) = self.last_stats.lock() {
             *s = Some(scan.stats());
         }
         Ok(Box::new(scan.map(|r| r.map_err(|e| e.to_string()))))
     }
+}
+
+/// The reader's prefilter: the clauses whose every needle is on a verbatim field (a clause
+/// with any other needle could be satisfied by a row whose text shows none of its literals).
+pub fn prefilter(pushdown: &Pushdown) -> Option<Prefilter> {
+    let clauses = pushdown
+        .required
+        .iter()
+        .filter(|c| {
+            c.iter()
+                .all(|n| cloudtrail::prefilter::verbatim_field(&n.column))
+        })
+        .map(|c| c.iter().map(|n| n.literal.clone()).collect())
+        .collect();
+    Prefilter::new(clauses)
 }

@@ -126,6 +126,13 @@ struct DataArgs {
     /// An enrich policy for ENRICH: NAME=FILE:MATCH_FIELD; repeatable.
     #[arg(long = "enrich", value_name = "NAME=FILE:FIELD")]
     enrich: Vec<String>,
+    /// Read every record: no literal prefilter and no file pruning by the query's time
+    /// range (to check a suspected pushdown problem; results must not change).
+    #[arg(long, hide = true)]
+    no_pushdown: bool,
+    /// Memory for sorts and aggregations (e.g. 512M, 2G); beyond it they spill to disk.
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
     #[command(flatten)]
     s3: s3::S3Args,
 }
@@ -185,9 +192,15 @@ struct Session {
     datasets: Vec<Arc<dyn Dataset>>,
     started: Instant,
     quiet: bool,
+    memory_limit: Option<usize>,
 }
 
 fn open_data(data: &DataArgs) -> Result<Session> {
+    let memory_limit = data
+        .memory_limit
+        .as_deref()
+        .map(|s| engine::parse_size(s).map_err(|e| anyhow!("--memory-limit: {e}")))
+        .transpose()?;
     if data.inputs.is_empty() {
         // No --input: the embedded store, read through DataFusion's Parquet scan.
         let dir = store_cmd::store_dir(&data.store);
@@ -201,16 +214,20 @@ fn open_data(data: &DataArgs) -> Result<Session> {
             started: Instant::now(),
             // The raw-file summary does not apply; describe() said what is read.
             quiet: true,
+            memory_limit,
         });
     }
     // Local sources and s3:// prefixes (fetched into the local cache).
     let files = s3::expand_all(&data.inputs, &data.s3, data.quiet)?;
-    let files = Arc::new(CloudTrailFiles::new(files, data.strict, data.quiet));
+    let files = Arc::new(
+        CloudTrailFiles::new(files, data.strict, data.quiet).with_pushdown(!data.no_pushdown),
+    );
     Ok(Session {
         datasets: vec![files.clone() as Arc<dyn Dataset>],
         files,
         started: Instant::now(),
         quiet: data.quiet,
+        memory_limit,
     })
 }
 
@@ -221,15 +238,29 @@ impl Session {
         }
         let elapsed = self.started.elapsed().as_secs_f64();
         match self.files.stats() {
-            Some(s) => eprintln!(
-                "trailhunt: {} files ({} unreadable), {} records, {} rejected, {:.1} MB, {:.2}s",
-                s.files(),
-                s.files_failed(),
-                s.records(),
-                s.rejected(),
-                s.bytes() as f64 / 1e6,
-                elapsed
-            ),
+            Some(s) => {
+                let mut skipped = String::new();
+                let pruned = self.files.pruned_files();
+                if pruned > 0 {
+                    skipped += &format!(", {pruned} files outside the time range");
+                }
+                if s.skipped_records() + s.skipped_values() > 0 {
+                    skipped += &format!(
+                        ", prefilter skipped {} records and {} files/lines unparsed",
+                        s.skipped_records(),
+                        s.skipped_values()
+                    );
+                }
+                eprintln!(
+                    "trailhunt: {} files ({} unreadable), {} records, {} rejected, {:.1} MB{skipped}, {:.2}s",
+                    s.files(),
+                    s.files_failed(),
+                    s.records(),
+                    s.rejected(),
+                    s.bytes() as f64 / 1e6,
+                    elapsed
+                )
+            }
             None => eprintln!(
                 "trailhunt: {} files, {:.2}s",
                 self.files.file_count(),
@@ -248,12 +279,11 @@ impl Session {
         params: &engine::Params,
         now_ms: i64,
     ) -> Result<QueryResult, EngineError> {
-        engine::execute_blocking_with_params(
-            query,
-            params,
-            &self.datasets,
-            &QueryOptions { now_ms },
-        )
+        let opts = QueryOptions {
+            now_ms,
+            memory_limit: self.memory_limit,
+        };
+        engine::execute_blocking_with_params(query, params, &self.datasets, &opts)
     }
 }
 

@@ -66,6 +66,16 @@ impl DayRange {
         })
     }
 
+    /// The folders that can hold events between `min` and `max` (epoch ms, inclusive).
+    /// A folder is the delivery day, never before the event's day; deliveries run minutes
+    /// late, so one day of slack on each side keeps every matching file.
+    pub fn from_millis(min: Option<i64>, max: Option<i64>) -> DayRange {
+        DayRange {
+            first: min.map(|ms| ms.div_euclid(86_400_000) - 1),
+            last: max.map(|ms| ms.div_euclid(86_400_000) + 1),
+        }
+    }
+
     fn is_open(&self) -> bool {
         self.first.is_none() && self.last.is_none()
     }

@@ -1,0 +1,138 @@
+//! The query's filters used before parsing (time pruning of `AWSLogs/…/YYYY/MM/DD` folders,
+//! the literal prefilter, projection pushdown) never change a result: every query here runs
+//! with and without `--no-pushdown` on the sample and the real data sets and must print the
+//! same rows. Also `--memory-limit`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn th(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trailhunt"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("run trailhunt")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The sample plus the real sets present in `../shared`.
+fn inputs() -> Vec<String> {
+    let mut v = vec![workspace().join("sample/AWSLogs").display().to_string()];
+    for set in [
+        "stratus-red-team",
+        "invictus-ir-aws-dataset",
+        "traildiscover",
+        "sans504-s3-ransomware-lab",
+    ] {
+        let p = workspace().join("../shared/data/real").join(set);
+        if p.exists() {
+            v.push(p.display().to_string());
+        } else {
+            eprintln!("skipping: {} is absent", p.display());
+        }
+    }
+    v
+}
+
+const QUERIES: &[&str] = &[
+    // Verbatim fields: IN, ==, OR across fields, LIKE, with time bounds on both sides.
+    r#"FROM logs-aws.cloudtrail* | WHERE event.action IN ("StopLogging", "DeleteTrail", "PutBucketPolicy", "AssumeRole") | STATS n = COUNT(*) BY event.action, event.outcome | SORT event.action, event.outcome"#,
+    r#"FROM logs-aws.cloudtrail* | WHERE event.provider == "s3.amazonaws.com" OR cloud.region == "eu-west-1" | STATS n = COUNT(*) BY event.provider, cloud.region | SORT event.provider, cloud.region"#,
+    r#"FROM logs-aws.cloudtrail* | WHERE event.action LIKE "Delete*" AND @timestamp >= "2020-01-01" | STATS n = COUNT(*) BY event.action | SORT event.action"#,
+    r#"FROM logs-aws.cloudtrail* | WHERE @timestamp >= NOW() - 3 days AND @timestamp < NOW() - 1 day | STATS n = COUNT(*), oldest = MIN(@timestamp), newest = MAX(@timestamp)"#,
+    // A verbatim field beside a derived one, and a negation (no pattern from either).
+    r#"FROM logs-aws.cloudtrail* | WHERE aws.cloudtrail.user_identity.type == "IAMUser" AND user.name IS NOT NULL AND event.action NOT IN ("GetObject") | STATS n = COUNT(*) BY user.name | SORT n DESC, user.name | LIMIT 20"#,
+    r#"FROM logs-aws.cloudtrail* | WHERE source.address == "AWS Internal" OR user_agent.original LIKE "*Boto3*" | STATS n = COUNT(*) BY event.provider | SORT n DESC, event.provider | LIMIT 10"#,
+];
+
+fn same_with_and_without(args: &[&str]) -> (String, String) {
+    let mut plain: Vec<&str> = args.to_vec();
+    plain.insert(1, "--no-pushdown");
+    let a = th(args);
+    let b = th(&plain);
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    assert!(b.status.success(), "{}", text(&b.stderr));
+    let sorted = |o: &Output| {
+        let mut lines: Vec<String> = text(&o.stdout).lines().map(String::from).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted(&a), sorted(&b), "{args:?}");
+    (text(&a.stdout), text(&a.stderr))
+}
+
+#[test]
+fn pushdown_never_changes_a_result() {
+    for input in inputs() {
+        // `latest` puts the time windows where each set has data.
+        for q in QUERIES {
+            same_with_and_without(&["query", "-i", &input, "--now", "latest", "-f", "csv", q]);
+        }
+        same_with_and_without(&[
+            "hunt",
+            "-i",
+            &input,
+            "--now",
+            "latest",
+            "-f",
+            "csv",
+            "multiple_service_logging_deleted_or_stopped",
+        ]);
+    }
+}
+
+#[test]
+fn the_summary_says_what_was_skipped() {
+    let sample = workspace().join("sample/AWSLogs").display().to_string();
+    let (out, err) = same_with_and_without(&[
+        "hunt",
+        "-i",
+        &sample,
+        "--now",
+        "2024-08-02T00:00:00Z",
+        "-f",
+        "csv",
+        "multiple_service_logging_deleted_or_stopped",
+    ]);
+    assert!(out.contains("— 10 row(s)"), "{out}");
+    // 14 days of data, a 7-day window: the older day folders are not opened.
+    assert!(err.contains("files outside the time range"), "{err}");
+    assert!(err.contains("prefilter skipped"), "{err}");
+}
+
+#[test]
+fn memory_limit_spills_or_reports_bad_sizes() {
+    let sample = workspace().join("sample/AWSLogs").display().to_string();
+    let q = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY event.id | SORT event.id | LIMIT 5";
+    let free = th(&["query", "-q", "-i", &sample, "-f", "csv", q]);
+    let capped = th(&[
+        "query",
+        "-q",
+        "-i",
+        &sample,
+        "--memory-limit",
+        "64M",
+        "-f",
+        "csv",
+        q,
+    ]);
+    assert!(capped.status.success(), "{}", text(&capped.stderr));
+    assert_eq!(text(&capped.stdout), text(&free.stdout));
+    let bad = th(&["query", "-q", "-i", &sample, "--memory-limit", "lots", q]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("--memory-limit: invalid size [lots]"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
