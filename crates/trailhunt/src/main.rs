@@ -148,6 +148,9 @@ fn add_lookups(session: &mut Session, data: &DataArgs) -> Result<()> {
     Ok(())
 }
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let code = match run(cli) {
