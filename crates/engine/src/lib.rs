@@ -29,8 +29,8 @@ pub use warnings::Warnings;
 pub struct QueryOptions {
     /// The value of `NOW()` for the whole query, in epoch milliseconds.
     pub now_ms: i64,
-    /// Bytes that sorts and aggregations may hold before they spill to disk (`None`:
-    /// unbounded). Scans stream in bounded batches whatever the limit.
+    /// The query's memory budget in bytes (`None`: unbounded): sorts and aggregations
+    /// spill to disk rather than exceed it. Scans stream in bounded batches whatever it is.
     pub memory_limit: Option<usize>,
 }
 
@@ -126,31 +126,22 @@ pub fn analyze_with_params(
     .map_err(EngineError::Query)
 }
 
-/// Runs one ES|QL query to completion.
-pub async fn execute(
-    query: &str,
-    datasets: &[Arc<dyn Dataset>],
-    opts: &QueryOptions,
-) -> Result<QueryResult, EngineError> {
-    execute_with_params(query, &Params::default(), datasets, opts).await
-}
-
-/// [`execute`] with values for the query's `?`, `?1`, `?name` and `??name` placeholders.
-pub async fn execute_with_params(
+/// Parses, analyzes and plans a query (not yet optimized).
+fn logical_plan(
     query: &str,
     params: &Params,
     datasets: &[Arc<dyn Dataset>],
     opts: &QueryOptions,
-) -> Result<QueryResult, EngineError> {
+    warnings: &Warnings,
+) -> Result<(esql::Analyzed, datafusion::logical_expr::LogicalPlan), EngineError> {
     let analyzed = analyze_with_params(query, params, datasets)?;
-    let warnings = Warnings::new();
     for w in &analyzed.warnings {
         warnings.note(w.clone());
     }
     let ctx = planner::PlanContext {
         source: query,
         datasets,
-        warnings: &warnings,
+        warnings,
         now_ms: opts.now_ms,
     };
     let input =
@@ -177,6 +168,58 @@ pub async fn execute_with_params(
                 .map_err(|e| EngineError::Plan(e.into()))?,
         };
     let plan = planner::plan_steps(&ctx, &analyzed, input).map_err(EngineError::Plan)?;
+    Ok((analyzed, plan))
+}
+
+/// The `@timestamp` bounds (epoch ms, inclusive; `None` = open) a query's filters put on
+/// its `FROM` data, as DataFusion pushes them into the scan after constant folding (so
+/// `NOW() - 7 days` is a number here). Lets a caller skip listing or fetching inputs that
+/// cannot hold matching events; the filters still run on whatever is read.
+pub fn time_bounds(
+    query: &str,
+    params: &Params,
+    datasets: &[Arc<dyn Dataset>],
+    opts: &QueryOptions,
+) -> Result<(Option<i64>, Option<i64>), EngineError> {
+    use datafusion::common::tree_node::TreeNode;
+    use datafusion::logical_expr::LogicalPlan;
+    let warnings = Warnings::new();
+    let (_, plan) = logical_plan(query, params, datasets, opts, &warnings)?;
+    let optimized = SessionContext::new()
+        .state()
+        .optimize(&plan)
+        .map_err(|e| EngineError::Plan(e.into()))?;
+    let mut bounds = None;
+    let _ = optimized.apply(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            if scan.table_name.table() == "data" {
+                let p = Pushdown::from_filters(&scan.filters, source::TIME_COLUMN);
+                bounds = Some((p.time_min, p.time_max));
+            }
+        }
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    });
+    Ok(bounds.unwrap_or((None, None)))
+}
+
+/// Runs one ES|QL query to completion.
+pub async fn execute(
+    query: &str,
+    datasets: &[Arc<dyn Dataset>],
+    opts: &QueryOptions,
+) -> Result<QueryResult, EngineError> {
+    execute_with_params(query, &Params::default(), datasets, opts).await
+}
+
+/// [`execute`] with values for the query's `?`, `?1`, `?name` and `??name` placeholders.
+pub async fn execute_with_params(
+    query: &str,
+    params: &Params,
+    datasets: &[Arc<dyn Dataset>],
+    opts: &QueryOptions,
+) -> Result<QueryResult, EngineError> {
+    let warnings = Warnings::new();
+    let (analyzed, plan) = logical_plan(query, params, datasets, opts, &warnings)?;
     let session = session(opts)?;
     let df = session
         .execute_logical_plan(plan)
@@ -213,8 +256,13 @@ fn session(opts: &QueryOptions) -> Result<SessionContext, EngineError> {
     let Some(limit) = opts.memory_limit else {
         return Ok(SessionContext::new());
     };
+    // The pool tracks operator state (hash tables, sort buffers); scan buffers, decoded
+    // Parquet pages and the allocator's slack are not tracked. A quarter of the budget is
+    // left for them so the whole process stays near the limit (measured: a STATS BY
+    // event.id over 10M stored events peaks at 1.06 GB RSS with a 768 MB pool, 1.35 GB with
+    // a 1 GB one).
     let runtime = RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
+        .with_memory_pool(Arc::new(FairSpillPool::new(limit / 4 * 3)))
         .build_arc()
         .map_err(|e| EngineError::Execution(e.to_string()))?;
     Ok(SessionContext::new_with_config_rt(

@@ -130,7 +130,8 @@ struct DataArgs {
     /// range (to check a suspected pushdown problem; results must not change).
     #[arg(long, hide = true)]
     no_pushdown: bool,
-    /// Memory for sorts and aggregations (e.g. 512M, 2G); beyond it they spill to disk.
+    /// Memory budget of the query (e.g. 512M, 2G): sorts and aggregations spill to disk
+    /// instead of exceeding it.
     #[arg(long, value_name = "SIZE")]
     memory_limit: Option<String>,
     #[command(flatten)]
@@ -198,7 +199,41 @@ struct Session {
     memory_limit: Option<usize>,
 }
 
-fn open_data(data: &DataArgs) -> Result<Session> {
+/// The days the queries can read, from their `@timestamp` filters, for pruning S3 listings
+/// before anything is fetched. Open when there is no S3 source, with `--now latest` (NOW is
+/// only known after reading), with `--no-pushdown`, or when any query is unbounded.
+fn query_days(data: &DataArgs, queries: &[&str]) -> s3::DayRange {
+    let open = s3::DayRange::default();
+    if data.no_pushdown || queries.is_empty() || !data.inputs.iter().any(|i| i.starts_with("s3://"))
+    {
+        return open;
+    }
+    let now_ms = match data.now.as_deref() {
+        None => wall_clock_ms(),
+        Some(s) if s.eq_ignore_ascii_case("latest") => return open,
+        Some(s) => match javatime::parse_strict_date_optional_time(s) {
+            Ok(ms) => ms,
+            Err(_) => return open, // reported by resolve_now
+        },
+    };
+    let schema_only: Arc<dyn Dataset> = Arc::new(CloudTrailFiles::new(vec![], false, true));
+    let opts = QueryOptions {
+        now_ms,
+        ..QueryOptions::default()
+    };
+    let (mut min, mut max) = (Some(i64::MAX), Some(i64::MIN));
+    for q in queries {
+        // A query that does not plan is reported when it runs; it prunes nothing here.
+        let (lo, hi) =
+            engine::time_bounds(q, &engine::Params::default(), &[schema_only.clone()], &opts)
+                .unwrap_or((None, None));
+        min = min.zip(lo).map(|(a, b)| a.min(b));
+        max = max.zip(hi).map(|(a, b)| a.max(b));
+    }
+    s3::DayRange::from_millis(min, max)
+}
+
+fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
     let memory_limit = data
         .memory_limit
         .as_deref()
@@ -221,7 +256,12 @@ fn open_data(data: &DataArgs) -> Result<Session> {
         });
     }
     // Local sources and s3:// prefixes (fetched into the local cache).
-    let files = s3::expand_all(&data.inputs, &data.s3, data.quiet)?;
+    let files = s3::expand_for_query(
+        &data.inputs,
+        &data.s3,
+        query_days(data, queries),
+        data.quiet,
+    )?;
     let files = Arc::new(
         CloudTrailFiles::new(files, data.strict, data.quiet).with_pushdown(!data.no_pushdown),
     );
@@ -352,7 +392,7 @@ fn cmd_query(data: &DataArgs, query: &str, param_specs: &[String]) -> Result<i32
             .add_spec(spec)
             .map_err(|e| anyhow!("--param {spec}: {e}"))?;
     }
-    let mut session = open_data(data)?;
+    let mut session = open_data(data, &[query])?;
     add_lookups(&mut session, data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
     let result = match session.run_with_params(query, &params, now) {
@@ -394,7 +434,12 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
             .map(|k| lib.resolve(k).map_err(|e| anyhow!("{e}")))
             .collect::<Result<_>>()?
     };
-    let mut session = open_data(data)?;
+    let queries: Vec<&str> = selected
+        .iter()
+        .filter(|h| h.is_esql())
+        .flat_map(|h| h.esql_queries().into_iter().map(|(_, q)| q))
+        .collect();
+    let mut session = open_data(data, &queries)?;
     add_lookups(&mut session, data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
     let format = output_format(data.format);

@@ -76,6 +76,18 @@ impl DayRange {
         }
     }
 
+    /// Days in both ranges.
+    pub fn intersect(self, other: DayRange) -> DayRange {
+        let pick = |a: Option<i64>, b: Option<i64>, f: fn(i64, i64) -> i64| match (a, b) {
+            (Some(x), Some(y)) => Some(f(x, y)),
+            (x, None) | (None, x) => x,
+        };
+        DayRange {
+            first: pick(self.first, other.first, i64::max),
+            last: pick(self.last, other.last, i64::min),
+        }
+    }
+
     fn is_open(&self) -> bool {
         self.first.is_none() && self.last.is_none()
     }
@@ -138,21 +150,40 @@ impl DayRange {
 }
 
 /// Expands every source in order: S3 prefixes are listed and fetched into the cache,
-/// local ones go through `cloudtrail::expand_sources`. `--since/--until` prune both.
-pub fn expand_all(sources: &[String], args: &S3Args, quiet: bool) -> Result<Vec<PathBuf>> {
-    Ok(expand_all_named(sources, args, quiet)?
+/// local ones go through `cloudtrail::expand_sources`. `--since/--until` prune both; for a
+/// query whose filters bound `@timestamp` to `query_days`, S3 prefixes
+/// outside it are neither listed nor fetched (local files are pruned later, by the scan,
+/// which counts them for the summary).
+pub fn expand_for_query(
+    sources: &[String],
+    args: &S3Args,
+    query_days: DayRange,
+    quiet: bool,
+) -> Result<Vec<PathBuf>> {
+    Ok(expand_named(sources, args, query_days, quiet)?
         .into_iter()
         .map(|(p, _)| p)
         .collect())
 }
 
-/// [`expand_all`], with the `s3://bucket/key` of each file fetched from S3.
+/// Every source expanded (as [`expand_for_query`] with no query), with the `s3://bucket/key`
+/// of each file fetched from S3.
 pub fn expand_all_named(
     sources: &[String],
     args: &S3Args,
     quiet: bool,
 ) -> Result<Vec<(PathBuf, Option<String>)>> {
+    expand_named(sources, args, DayRange::default(), quiet)
+}
+
+fn expand_named(
+    sources: &[String],
+    args: &S3Args,
+    query_days: DayRange,
+    quiet: bool,
+) -> Result<Vec<(PathBuf, Option<String>)>> {
     let range = DayRange::from_args(args)?;
+    let s3_range = range.intersect(query_days);
     let mut out = vec![];
     let mut client: Option<(tokio::runtime::Runtime, S3Client)> = None;
     for src in sources {
@@ -165,7 +196,7 @@ pub fn expand_all_named(
                 client = Some((rt, S3Client::new(args)?));
             }
             let (rt, c) = client.as_mut().expect("set above");
-            let files = rt.block_on(c.fetch_prefix(src, &range, quiet))?;
+            let files = rt.block_on(c.fetch_prefix(src, &s3_range, quiet))?;
             out.extend(files.into_iter().map(|(p, k)| (p, Some(k))));
         } else {
             let files = cloudtrail::expand_sources(std::slice::from_ref(src))

@@ -680,6 +680,47 @@ for d, _, files in os.walk(sys.argv[2]):
     assert!(s3.status.success(), "{}", text(&s3.stderr));
     assert_eq!(hunt_rows(&s3.stdout), hunt_rows(&local.stdout));
 
+    // With a fixed NOW, the hunt's 7-day window prunes the listing: older day folders are
+    // neither listed nor downloaded (fresh cache), and the rows are the same.
+    let fresh = tmp.path("cache-pruned");
+    let now = "2024-08-02T00:00:00Z";
+    let s3 = th_s3(
+        &[
+            "hunt",
+            "--endpoint-url",
+            ep,
+            "-i",
+            "s3://trail/AWSLogs",
+            "--now",
+            now,
+            "-f",
+            "json",
+            seed,
+        ],
+        &fresh,
+    );
+    assert!(s3.status.success(), "{}", text(&s3.stderr));
+    let err = text(&s3.stderr);
+    let listed: usize = err
+        .split(" objects (")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no listing line in: {err}"));
+    assert!(listed > 0 && listed < 545, "{err}");
+    let fixed = th(&[
+        "hunt",
+        "-q",
+        "-i",
+        &sample(),
+        "--now",
+        now,
+        "-f",
+        "json",
+        seed,
+    ]);
+    assert_eq!(hunt_rows(&s3.stdout), hunt_rows(&fixed.stdout));
+
     // ingest from S3 equals ingest from disk; sources are recorded by their s3:// name.
     let store = tmp.path("store");
     let o = th_s3(
