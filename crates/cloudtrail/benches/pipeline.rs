@@ -9,7 +9,7 @@ use cloudtrail::{java_map, normalize_record, scan, NormalizeOptions, Prefilter, 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample/AWSLogs")
 }
 
 fn sample_files() -> Vec<PathBuf> {
