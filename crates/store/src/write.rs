@@ -22,8 +22,10 @@ pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
 /// Rows per file before a day is flushed early (bounds memory on huge days).
 const FILE_ROWS: usize = 200_000;
-/// Rows buffered across all days before the largest day is flushed.
-const MAX_BUFFERED_ROWS: usize = 300_000;
+/// Rows buffered across all days before the largest day is flushed. Buffered batches carry
+/// every ECS column, mostly empty, so this bounds ingest memory: measured on 1M generated
+/// events, 300k → 2.0 GB peak RSS, 100k → 1.0 GB (ingest 13 % slower, same file count).
+const MAX_BUFFERED_ROWS: usize = 100_000;
 /// Row groups and pages sized for pruning: a day of a busy account spans several row
 /// groups, each with a page index.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
