@@ -205,9 +205,11 @@ impl FastPlan {
                     None => None,
                 },
             };
-            let leaves: Vec<Value> = value.into_iter().map(Value::String).collect();
-            let refs: Vec<&Value> = leaves.iter().collect();
-            row.push(convert(field, &refs));
+            // The same conversion the full pipeline's extraction applies to its leaves.
+            row.push(match value {
+                Some(v) => convert(field, &[&Value::String(v)]),
+                None => convert(field, &[]),
+            });
         }
         Some(row)
     }
