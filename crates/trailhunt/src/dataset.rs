@@ -62,6 +62,18 @@ impl CloudTrailFiles {
     }
 }
 
+/// Every CloudTrail column with its ES|QL type, as `FROM logs-aws.cloudtrail*` lists them
+/// (raw files and the store alike).
+pub fn ecs_columns() -> Vec<Column> {
+    cloudtrail::ecs_fields()
+        .iter()
+        .map(|f| Column {
+            name: f.name.to_string(),
+            ty: es_type(&f.es_type),
+        })
+        .collect()
+}
+
 /// ES|QL type of a CloudTrail field.
 pub fn es_type(t: &cloudtrail::EsType) -> DataType {
     match t {
@@ -81,13 +93,7 @@ impl Dataset for CloudTrailFiles {
     }
 
     fn columns(&self) -> Vec<Column> {
-        cloudtrail::ecs_fields()
-            .iter()
-            .map(|f| Column {
-                name: f.name.to_string(),
-                ty: es_type(&f.es_type),
-            })
-            .collect()
+        ecs_columns()
     }
 
     fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {

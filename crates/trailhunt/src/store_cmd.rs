@@ -1,7 +1,7 @@
 //! The embedded store on the command line: `trailhunt ingest`, `trailhunt store info|vacuum`,
 //! and the store as the engine's dataset when a query has no `--input`.
 
-use crate::dataset::{es_type, INDEX_NAME};
+use crate::dataset::INDEX_NAME;
 use crate::s3::S3Args;
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
@@ -101,13 +101,7 @@ impl Dataset for StoreDataset {
     }
 
     fn columns(&self) -> Vec<Column> {
-        cloudtrail::ecs_fields()
-            .iter()
-            .map(|f| Column {
-                name: f.name.to_string(),
-                ty: es_type(&f.es_type),
-            })
-            .collect()
+        crate::dataset::ecs_columns()
     }
 
     fn schema(&self) -> SchemaRef {
