@@ -1,11 +1,11 @@
 //! From normalized ECS documents to Arrow columns, the way Elasticsearch indexes them.
 //!
-//! Extraction ([`ColumnPlan::extract`]) is the per-record step: it walks the nested document for
-//! each requested column (arrays of objects fan out, like ES's non-nested objects), converts
-//! values to the field type, and orders multi-values as doc values do: keyword and ip sorted and
-//! de-duplicated (ip by its 16-byte form), numbers/dates/booleans sorted with duplicates, text
-//! (read from `_source`) in source order. Building arrays ([`BatchBuilder`]) is separate so a
-//! later prefilter can skip extraction for records it rejects.
+//! Extraction ([`ColumnPlan::append`]) is the per-record step: it walks the nested document
+//! once against the column paths (arrays of objects fan out, like ES's non-nested objects),
+//! converts values to the field type, orders multi-values as doc values do — keyword and ip
+//! sorted and de-duplicated (ip by its 16-byte form), numbers/dates/booleans sorted with
+//! duplicates, text (read from `_source`) in source order — and appends them to the scan
+//! worker's Arrow builders ([`BatchBuilder`]).
 
 use std::sync::Arc;
 
@@ -34,22 +34,62 @@ pub(crate) enum Cell {
 
 struct ColSpec {
     field: &'static EcsField,
-    /// Path of the value in the document (a `.text` multi-field reads its parent).
-    path: Vec<&'static str>,
     constant: Option<&'static str>,
 }
 
+/// One level of the column paths: which columns end here and which keys lead deeper.
+/// Children are sorted by key for binary search (the `aws.cloudtrail` level has ~100).
+#[derive(Default)]
+struct PathNode {
+    columns: Vec<usize>,
+    children: Vec<(&'static str, PathNode)>,
+}
+
+impl PathNode {
+    fn insert(&mut self, path: &[&'static str], column: usize) {
+        match path.split_first() {
+            None => self.columns.push(column),
+            Some((key, rest)) => {
+                let i = match self.children.binary_search_by(|(k, _)| k.cmp(key)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        self.children.insert(i, (key, PathNode::default()));
+                        i
+                    }
+                };
+                self.children[i].1.insert(rest, column);
+            }
+        }
+    }
+
+    fn child(&self, key: &str) -> Option<&PathNode> {
+        self.children
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| &self.children[i].1)
+    }
+}
+
 /// The requested columns and how to read each from a document.
+///
+/// A document is walked once against a trie of the column paths (most of the ~500 ECS columns
+/// are absent from any one document, so looking each up by its path cost more than the walk).
+/// The walk visits values in document order, so each column meets its values in the same order
+/// a per-path walk would (arrays of objects fan out, nulls are skipped).
 pub(crate) struct ColumnPlan {
     cols: Vec<ColSpec>,
+    root: PathNode,
 }
 
 impl ColumnPlan {
     pub(crate) fn new(fields: &[&'static EcsField]) -> Self {
+        let mut root = PathNode::default();
         let cols = fields
             .iter()
-            .map(|&field| {
+            .enumerate()
+            .map(|(i, &field)| {
                 let name: &'static str = field.name.as_str();
+                // A `.text` multi-field reads its parent's value.
                 let source = match name.strip_suffix(".text") {
                     Some(parent) if crate::schema::ecs_field(parent).is_some() => {
                         crate::schema::ecs_field(parent)
@@ -59,47 +99,86 @@ impl ColumnPlan {
                     }
                     _ => name,
                 };
-                ColSpec {
-                    field,
-                    path: source.split('.').collect(),
-                    constant: CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
+                let constant = CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+                if constant.is_none() && field.es_type != EsType::Unsupported {
+                    root.insert(&source.split('.').collect::<Vec<_>>(), i);
                 }
+                ColSpec { field, constant }
             })
             .collect();
-        ColumnPlan { cols }
+        ColumnPlan { cols, root }
     }
 
-    /// The row for one document, in column order.
+    /// Appends one document as a row of `out` (built for the same fields).
+    pub(crate) fn append(&self, doc: &Value, out: &mut BatchBuilder) {
+        let mut found: Vec<(usize, &Value)> = Vec::with_capacity(64);
+        walk(doc, &self.root, &mut found);
+        // Stable: a column's values stay in document order.
+        found.sort_by_key(|(col, _)| *col);
+        let mut found = found.into_iter().peekable();
+        let mut leaves: Vec<&Value> = Vec::new();
+        for (i, c) in self.cols.iter().enumerate() {
+            if let Some(v) = c.constant {
+                out.builders[i].append_str(v);
+                continue;
+            }
+            leaves.clear();
+            while let Some((_, v)) = found.next_if(|(col, _)| *col == i) {
+                leaves.push(v);
+            }
+            if leaves.is_empty() {
+                out.builders[i].append_null();
+            } else {
+                out.builders[i].append(convert(c.field, &leaves));
+            }
+        }
+        out.rows += 1;
+    }
+
+    /// The row for one document, in column order (for tests; scans use [`Self::append`]).
+    #[cfg(test)]
     pub(crate) fn extract(&self, doc: &Value) -> Vec<Cell> {
-        let mut leaves = Vec::new();
+        let mut found: Vec<(usize, &Value)> = Vec::new();
+        walk(doc, &self.root, &mut found);
+        found.sort_by_key(|(col, _)| *col);
         self.cols
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 if let Some(v) = c.constant {
                     return Cell::Str(v.to_string());
                 }
-                if c.field.es_type == EsType::Unsupported {
-                    return Cell::Null;
-                }
-                leaves.clear();
-                collect(doc, &c.path, &mut leaves);
+                let leaves: Vec<&Value> = found
+                    .iter()
+                    .filter(|(col, _)| *col == i)
+                    .map(|(_, v)| *v)
+                    .collect();
                 convert(c.field, &leaves)
             })
             .collect()
     }
 }
 
-fn collect<'a>(v: &'a Value, path: &[&str], out: &mut Vec<&'a Value>) {
+/// Collects `(column, value)` for every value of `v` that sits at a column's path.
+fn walk<'a>(v: &'a Value, node: &PathNode, out: &mut Vec<(usize, &'a Value)>) {
     match v {
-        Value::Array(items) => items.iter().for_each(|i| collect(i, path, out)),
+        Value::Array(items) => items.iter().for_each(|i| walk(i, node, out)),
         Value::Null => {}
-        _ if path.is_empty() => out.push(v),
-        Value::Object(m) => {
-            if let Some(child) = m.get(path[0]) {
-                collect(child, &path[1..], out);
+        _ => {
+            for &col in &node.columns {
+                out.push((col, v));
+            }
+            if let Value::Object(m) = v {
+                if node.children.is_empty() {
+                    return;
+                }
+                for (k, child) in m {
+                    if let Some(next) = node.child(k) {
+                        walk(child, next, out);
+                    }
+                }
             }
         }
-        _ => {}
     }
 }
 
@@ -217,6 +296,27 @@ impl ColBuilder {
                 ColBuilder::BoolList(ListBuilder::new(BooleanBuilder::new()))
             }
             (_, true) => ColBuilder::StrList(ListBuilder::new(StringBuilder::new())),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            ColBuilder::Str(b) => b.append_null(),
+            ColBuilder::I64(b) => b.append_null(),
+            ColBuilder::Date(b) => b.append_null(),
+            ColBuilder::Bool(b) => b.append_null(),
+            ColBuilder::StrList(b) => b.append_null(),
+            ColBuilder::I64List(b) => b.append_null(),
+            ColBuilder::DateList(b) => b.append_null(),
+            ColBuilder::BoolList(b) => b.append_null(),
+        }
+    }
+
+    /// A constant keyword (constants are single-valued keywords).
+    fn append_str(&mut self, v: &str) {
+        match self {
+            ColBuilder::Str(b) => b.append_value(v),
+            other => other.append(Cell::Str(v.to_string())),
         }
     }
 

@@ -19,7 +19,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, Schema, SchemaRef};
 use serde_json::Value;
 
-use crate::columns::{BatchBuilder, Cell, ColumnPlan};
+use crate::columns::{BatchBuilder, ColumnPlan};
 use crate::enrich::Enrich;
 use crate::fast::FastPlan;
 use crate::normalize::{self, NormalizeError, NormalizeOptions};
@@ -195,7 +195,9 @@ const CHUNK_ROWS: usize = 1024;
 const CHANNEL_DEPTH: usize = 4;
 
 enum Msg {
-    Rows(Vec<Vec<Cell>>),
+    /// Rows of one file, in file order (a file may send several).
+    Rows(RecordBatch),
+    Failed(ArrowError),
     Diag(Diagnostic),
     Done {
         bytes: u64,
@@ -211,6 +213,8 @@ struct Job {
 }
 
 struct Shared {
+    schema: SchemaRef,
+    fields: Vec<&'static EcsField>,
     plan: ColumnPlan,
     normalize: NormalizeOptions,
     enrich: Option<Arc<dyn Enrich>>,
@@ -234,7 +238,9 @@ pub struct Scan {
     jobs: Option<Sender<Job>>,
     workers: Vec<JoinHandle<()>>,
     shared: Option<Arc<Shared>>,
-    builder: Option<BatchBuilder>,
+    /// Worker batches waiting to fill a `batch_size` batch, and their row count.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
     /// Full batches cut from a chunk that crossed a batch boundary.
     ready: VecDeque<Result<RecordBatch, ScanError>>,
     error: Option<ScanError>,
@@ -262,7 +268,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
                 jobs: None,
                 workers: Vec::new(),
                 shared: None,
-                builder: None,
+                pending: Vec::new(),
+                pending_rows: 0,
                 ready: VecDeque::new(),
                 error: Some(e.into()),
                 finished: false,
@@ -281,6 +288,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         .created
         .get_or_insert_with(normalize::time::now_string);
     let shared = Arc::new(Shared {
+        schema: schema.clone(),
+        fields: fields.clone(),
         plan: ColumnPlan::new(&fields),
         normalize,
         enrich: opts.enrich.clone(),
@@ -317,7 +326,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         jobs: Some(job_tx),
         workers,
         shared: Some(shared),
-        builder: Some(BatchBuilder::new(schema, &fields)),
+        pending: Vec::new(),
+        pending_rows: 0,
         ready: VecDeque::new(),
         error: None,
         finished: false,
@@ -362,12 +372,35 @@ impl Scan {
         self.jobs = None;
     }
 
+    /// The pending rows as one batch (no copy when they are one worker batch).
     fn take_batch(&mut self) -> Option<Result<RecordBatch, ScanError>> {
-        let builder = self.builder.as_mut()?;
-        if builder.rows() == 0 {
+        if self.pending_rows == 0 {
             return None;
         }
-        Some(builder.finish().map_err(ScanError::from))
+        self.pending_rows = 0;
+        let parts = std::mem::take(&mut self.pending);
+        Some(match parts.len() {
+            1 => Ok(parts.into_iter().next().expect("one part")),
+            _ => {
+                arrow_select::concat::concat_batches(&self.schema, &parts).map_err(ScanError::from)
+            }
+        })
+    }
+
+    /// Cuts worker batches into batches of exactly `batch_size` rows (the last may be
+    /// shorter), so the output does not depend on how files were split among workers.
+    fn add_rows(&mut self, batch: RecordBatch) {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let take = (self.opts_batch - self.pending_rows).min(batch.num_rows() - offset);
+            self.pending.push(batch.slice(offset, take));
+            self.pending_rows += take;
+            offset += take;
+            if self.pending_rows == self.opts_batch {
+                let full = self.take_batch().expect("rows present");
+                self.ready.push_back(full);
+            }
+        }
     }
 
     fn diagnostic(&mut self, d: Diagnostic) -> Option<ScanError> {
@@ -412,21 +445,18 @@ impl Iterator for Scan {
                 }
             };
             match msg {
-                Msg::Rows(rows) => {
+                Msg::Rows(batch) => {
                     self.stats
                         .records
-                        .fetch_add(rows.len() as u64, Ordering::Relaxed);
-                    for row in rows {
-                        let builder = self.builder.as_mut().expect("set when no error");
-                        builder.push(row);
-                        if builder.rows() >= self.opts_batch {
-                            let batch = self.take_batch().expect("rows present");
-                            self.ready.push_back(batch);
-                        }
-                    }
+                        .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                    self.add_rows(batch);
                     if let Some(batch) = self.ready.pop_front() {
                         return Some(batch);
                     }
+                }
+                Msg::Failed(e) => {
+                    self.stop();
+                    return Some(Err(e.into()));
                 }
                 Msg::Diag(d) => {
                     if let Some(err) = self.diagnostic(d) {
@@ -466,6 +496,8 @@ impl Drop for Scan {
 }
 
 fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
+    // One set of Arrow builders per worker, reused across its files.
+    let mut builder = BatchBuilder::new(shared.schema.clone(), &shared.fields);
     loop {
         let job = match jobs.lock() {
             Ok(rx) => rx.recv(),
@@ -479,7 +511,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             shared: &shared,
             path: &job.path,
             tx: &job.tx,
-            rows: Vec::new(),
+            builder: &mut builder,
             skipped_records: 0,
             skipped_values: 0,
             fast_records: 0,
@@ -502,7 +534,7 @@ struct FileSink<'a> {
     shared: &'a Shared,
     path: &'a PathBuf,
     tx: &'a SyncSender<Msg>,
-    rows: Vec<Vec<Cell>>,
+    builder: &'a mut BatchBuilder,
     skipped_records: u64,
     skipped_values: u64,
     fast_records: u64,
@@ -518,11 +550,16 @@ impl FileSink<'_> {
     }
 
     fn flush(&mut self) -> ControlFlow<()> {
-        if self.rows.is_empty() {
+        if self.builder.rows() == 0 {
             return ControlFlow::Continue(());
         }
-        let rows = std::mem::take(&mut self.rows);
-        self.send(Msg::Rows(rows))
+        match self.builder.finish() {
+            Ok(batch) => self.send(Msg::Rows(batch)),
+            Err(e) => {
+                let _ = self.send(Msg::Failed(e));
+                ControlFlow::Break(())
+            }
+        }
     }
 
     fn diag(
@@ -571,9 +608,9 @@ impl Sink for FileSink<'_> {
             }
         }
         if let Some(row) = shared.fast.as_ref().and_then(|f| f.extract(&r.text)) {
-            self.rows.push(row);
+            self.builder.push(row);
             self.fast_records += 1;
-            if self.rows.len() >= CHUNK_ROWS {
+            if self.builder.rows() >= CHUNK_ROWS {
                 self.flush()?;
             }
             return ControlFlow::Continue(());
@@ -581,7 +618,7 @@ impl Sink for FileSink<'_> {
         match crate::shape::document(&r.text, &shared.normalize, shared.enrich.as_deref()) {
             Ok(doc) => {
                 let error = pipeline_error_message(&doc);
-                self.rows.push(self.shared.plan.extract(&doc));
+                self.shared.plan.append(&doc, self.builder);
                 if let Some(message) = error {
                     self.diag(
                         DiagnosticKind::PipelineError,
@@ -591,7 +628,7 @@ impl Sink for FileSink<'_> {
                         message,
                     )?;
                 }
-                if self.rows.len() >= CHUNK_ROWS {
+                if self.builder.rows() >= CHUNK_ROWS {
                     self.flush()?;
                 }
                 ControlFlow::Continue(())
