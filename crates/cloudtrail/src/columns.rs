@@ -126,10 +126,13 @@ impl ColumnPlan {
             while let Some((_, v)) = found.next_if(|(col, _)| *col == i) {
                 leaves.push(v);
             }
-            if leaves.is_empty() {
-                out.builders[i].append_null();
-            } else {
-                out.builders[i].append(convert(c.field, &leaves));
+            match (leaves.as_slice(), c.field.es_type, &mut out.builders[i]) {
+                ([], _, b) => b.append_null(),
+                // The common case, without the conversion's intermediate vector and copy.
+                ([Value::String(s)], EsType::Keyword | EsType::Text, ColBuilder::Str(b)) => {
+                    b.append_value(s)
+                }
+                (_, _, b) => b.append(convert(c.field, &leaves)),
             }
         }
         out.rows += 1;

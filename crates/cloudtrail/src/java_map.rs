@@ -46,40 +46,47 @@ pub fn hashmap_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
         .iter()
         .map(|k| spread(string_hash(k.as_ref())))
         .collect();
-    let mut table: Vec<Vec<usize>> = vec![Vec::new(); INITIAL_CAPACITY];
-    let mut size = 0usize;
+    // Iteration order is bucket by bucket, and within a bucket insertion order (appends go to
+    // the tail and a resize splits each chain keeping relative order). So the order is the
+    // distinct keys stably sorted by their bucket in the final table; only the final capacity
+    // needs simulating, from the size threshold and the chain lengths that trigger the
+    // resize-instead-of-treeify.
+    let mut distinct: Vec<usize> = Vec::with_capacity(keys.len());
+    let mut cap = INITIAL_CAPACITY;
+    let mut chain_len: Vec<u32> = vec![0; cap];
     for (i, key) in keys.iter().enumerate() {
-        let cap = table.len();
         let bucket = (hashes[i] as usize) & (cap - 1);
-        let chain = &table[bucket];
-        if chain
-            .iter()
-            .any(|&j| hashes[j] == hashes[i] && keys[j].as_ref() == key.as_ref())
-        {
+        let duplicate = chain_len[bucket] > 0
+            && distinct
+                .iter()
+                .any(|&j| hashes[j] == hashes[i] && keys[j].as_ref() == key.as_ref());
+        if duplicate {
             continue;
         }
-        let chain_len_before = chain.len();
-        table[bucket].push(i);
+        let chain_len_before = chain_len[bucket];
+        chain_len[bucket] += 1;
+        distinct.push(i);
         // putVal calls treeifyBin once the chain held 8 nodes before this append; below 64
-        // buckets treeifyBin resizes instead, which changes the order of everything.
-        if chain_len_before >= TREEIFY_THRESHOLD && table.len() < MIN_TREEIFY_CAPACITY {
-            table = resize(&table, &hashes);
+        // buckets treeifyBin resizes instead. Then the usual load-factor resize.
+        if chain_len_before as usize >= TREEIFY_THRESHOLD && cap < MIN_TREEIFY_CAPACITY {
+            cap *= 2;
+            recount(&mut chain_len, cap, &distinct, &hashes);
         }
-        size += 1;
-        if size * 4 > table.len() * 3 {
-            table = resize(&table, &hashes);
+        if distinct.len() * 4 > cap * 3 {
+            cap *= 2;
+            recount(&mut chain_len, cap, &distinct, &hashes);
         }
     }
-    table.into_iter().flatten().collect()
+    distinct.sort_by_key(|&i| (hashes[i] as usize) & (cap - 1));
+    distinct
 }
 
-fn resize(table: &[Vec<usize>], hashes: &[u32]) -> Vec<Vec<usize>> {
-    let cap = table.len() * 2;
-    let mut next: Vec<Vec<usize>> = vec![Vec::new(); cap];
-    for &i in table.iter().flatten() {
-        next[(hashes[i] as usize) & (cap - 1)].push(i);
+fn recount(chain_len: &mut Vec<u32>, cap: usize, keys: &[usize], hashes: &[u32]) {
+    chain_len.clear();
+    chain_len.resize(cap, 0);
+    for &i in keys {
+        chain_len[(hashes[i] as usize) & (cap - 1)] += 1;
     }
-    next
 }
 
 /// Reorders one object's members into `HashMap` iteration order.
@@ -87,11 +94,11 @@ pub fn reorder_map(map: &mut Map<String, Value>) {
     if map.len() < 2 {
         return;
     }
-    let keys: Vec<String> = map.keys().cloned().collect();
-    let order = hashmap_order(&keys);
-    let mut old = std::mem::take(map);
+    let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+    let order = hashmap_order(&entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>());
+    let mut slots: Vec<Option<(String, Value)>> = entries.into_iter().map(Some).collect();
     for i in order {
-        if let Some((k, v)) = old.remove_entry(&keys[i]) {
+        if let Some((k, v)) = slots[i].take() {
             map.insert(k, v);
         }
     }

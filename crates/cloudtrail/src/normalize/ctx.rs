@@ -10,11 +10,51 @@ use super::Failure;
 
 pub(crate) type Obj = Map<String, Value>;
 
+/// Objects up to this size are searched by a linear scan: the pipeline's objects are small
+/// and most lookups miss, and comparing lengths first is far cheaper than SipHash.
+const LINEAR_LOOKUP_MAX: usize = 16;
+
+fn lookup<'a>(m: &'a Obj, key: &str) -> Option<&'a Value> {
+    if m.len() <= LINEAR_LOOKUP_MAX {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
+fn lookup_mut<'a>(m: &'a mut Obj, key: &str) -> Option<&'a mut Value> {
+    if m.len() <= LINEAR_LOOKUP_MAX {
+        m.iter_mut()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        m.get_mut(key)
+    }
+}
+
+/// The segments of a dotted path (a byte scan; `str::split` costs more on these short paths).
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(path);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.as_bytes().iter().position(|&b| b == b'.') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 pub(crate) fn get<'a>(m: &'a Obj, path: &str) -> Option<&'a Value> {
-    let mut parts = path.split('.');
-    let mut cur = m.get(parts.next()?)?;
+    let mut parts = segments(path);
+    let mut cur = lookup(m, parts.next()?)?;
     for p in parts {
-        cur = cur.as_object()?.get(p)?;
+        cur = lookup(cur.as_object()?, p)?;
     }
     Some(cur)
 }
@@ -41,8 +81,8 @@ pub(crate) fn remove(m: &mut Obj, path: &str) -> Option<Value> {
 
 fn get_obj_mut<'a>(m: &'a mut Obj, path: &str) -> Option<&'a mut Obj> {
     let mut cur = m;
-    for p in path.split('.') {
-        cur = cur.get_mut(p)?.as_object_mut()?;
+    for p in segments(path) {
+        cur = lookup_mut(cur, p)?.as_object_mut()?;
     }
     Some(cur)
 }
@@ -51,15 +91,22 @@ fn get_obj_mut<'a>(m: &'a mut Obj, path: &str) -> Option<&'a mut Obj> {
 /// parent exists but is not an object.
 pub(crate) fn set(m: &mut Obj, path: &str, v: Value) -> Result<(), Failure> {
     let mut cur = m;
-    let mut parts = path.split('.').peekable();
+    let mut parts = segments(path).peekable();
     while let Some(p) = parts.next() {
         if parts.peek().is_none() {
-            cur.insert(p.to_string(), v);
+            match lookup_mut(cur, p) {
+                Some(slot) => *slot = v,
+                None => {
+                    cur.insert(p.to_string(), v);
+                }
+            }
             return Ok(());
         }
-        let next = cur
-            .entry(p.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
+        // Look before inserting: `entry` would allocate the key even when it exists.
+        if lookup(cur, p).is_none() {
+            cur.insert(p.to_string(), Value::Object(Map::new()));
+        }
+        let next = lookup_mut(cur, p).expect("present or just inserted");
         cur = match next {
             Value::Object(o) => o,
             Value::Null => {
@@ -146,8 +193,8 @@ pub(crate) fn append_unique(m: &mut Obj, path: &str, v: Value) -> Result<(), Fai
 
 pub(crate) fn get_mut<'a>(m: &'a mut Obj, path: &str) -> Option<&'a mut Value> {
     match path.rsplit_once('.') {
-        None => m.get_mut(path),
-        Some((parent, last)) => get_obj_mut(m, parent)?.get_mut(last),
+        None => lookup_mut(m, path),
+        Some((parent, last)) => lookup_mut(get_obj_mut(m, parent)?, last),
     }
 }
 
