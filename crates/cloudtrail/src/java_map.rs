@@ -120,6 +120,85 @@ pub fn reorder_recursive(value: &mut Value) {
     }
 }
 
+/// Parses JSON text with every object already in `HashMap` iteration order — the same value
+/// as `serde_json::from_str` followed by [`reorder_recursive`], without building each
+/// object's hash table twice.
+pub fn from_str_java_ordered(text: &str) -> serde_json::Result<Value> {
+    let v: JavaOrdered = serde_json::from_str(text)?;
+    Ok(v.0)
+}
+
+struct JavaOrdered(Value);
+
+impl<'de> serde::Deserialize<'de> for JavaOrdered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JavaOrderedVisitor).map(JavaOrdered)
+    }
+}
+
+struct JavaOrderedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JavaOrderedVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(JavaOrdered(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(String, Value)> = Vec::new();
+        while let Some((k, JavaOrdered(v))) = map.next_entry::<String, JavaOrdered>()? {
+            entries.push((k, v));
+        }
+        let order = hashmap_order(&entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>());
+        if order.len() != entries.len() {
+            // Duplicate keys: serde_json keeps the last value at the first position; let the
+            // general path reproduce exactly that.
+            let mut m: Map<String, Value> = entries.into_iter().collect();
+            reorder_map(&mut m);
+            return Ok(Value::Object(m));
+        }
+        let mut slots: Vec<Option<(String, Value)>> = entries.into_iter().map(Some).collect();
+        let mut m = Map::with_capacity(slots.len());
+        for i in order {
+            if let Some((k, v)) = slots[i].take() {
+                m.insert(k, v);
+            }
+        }
+        Ok(Value::Object(m))
+    }
+}
+
 /// Java `toString()` of a parsed JSON value: `AbstractMap.toString` (`{k=v, …}`, members in the
 /// map's current order), `AbstractCollection.toString` (`[a, b]`), raw strings (no quoting or
 /// escaping, so the format is not reversible), Java number and boolean rendering.

@@ -44,6 +44,8 @@ pub enum StoreError {
     Scan(String),
     #[error("schema: {0}")]
     Schema(String),
+    #[error("writing data files: {0}")]
+    Writer(String),
     #[error("Arrow: {0}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
     #[error("Parquet: {0}")]

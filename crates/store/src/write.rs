@@ -15,7 +15,9 @@ use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::mpsc::{self, SyncSender};
+use std::thread::JoinHandle;
 
 /// Hive's name for the null partition, understood by DuckDB and Spark.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -31,26 +33,55 @@ const MAX_BUFFERED_ROWS: usize = 100_000;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 const PAGE_ROWS: usize = 8 * 1024;
 
+/// One file to write: relative path, day, rows (unsorted).
+type WriteJob = (String, String, RecordBatch);
+
 pub(crate) struct PartitionWriter {
-    root: PathBuf,
     schema: SchemaRef,
     version: u64,
     seq: u32,
     days: BTreeMap<String, (Vec<RecordBatch>, usize)>,
     buffered: usize,
-    written: Vec<DataFile>,
+    /// Files are sorted, encoded and compressed on a thread of their own, so the scan
+    /// feeding `push` keeps going meanwhile (a 100k-row file takes ~1 s, during which the
+    /// scan workers used to stall). The channel holds one file: memory stays bounded.
+    jobs: Option<SyncSender<WriteJob>>,
+    writer: Option<JoinHandle<Result<Vec<DataFile>, StoreError>>>,
 }
 
 impl PartitionWriter {
     pub(crate) fn new(root: &Path, schema: SchemaRef, version: u64) -> PartitionWriter {
+        let (tx, rx) = mpsc::sync_channel::<WriteJob>(1);
+        let dir = root.to_path_buf();
+        let writer = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || {
+                let mut written = vec![];
+                for (rel, dt, batch) in rx {
+                    written.push(write_file(&dir, &rel, &dt, &batch)?);
+                }
+                Ok(written)
+            })
+            .expect("spawning the store writer thread");
         PartitionWriter {
-            root: root.to_path_buf(),
             schema,
             version,
             seq: 0,
             days: BTreeMap::new(),
             buffered: 0,
-            written: vec![],
+            jobs: Some(tx),
+            writer: Some(writer),
+        }
+    }
+
+    /// Waits for the writer thread; its error, if it stopped on one.
+    fn join(&mut self) -> Result<Vec<DataFile>, StoreError> {
+        self.jobs = None;
+        match self.writer.take() {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Writer("the writer thread panicked".into()))),
+            None => Ok(vec![]),
         }
     }
 
@@ -89,8 +120,15 @@ impl PartitionWriter {
         drop(batches);
         self.seq += 1;
         let rel = format!("dt={dt}/part-{:08}-{:05}.parquet", self.version, self.seq);
-        let file = write_file(&self.root, &rel, dt, &batch)?;
-        self.written.push(file);
+        let sent = match &self.jobs {
+            Some(tx) => tx.send((rel, dt.to_string(), batch)).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The writer stopped: report why.
+            self.join()?;
+            return Err(StoreError::Writer("the writer thread stopped".into()));
+        }
         Ok(())
     }
 
@@ -100,7 +138,7 @@ impl PartitionWriter {
         for dt in days {
             self.flush_day(&dt)?;
         }
-        Ok(self.written)
+        self.join()
     }
 }
 

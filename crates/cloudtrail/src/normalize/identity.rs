@@ -13,9 +13,16 @@ use super::{append_error, Failure};
 
 const UI: &str = "aws.cloudtrail.user_identity";
 
+/// A path under [`UI`], spelled out at compile time (these run for every record).
+macro_rules! ui {
+    ($rest:literal) => {
+        concat!("aws.cloudtrail.user_identity.", $rest)
+    };
+}
+
 pub(crate) fn map_identity(doc: &mut Obj) -> Result<(), Failure> {
     rename(doc, "json.eventVersion", "aws.cloudtrail.event_version")?;
-    rename(doc, "json.userIdentity.type", &format!("{UI}.type"))?;
+    rename(doc, "json.userIdentity.type", ui!("type"))?;
 
     let service_name = service_actor(doc);
     if let Some(name) = &service_name {
@@ -27,27 +34,23 @@ pub(crate) fn map_identity(doc: &mut Obj) -> Result<(), Failure> {
         rename(doc, "json.userIdentity.userName", "user.name")?;
         rename(doc, "json.userIdentity.principalId", "user.id")?;
     }
-    rename(doc, "json.userIdentity.arn", &format!("{UI}.arn"))?;
+    rename(doc, "json.userIdentity.arn", ui!("arn"))?;
     if !ctx::has(doc, "cloud.account.id") {
         rename(doc, "json.userIdentity.accountId", "cloud.account.id")?;
     }
-    rename(
-        doc,
-        "json.userIdentity.accessKeyId",
-        &format!("{UI}.access_key_id"),
-    )?;
+    rename(doc, "json.userIdentity.accessKeyId", ui!("access_key_id"))?;
     rename(
         doc,
         "json.userIdentity.sessionContext.attributes.mfaAuthenticated",
-        &format!("{UI}.session_context.mfa_authenticated"),
+        ui!("session_context.mfa_authenticated"),
     )?;
     creation_date(doc)?;
     rename(
         doc,
         "json.userIdentity.sessionContext.sessionIssuer.type",
-        &format!("{UI}.session_context.session_issuer.type"),
+        ui!("session_context.session_issuer.type"),
     )?;
-    let identity_type = get_str(doc, &format!("{UI}.type")).map(str::to_owned);
+    let identity_type = get_str(doc, ui!("type")).map(str::to_owned);
     let role_like = matches!(
         identity_type.as_deref(),
         Some("AssumedRole") | Some("FederatedUser")
@@ -62,19 +65,19 @@ pub(crate) fn map_identity(doc: &mut Obj) -> Result<(), Failure> {
     rename(
         doc,
         "json.userIdentity.sessionContext.sessionIssuer.principalId",
-        &format!("{UI}.session_context.session_issuer.principal_id"),
+        ui!("session_context.session_issuer.principal_id"),
     )?;
     session_name(doc, identity_type.as_deref())?;
 
     ctx::copy_nonempty(
         doc,
         "json.userIdentity.onBehalfOf.userId",
-        &format!("{UI}.on_behalf_of.user_id"),
+        ui!("on_behalf_of.user_id"),
     )?;
     rename(
         doc,
         "json.userIdentity.onBehalfOf.identityStoreArn",
-        &format!("{UI}.on_behalf_of.identity_store_arn"),
+        ui!("on_behalf_of.identity_store_arn"),
     )?;
     if identity_type.as_deref() == Some("IdentityCenterUser") && !ctx::has(doc, "user.id") {
         rename(doc, "json.userIdentity.onBehalfOf.userId", "user.id")?;
@@ -133,11 +136,17 @@ pub(crate) fn map_identity(doc: &mut Obj) -> Result<(), Failure> {
             "session_context.sign_in_session_arn",
         ),
     ] {
-        rename(
-            doc,
-            &format!("json.userIdentity.{from}"),
-            &format!("{UI}.{to}"),
-        )?;
+        // Most records have none of these: look before building the paths.
+        let present = ctx::get(doc, "json.userIdentity")
+            .and_then(Value::as_object)
+            .is_some_and(|ui| ctx::get(ui, from).is_some());
+        if present {
+            rename(
+                doc,
+                &format!("json.userIdentity.{from}"),
+                &format!("{UI}.{to}"),
+            )?;
+        }
     }
     Ok(())
 }
@@ -146,7 +155,7 @@ pub(crate) fn map_identity(doc: &mut Obj) -> Result<(), Failure> {
 /// service actor: console sign-ins carry `invokedBy: signin.amazonaws.com` on IAM users.
 fn service_actor(doc: &Obj) -> Option<String> {
     let identity = ctx::get(doc, "json.userIdentity")?.as_object()?;
-    let identity_type = get_str(doc, &format!("{UI}.type"));
+    let identity_type = get_str(doc, ui!("type"));
     let invoked_by = identity.get("invokedBy").and_then(Value::as_str);
     let name = match identity_type {
         Some("AWSService") => invoked_by.map(str::to_owned),
@@ -181,7 +190,7 @@ fn creation_date(doc: &mut Obj) -> Result<(), Failure> {
     match time::parse_iso8601(&text).or_else(|| time::parse_basic(&text)) {
         Some(t) => ctx::set(
             doc,
-            &format!("{UI}.session_context.creation_date"),
+            ui!("session_context.creation_date"),
             Value::String(t.to_es_string()),
         ),
         None => {
@@ -205,7 +214,7 @@ fn session_name(doc: &mut Obj, identity_type: Option<&str>) -> Result<(), Failur
     ) {
         return Ok(());
     }
-    let Some(arn) = get_str(doc, &format!("{UI}.arn")) else {
+    let Some(arn) = get_str(doc, ui!("arn")) else {
         return Ok(());
     };
     if !(arn.contains(":sts:") && arn.contains('/')) {

@@ -173,19 +173,19 @@ pub(crate) fn parse_record(text: &str) -> Result<Option<Value>, NormalizeError> 
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let mut v: Value = serde_json::from_str(text).map_err(|e| NormalizeError::InvalidJson {
-        line: e.line() as u64,
-        column: e.column() as u64,
-        message: strip_position(&e.to_string()),
-    })?;
+    // Elasticsearch built every object as a HashMap; everything downstream (toString, cleanup)
+    // sees that order.
+    let v: Value =
+        java_map::from_str_java_ordered(text).map_err(|e| NormalizeError::InvalidJson {
+            line: e.line() as u64,
+            column: e.column() as u64,
+            message: strip_position(&e.to_string()),
+        })?;
     if !v.is_object() {
         return Err(NormalizeError::NotAnObject {
             found: json_kind(&v),
         });
     }
-    // Elasticsearch built every object as a HashMap; everything downstream (toString, cleanup)
-    // sees that order.
-    java_map::reorder_recursive(&mut v);
     Ok(Some(v))
 }
 
