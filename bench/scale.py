@@ -18,7 +18,8 @@ and prints wall time, events/s and peak RSS of each, and the ratios the performa
 asks for. Every step's rows are compared where two steps answer the same question.
 Environment: TRAILHUNT_BIN / SAMPLEGEN_BIN skip the build; BENCH_DIR (default
 ~/.cache/trailhunt-bench) keeps generated data between runs; RUNS (default 5) timed runs
-per step, the median is reported (ingest runs once); REUSE_STORE=1 keeps the store of an
+per step, the median is reported (ingest runs once; DUCK_RAW_RUNS overrides RUNS for
+DuckDB's read_json); REUSE_STORE=1 keeps the store of an
 earlier run instead of ingesting again.
 """
 
@@ -34,6 +35,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/trailhunt-target"))
 BENCH_DIR = os.environ.get("BENCH_DIR", os.path.expanduser("~/.cache/trailhunt-bench"))
 RUNS = int(os.environ.get("RUNS", "5"))
+# DuckDB's read_json over 10M events takes minutes a run: DUCK_RAW_RUNS=1 keeps it to one.
+DUCK_RAW_RUNS = int(os.environ.get("DUCK_RAW_RUNS", str(RUNS)))
 NOW = "2024-08-02T00:00:00Z"
 SEED = "multiple_service_logging_deleted_or_stopped"
 DAYS = 14
@@ -191,7 +194,7 @@ def bench(bins, events):
 
     duck = duck_available()
     if duck:
-        s, rss, out = timed([sys.executable, "-c", DUCK_RUNNER, DUCK_RAW.format(glob=glob, now=NOW)], RUNS, True)
+        s, rss, out = timed([sys.executable, "-c", DUCK_RUNNER, DUCK_RAW.format(glob=glob, now=NOW)], DUCK_RAW_RUNS, True)
         report("duck_raw", "DuckDB read_json seed hunt", s, rss)
         if rows_duck(out) != raw_rows:
             print("  NOTE: DuckDB rows differ from trailhunt's:", rows_duck(out)[:3], raw_rows[:3])

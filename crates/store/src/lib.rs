@@ -4,7 +4,7 @@
 //! Layout (readable by DuckDB, Spark, pandas with hive partitioning):
 //!
 //! ```text
-//! STORE/dt=2024-08-01/part-00000003-00001.parquet   zstd, sorted by @timestamp
+//! STORE/dt=2024-08-01/part-00000003-00001.parquet   zstd, sorted by provider, action, time
 //! STORE/_trailhunt/manifest.json                    the committed state (atomic rename)
 //! STORE/_trailhunt/lock                             held by the one writer
 //! ```

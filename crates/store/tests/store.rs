@@ -65,6 +65,16 @@ fn reingest_is_noop_and_lock_refuses_a_second_writer() {
         "a no-op ingest commits nothing"
     );
     assert_eq!(before.rows(), records);
+    // Readers load the same data files without the sources list.
+    let for_readers = Manifest::load_data_files(store.root()).unwrap();
+    assert!(!before.sources.is_empty());
+    assert_eq!(
+        for_readers,
+        Manifest {
+            sources: vec![],
+            ..before.clone()
+        }
+    );
 
     let _held = store::lock::WriteLock::acquire(store.root(), "test").unwrap();
     let err = store
@@ -105,21 +115,39 @@ fn files_are_sorted_day_partitions_with_page_index() {
             .find(|c| c.column_path().string() == "event.action")
             .unwrap();
         assert!(action.dictionary_page_offset().is_some());
-        // And the rows really are in time order, inside the file's day.
+        // And the rows really are in (provider, action, time) order, inside the file's day.
         let batches = store::read::read_file(store.root(), f, &store.schema()).unwrap();
-        let mut last = i64::MIN;
+        let mut last: Option<(Option<String>, Option<String>, Option<i64>)> = None;
         for b in &batches {
+            let text = |name: &str| {
+                b.column_by_name(name)
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .unwrap()
+                    .clone()
+            };
+            let (provider, action) = (text("event.provider"), text("event.action"));
             let ts = b
                 .column_by_name("@timestamp")
                 .unwrap()
                 .as_any()
                 .downcast_ref::<TimestampMillisecondArray>()
                 .unwrap();
-            for t in ts.iter().flatten() {
-                assert!(t >= last);
-                last = t;
-                let day = chrono::DateTime::from_timestamp_millis(t).unwrap();
-                assert_eq!(day.format("%Y-%m-%d").to_string(), f.dt);
+            for i in 0..b.num_rows() {
+                let key = (
+                    provider.is_valid(i).then(|| provider.value(i).to_string()),
+                    action.is_valid(i).then(|| action.value(i).to_string()),
+                    ts.is_valid(i).then(|| ts.value(i)),
+                );
+                if let Some(prev) = &last {
+                    assert!(*prev <= key, "{prev:?} before {key:?} in {}", f.path);
+                }
+                if let Some(t) = key.2 {
+                    let day = chrono::DateTime::from_timestamp_millis(t).unwrap();
+                    assert_eq!(day.format("%Y-%m-%d").to_string(), f.dt);
+                }
+                last = Some(key);
             }
         }
     }

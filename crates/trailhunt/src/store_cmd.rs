@@ -71,7 +71,7 @@ pub struct StoreDataset {
 impl StoreDataset {
     pub fn open(dir: &Path) -> Result<StoreDataset> {
         let store = store::Store::open(dir).map_err(|e| anyhow!("{e}"))?;
-        let manifest = store.manifest().map_err(|e| anyhow!("{e}"))?;
+        let manifest = store::Manifest::load_data_files(dir).map_err(|e| anyhow!("{e}"))?;
         let table = Arc::new(store::StoreTable::new(
             dir.to_path_buf(),
             Arc::new(manifest.clone()),
