@@ -42,7 +42,7 @@ pub use schema::{
     UnknownColumn, ES_TYPE_METADATA_KEY,
 };
 pub use shape::normalize_input;
-pub use sources::{expand_sources, SourceError};
+pub use sources::{delivery_date, expand_sources, SourceError};
 
 #[cfg(test)]
 pub(crate) mod test_util {

@@ -27,6 +27,24 @@ pub enum SourceError {
     },
 }
 
+/// The `YYYY`, `MM` and `DD` folders that follow `CloudTrail/<region>/` in CloudTrail's S3
+/// delivery layout (`…/AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`),
+/// for a `/`-separated file path, S3 key or listing prefix. Month and day are `None` where
+/// the path stops before them (a prefix); `None` for paths without that layout.
+pub fn delivery_date(path: &str) -> Option<(u32, Option<u32>, Option<u32>)> {
+    let comps: Vec<&str> = path.split('/').collect();
+    let at = comps.iter().position(|c| *c == "CloudTrail")?;
+    let num = |k: usize, len: usize| -> Option<u32> {
+        comps
+            .get(at + k)
+            .filter(|c| c.len() == len && c.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|c| c.parse().ok())
+    };
+    let year = num(2, 4)?;
+    let month = num(3, 2);
+    Some((year, month, month.and(num(4, 2))))
+}
+
 /// Expands sources in the given order: a file is taken as is, a directory is walked
 /// recursively (entries sorted by name, hidden entries and non-regular files skipped), anything
 /// with glob metacharacters is a glob (matches sorted). A source that yields no file is an

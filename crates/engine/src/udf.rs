@@ -40,6 +40,23 @@ impl Ctx {
     pub fn warn(&self, message: String) {
         self.side_warnings.borrow_mut().push(message);
     }
+
+    /// The result of converting a (multi-)value one element at a time: the first failure is
+    /// the error when nothing converted, else a warning beside the converted values.
+    pub fn values_or_error(
+        &self,
+        out: Vec<crate::value::Value>,
+        first_err: Option<String>,
+    ) -> Result<crate::value::Value, String> {
+        match first_err {
+            Some(e) if out.is_empty() => Err(e),
+            Some(e) => {
+                self.warn(e);
+                Ok(crate::value::Value::from_values(out))
+            }
+            None => Ok(crate::value::Value::from_values(out)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

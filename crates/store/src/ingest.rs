@@ -347,18 +347,13 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:032x}", h.finish_128()))
 }
 
-/// The `YYYY/MM/DD` folder of a CloudTrail S3 delivery path
-/// (`…/AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`), as a sortable
+/// The `YYYY/MM/DD` delivery folder of a source ([`cloudtrail::delivery_date`]) as a sortable
 /// number; `None` (sorted first, in their given order) for other paths.
 fn delivery_day(key: &str) -> Option<u32> {
-    let parts: Vec<&str> = key.split(['/', '\\']).collect();
-    let at = parts.iter().position(|p| *p == "CloudTrail")?;
-    let num = |i: usize, len: usize| -> Option<u32> {
-        let p = parts.get(i)?;
-        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse().ok())?
-    };
-    let (y, m, d) = (num(at + 2, 4)?, num(at + 3, 2)?, num(at + 4, 2)?);
-    Some(y * 10_000 + m * 100 + d)
+    match cloudtrail::delivery_date(key)? {
+        (y, Some(m), Some(d)) => Some(y * 10_000 + m * 100 + d),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -130,22 +130,10 @@ impl DayRange {
         if self.is_open() {
             return true;
         }
-        let comps: Vec<&str> = path.split('/').collect();
-        let Some(i) = comps.iter().position(|c| *c == "CloudTrail") else {
-            return true;
-        };
-        let num = |k: usize, len: usize| -> Option<u32> {
-            comps
-                .get(i + k)
-                .filter(|c| c.len() == len && c.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|c| c.parse().ok())
-        };
-        let Some(y) = num(2, 4) else { return true };
-        self.admits(
-            y as i32,
-            num(3, 2),
-            num(4, 2).filter(|_| num(3, 2).is_some()),
-        )
+        match cloudtrail::delivery_date(path) {
+            Some((year, month, day)) => self.admits(year as i32, month, day),
+            None => true,
+        }
     }
 }
 

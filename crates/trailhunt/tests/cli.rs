@@ -3,15 +3,10 @@
 //! Each query test checks the exact columns (name:type, as in the `_query` body) and rows.
 
 use serde_json::Value as J;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+use common::{th, workspace};
 
 fn sample() -> String {
     workspace().join("sample/AWSLogs").display().to_string()
@@ -25,14 +20,6 @@ fn real(set: &str) -> Option<String> {
         eprintln!("skipping: {} is absent", p.display());
         None
     }
-}
-
-fn th(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailhunt"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("run trailhunt")
 }
 
 fn stdout(o: &Output) -> String {

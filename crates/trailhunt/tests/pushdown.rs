@@ -3,27 +3,10 @@
 //! with and without `--no-pushdown` on the sample and the real data sets and must print the
 //! same rows. Also `--memory-limit`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn th(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailhunt"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("run trailhunt")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{text, th, workspace};
 
 /// The sample plus the real sets present in `../shared`.
 fn inputs() -> Vec<String> {

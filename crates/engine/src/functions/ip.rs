@@ -109,14 +109,7 @@ fn to_ip_lenient(a: &[Value], ctx: &Ctx, octal: bool) -> Result<Value, String> {
             }
         }
     }
-    match first_err {
-        Some(e) if out.is_empty() => Err(e),
-        Some(e) => {
-            ctx.warn(e);
-            Ok(Value::from_values(out))
-        }
-        None => Ok(Value::from_values(out)),
-    }
+    ctx.values_or_error(out, first_err)
 }
 
 /// Dotted IPv4 whose octets may have leading zeros: `010` is 8 when `octal` (as

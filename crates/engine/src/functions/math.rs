@@ -379,14 +379,7 @@ fn each_double(v: &Value, ctx: &Ctx, op: fn(f64) -> f64) -> Result<Value, String
             }
         }
     }
-    match first_err {
-        Some(e) if out.is_empty() => Err(e),
-        Some(e) => {
-            ctx.warn(e);
-            Ok(Value::from_values(out))
-        }
-        None => Ok(Value::from_values(out)),
-    }
+    ctx.values_or_error(out, first_err)
 }
 
 // ---- ROUND ------------------------------------------------------------------------------
