@@ -10,9 +10,10 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, TimestampMillisecondBuilder,
+    ArrayBuilder, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder,
+    TimestampMillisecondBuilder,
 };
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{ArrowError, SchemaRef};
 use serde_json::Value;
 
@@ -119,15 +120,21 @@ impl ColumnPlan {
         let mut leaves: Vec<&Value> = Vec::new();
         for (i, c) in self.cols.iter().enumerate() {
             if let Some(v) = c.constant {
-                out.builders[i].append_str(v);
+                let rows = out.rows;
+                out.caught_up(i, rows).append_str(v);
                 continue;
             }
             leaves.clear();
             while let Some((_, v)) = found.next_if(|(col, _)| *col == i) {
                 leaves.push(v);
             }
-            match (leaves.as_slice(), c.field.es_type, &mut out.builders[i]) {
-                ([], _, b) => b.append_null(),
+            if leaves.is_empty() {
+                // Left for `BatchBuilder` to fill in (most columns of any document).
+                continue;
+            }
+            let rows = out.rows;
+            let b = out.caught_up(i, rows);
+            match (leaves.as_slice(), c.field.es_type, b) {
                 // The common case, without the conversion's intermediate vector and copy.
                 ([Value::String(s)], EsType::Keyword | EsType::Text, ColBuilder::Str(b)) => {
                     b.append_value(s)
@@ -302,16 +309,29 @@ impl ColBuilder {
         }
     }
 
-    fn append_null(&mut self) {
+    fn len(&self) -> usize {
         match self {
-            ColBuilder::Str(b) => b.append_null(),
-            ColBuilder::I64(b) => b.append_null(),
-            ColBuilder::Date(b) => b.append_null(),
-            ColBuilder::Bool(b) => b.append_null(),
-            ColBuilder::StrList(b) => b.append_null(),
-            ColBuilder::I64List(b) => b.append_null(),
-            ColBuilder::DateList(b) => b.append_null(),
-            ColBuilder::BoolList(b) => b.append_null(),
+            ColBuilder::Str(b) => b.len(),
+            ColBuilder::I64(b) => b.len(),
+            ColBuilder::Date(b) => b.len(),
+            ColBuilder::Bool(b) => b.len(),
+            ColBuilder::StrList(b) => b.len(),
+            ColBuilder::I64List(b) => b.len(),
+            ColBuilder::DateList(b) => b.len(),
+            ColBuilder::BoolList(b) => b.len(),
+        }
+    }
+
+    fn append_nulls(&mut self, n: usize) {
+        match self {
+            ColBuilder::Str(b) => b.append_nulls(n),
+            ColBuilder::I64(b) => b.append_nulls(n),
+            ColBuilder::Date(b) => b.append_nulls(n),
+            ColBuilder::Bool(b) => b.append_nulls(n),
+            ColBuilder::StrList(b) => (0..n).for_each(|_| b.append_null()),
+            ColBuilder::I64List(b) => (0..n).for_each(|_| b.append_null()),
+            ColBuilder::DateList(b) => (0..n).for_each(|_| b.append_null()),
+            ColBuilder::BoolList(b) => (0..n).for_each(|_| b.append_null()),
         }
     }
 
@@ -371,6 +391,11 @@ impl ColBuilder {
 }
 
 /// Accumulates rows into Arrow arrays for one schema.
+///
+/// Nulls are not appended row by row: a column's builder is caught up with nulls only when
+/// a value arrives, and a column that got no value in the whole batch becomes a null array
+/// at `finish`. A record fills a few dozen of the ~500 ECS columns, so appending every null
+/// was a large share of building a batch.
 pub(crate) struct BatchBuilder {
     schema: SchemaRef,
     builders: Vec<ColBuilder>,
@@ -390,16 +415,40 @@ impl BatchBuilder {
         self.rows
     }
 
+    /// Column `i`'s builder with nulls appended up to row `rows` (the row being built).
+    fn caught_up(&mut self, i: usize, rows: usize) -> &mut ColBuilder {
+        let b = &mut self.builders[i];
+        let behind = rows - b.len();
+        if behind > 0 {
+            b.append_nulls(behind);
+        }
+        b
+    }
+
     pub(crate) fn push(&mut self, row: Vec<Cell>) {
-        for (b, cell) in self.builders.iter_mut().zip(row) {
-            b.append(cell);
+        let rows = self.rows;
+        for (i, cell) in row.into_iter().enumerate() {
+            if cell != Cell::Null {
+                self.caught_up(i, rows).append(cell);
+            }
         }
         self.rows += 1;
     }
 
     pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(ColBuilder::finish).collect();
         let rows = std::mem::take(&mut self.rows);
+        let columns: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .zip(self.schema.fields())
+            .map(|(b, f)| match b.len() {
+                0 => new_null_array(f.data_type(), rows),
+                n => {
+                    b.append_nulls(rows - n);
+                    b.finish()
+                }
+            })
+            .collect();
         RecordBatch::try_new_with_options(
             self.schema.clone(),
             columns,
@@ -412,7 +461,64 @@ impl BatchBuilder {
 mod tests {
     use super::*;
     use crate::schema::ecs_field;
+    use arrow_array::Array;
     use serde_json::json;
+
+    #[test]
+    fn builder_fills_nulls_lazily() {
+        let names = [
+            "event.module",
+            "user.name",
+            "related.user",
+            "source.as.number",
+        ];
+        let fields: Vec<&'static EcsField> = names.iter().map(|n| ecs_field(n).unwrap()).collect();
+        let schema = crate::schema::arrow_schema(Some(
+            &names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+        ))
+        .unwrap();
+        let plan = ColumnPlan::new(&fields);
+        let mut b = BatchBuilder::new(schema, &fields);
+        let docs = [
+            json!({"related": {"user": ["b", "a"]}}),
+            json!({}),
+            json!({"user": {"name": "x"}}),
+            json!({}),
+        ];
+        for _ in 0..2 {
+            for d in &docs {
+                plan.append(d, &mut b);
+            }
+            b.push(vec![Cell::Null; 4]);
+            let batch = b.finish().unwrap();
+            assert_eq!(batch.num_rows(), 5);
+            let module = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<arrow_array::StringArray>();
+            assert_eq!(
+                module.unwrap().iter().flatten().count(),
+                4,
+                "constant, not on pushed row"
+            );
+            let user = batch
+                .column(1)
+                .as_any()
+                .downcast_ref::<arrow_array::StringArray>();
+            let user: Vec<Option<&str>> = user.unwrap().iter().collect();
+            assert_eq!(user, [None, None, Some("x"), None, None]);
+            let related = batch
+                .column(2)
+                .as_any()
+                .downcast_ref::<arrow_array::ListArray>();
+            let related = related.unwrap();
+            assert_eq!(related.len(), 5);
+            assert!(related.is_valid(0) && (1..5).all(|i| related.is_null(i)));
+            // A column no row filled is a null array of its type.
+            assert_eq!(batch.column(3).null_count(), 5);
+            assert_eq!(batch.column(3).data_type(), &arrow_schema::DataType::Int64);
+        }
+    }
 
     fn cell(name: &str, doc: Value) -> Cell {
         let plan = ColumnPlan::new(&[ecs_field(name).unwrap()]);

@@ -220,6 +220,8 @@ pub(crate) fn ingest(
         let sink = diags.clone();
         let scan_opts = ScanOptions {
             columns: None,
+            // The writer buffers and re-sorts rows per day anyway.
+            exact_batches: false,
             on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
                 if let Ok(mut v) = sink.lock() {
                     v.push(d.clone());
@@ -230,7 +232,7 @@ pub(crate) fn ingest(
         let paths: Vec<PathBuf> = chunk.iter().map(|c| c.path.clone()).collect();
         let scan = cloudtrail::scan(paths, scan_opts);
         let stats = scan.stats();
-        let mut writer = crate::write::PartitionWriter::new(store.root(), schema.clone(), version);
+        let mut writer = crate::write::PartitionWriter::new(store.root(), version);
         let base = progress.clone();
         let mut last_tick = Instant::now();
         for batch in scan {

@@ -217,11 +217,10 @@ impl Store {
                 for f in &g {
                     batches.extend(read::read_file(&self.root, f, &schema)?);
                 }
-                let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
-                drop(batches);
                 seq += 1;
                 let rel = format!("dt={dt}/part-{version:08}-{seq:05}.parquet");
-                new_files.push(write::write_file(&self.root, &rel, &dt, &batch)?);
+                new_files.push(write::write_file(&self.root, &rel, &dt, &batches)?);
+                drop(batches);
                 report.partitions_compacted += 1;
                 replaced.extend(g.into_iter().map(|f| f.path));
             }

@@ -32,6 +32,16 @@ use std::sync::Arc;
 /// become nulls, extra columns are dropped, a changed type is cast when possible.
 pub fn align(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch, StoreError> {
     let rows = batch.num_rows();
+    // The common case (ingest: scan batches already have the store's columns) without a
+    // by-name lookup of each of ~500 columns, which is a linear search of the schema.
+    if batch.schema().fields() == target.fields() {
+        let opts = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
+        return Ok(RecordBatch::try_new_with_options(
+            target.clone(),
+            batch.columns().to_vec(),
+            &opts,
+        )?);
+    }
     let columns: Vec<ArrayRef> = target
         .fields()
         .iter()
