@@ -110,7 +110,12 @@ fn diag(
 
 impl<F: FnMut(Result<Value, Diagnostic>) -> bool> Sink for DocSink<'_, F> {
     fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
-        match crate::shape::document(&r.text, self.opts, self.enrich) {
+        match crate::shape::document(
+            &r.text,
+            self.opts,
+            self.enrich,
+            crate::normalize::Output::Document,
+        ) {
             Ok(mut doc) => {
                 let error = crate::scan::pipeline_error_message(&doc);
                 normalize::sort_keys(&mut doc);

@@ -628,7 +628,12 @@ impl Sink for FileSink<'_> {
             }
             return ControlFlow::Continue(());
         }
-        match crate::shape::document(&r.text, &shared.normalize, shared.enrich.as_deref()) {
+        match crate::shape::document(
+            &r.text,
+            &shared.normalize,
+            shared.enrich.as_deref(),
+            crate::normalize::Output::Columns,
+        ) {
             Ok(doc) => {
                 let error = pipeline_error_message(&doc);
                 self.shared.plan.append(&doc, self.builder);

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::enrich::Enrich;
-use crate::normalize::{self, time, NormalizeError, NormalizeOptions};
+use crate::normalize::{self, time, NormalizeError, NormalizeOptions, Output};
 
 /// Any one of these at the top level makes an object a CloudTrail record. Every API, service,
 /// console and insight event has at least `eventVersion`/`eventTime`; partial test records
@@ -50,27 +50,30 @@ const MAX_UNWRAP: usize = 2;
 /// to index, or why there is none. A blank text gives the pipeline's near-empty document, as
 /// Elastic's pipeline tests feed blank lines.
 pub fn normalize_input(text: &str, opts: &NormalizeOptions) -> Result<Value, NormalizeError> {
-    input(text, opts, None, 0)
+    input(text, opts, None, Output::Document, 0)
 }
 
-/// [`normalize_input`] plus an enrichment step on the documents the pipeline produced.
+/// [`normalize_input`] plus an enrichment step on the documents the pipeline produced, for
+/// `output`.
 pub(crate) fn document(
     text: &str,
     opts: &NormalizeOptions,
     enrich: Option<&dyn Enrich>,
+    output: Output,
 ) -> Result<Value, NormalizeError> {
-    input(text, opts, enrich, 0)
+    input(text, opts, enrich, output, 0)
 }
 
 fn input(
     text: &str,
     opts: &NormalizeOptions,
     enrich: Option<&dyn Enrich>,
+    output: Output,
     depth: usize,
 ) -> Result<Value, NormalizeError> {
     let Some(json) = normalize::parse_record(text)? else {
         return Ok(enriched(
-            normalize::normalize_parsed(text, None, opts, None),
+            normalize::normalize_parsed(text, None, opts, None, output),
             enrich,
         ));
     };
@@ -78,11 +81,11 @@ fn input(
         unreachable!("parse_record only returns objects");
     };
     if is_record(obj) {
-        return Ok(enriched(record(text, json, opts), enrich));
+        return Ok(enriched(record(text, json, opts, output), enrich));
     }
     if depth < MAX_UNWRAP {
         if let Some(path) = wrapper(obj) {
-            return unwrap(text, path, opts, enrich, depth);
+            return unwrap(text, path, opts, enrich, output, depth);
         }
     }
     if is_ecs(obj) {
@@ -93,7 +96,7 @@ fn input(
     // Checked after the ECS test: ECS documents have a `log` object of their own
     // (`log.file.path`, `log.offset` from the aws-s3 input).
     if depth < MAX_UNWRAP && obj.get("log").is_some_and(Value::is_object) {
-        return unwrap(text, &["log"], opts, enrich, depth);
+        return unwrap(text, &["log"], opts, enrich, output, depth);
     }
     Err(NormalizeError::NotCloudTrail {
         reason: missing_keys_reason(obj),
@@ -105,12 +108,13 @@ fn unwrap(
     path: &[&str],
     opts: &NormalizeOptions,
     enrich: Option<&dyn Enrich>,
+    output: Output,
     depth: usize,
 ) -> Result<Value, NormalizeError> {
     let inner = raw_slice(text, path).ok_or_else(|| NormalizeError::NotCloudTrail {
         reason: format!("cannot read `{}`", path.join(".")),
     })?;
-    input(inner, opts, enrich, depth + 1).map_err(|e| match e {
+    input(inner, opts, enrich, output, depth + 1).map_err(|e| match e {
         NormalizeError::NotCloudTrail { reason } => NormalizeError::NotCloudTrail {
             reason: format!("in `{}`: {reason}", path.join(".")),
         },
@@ -174,7 +178,7 @@ fn missing_keys_reason(obj: &Map<String, Value>) -> String {
 /// read time, putting a 2020 attack at "now". For a replay tool the record's own time is what
 /// users mean, and the time Logstash recorded is the best evidence of it. Records with an
 /// `eventTime` are untouched (it wins, as in the pipeline).
-fn record(text: &str, mut json: Value, opts: &NormalizeOptions) -> Value {
+fn record(text: &str, mut json: Value, opts: &NormalizeOptions, output: Output) -> Value {
     let mut event_time = None;
     if let Value::Object(obj) = &mut json {
         let stamp = obj.shift_remove("@timestamp");
@@ -189,7 +193,7 @@ fn record(text: &str, mut json: Value, opts: &NormalizeOptions) -> Value {
                 .and_then(time::parse_iso8601);
         }
     }
-    normalize::normalize_parsed(text, Some(json), opts, event_time)
+    normalize::normalize_parsed(text, Some(json), opts, event_time, output)
 }
 
 /// The exact source text of the value at `path` (object keys from the top), so an unwrapped

@@ -14,9 +14,16 @@ pub(crate) type Obj = Map<String, Value>;
 /// and most lookups miss, and comparing lengths first is far cheaper than SipHash.
 const LINEAR_LOOKUP_MAX: usize = 16;
 
+/// Key equality with the cheap tests first: most candidates differ in length or first byte,
+/// and those never reach `memcmp`.
+#[inline]
+fn same_key(k: &str, key: &str) -> bool {
+    k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key
+}
+
 fn lookup<'a>(m: &'a Obj, key: &str) -> Option<&'a Value> {
     if m.len() <= LINEAR_LOOKUP_MAX {
-        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        m.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     } else {
         m.get(key)
     }
@@ -24,13 +31,16 @@ fn lookup<'a>(m: &'a Obj, key: &str) -> Option<&'a Value> {
 
 fn lookup_mut<'a>(m: &'a mut Obj, key: &str) -> Option<&'a mut Value> {
     if m.len() <= LINEAR_LOOKUP_MAX {
-        m.iter_mut()
-            .find(|(k, _)| k.as_str() == key)
-            .map(|(_, v)| v)
+        m.iter_mut().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     } else {
         m.get_mut(key)
     }
 }
+
+/// Objects the pipeline creates (`aws`, `aws.cloudtrail`, `user`, …) mostly end up with a
+/// handful to a few dozen keys; starting them with room avoids regrowing both the entry list
+/// and the hash index several times per document.
+const NEW_OBJECT_CAPACITY: usize = 8;
 
 /// The segments of a dotted path (a byte scan; `str::split` costs more on these short paths).
 fn segments(path: &str) -> impl Iterator<Item = &str> {
@@ -104,13 +114,16 @@ pub(crate) fn set(m: &mut Obj, path: &str, v: Value) -> Result<(), Failure> {
         }
         // Look before inserting: `entry` would allocate the key even when it exists.
         if lookup(cur, p).is_none() {
-            cur.insert(p.to_string(), Value::Object(Map::new()));
+            cur.insert(
+                p.to_string(),
+                Value::Object(Map::with_capacity(NEW_OBJECT_CAPACITY)),
+            );
         }
         let next = lookup_mut(cur, p).expect("present or just inserted");
         cur = match next {
             Value::Object(o) => o,
             Value::Null => {
-                *next = Value::Object(Map::new());
+                *next = Value::Object(Map::with_capacity(NEW_OBJECT_CAPACITY));
                 next.as_object_mut().expect("just set")
             }
             _ => {

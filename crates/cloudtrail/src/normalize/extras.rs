@@ -9,9 +9,42 @@ use super::ctx::{self, rename, Obj};
 use super::time;
 use super::{append_error, Failure};
 
-const DIGEST: &str = "aws.cloudtrail.digest";
+/// A path under `aws.cloudtrail.digest`, spelled out at compile time.
+macro_rules! dg {
+    ($rest:literal) => {
+        concat!("aws.cloudtrail.digest.", $rest)
+    };
+}
+
+/// Every record key [`digest`] reads. It writes nothing but what it moves or parses from
+/// these, so a record with none of them (all API and service events) skips it.
+const DIGEST_INPUTS: [&str; 16] = [
+    "awsAccountId",
+    "digestS3Object",
+    "previousDigestS3Object",
+    "previousDigestSignature",
+    "previousDigestHashValue",
+    "logFiles",
+    "digestStartTime",
+    "digestEndTime",
+    "digestS3Bucket",
+    "newestEventTime",
+    "oldestEventTime",
+    "previousDigestS3Bucket",
+    "previousDigestHashAlgorithm",
+    "digestPublicKeyFingerprint",
+    "publicKeyFingerprint",
+    "digestSignatureAlgorithm",
+];
 
 pub(crate) fn digest(doc: &mut Obj) -> Result<(), Failure> {
+    let has_input = match doc.get("json") {
+        Some(Value::Object(json)) => json.keys().any(|k| DIGEST_INPUTS.contains(&k.as_str())),
+        _ => false,
+    };
+    if !has_input {
+        return Ok(());
+    }
     if !ctx::has(doc, "cloud.account.id") {
         rename(doc, "json.awsAccountId", "cloud.account.id")?;
     }
@@ -21,23 +54,23 @@ pub(crate) fn digest(doc: &mut Obj) -> Result<(), Failure> {
     rename(
         doc,
         "json.previousDigestS3Object",
-        &format!("{DIGEST}.previous_s3_object"),
+        dg!("previous_s3_object"),
     )?;
     rename(
         doc,
         "json.previousDigestSignature",
-        &format!("{DIGEST}.previous_signature"),
+        dg!("previous_signature"),
     )?;
     rename(
         doc,
         "json.previousDigestHashValue",
-        &format!("{DIGEST}.previous_hash_value"),
+        dg!("previous_hash_value"),
     )?;
-    if let Some(v) = ctx::get_nn(doc, &format!("{DIGEST}.previous_hash_value")) {
+    if let Some(v) = ctx::get_nn(doc, dg!("previous_hash_value")) {
         let s = ctx::template(v);
         ctx::append_unique(doc, "related.hash", Value::String(s))?;
     }
-    rename(doc, "json.logFiles", &format!("{DIGEST}.log_files"))?;
+    rename(doc, "json.logFiles", dg!("log_files"))?;
     date(
         doc,
         "digestStartTime",
@@ -50,12 +83,12 @@ pub(crate) fn digest(doc: &mut Obj) -> Result<(), Failure> {
         "end_time",
         "date_json_digestEndTime_to_aws_cloudtrail_digest_end_time_d95ac027",
     )?;
-    if let Some(end) = ctx::get(doc, &format!("{DIGEST}.end_time")).cloned() {
+    if let Some(end) = ctx::get(doc, dg!("end_time")).cloned() {
         if !end.is_null() && end.as_str() != Some("") {
             doc.insert("@timestamp".into(), end);
         }
     }
-    rename(doc, "json.digestS3Bucket", &format!("{DIGEST}.s3_bucket"))?;
+    rename(doc, "json.digestS3Bucket", dg!("s3_bucket"))?;
     date(
         doc,
         "newestEventTime",
@@ -71,29 +104,29 @@ pub(crate) fn digest(doc: &mut Obj) -> Result<(), Failure> {
     rename(
         doc,
         "json.previousDigestS3Bucket",
-        &format!("{DIGEST}.previous_s3_bucket"),
+        dg!("previous_s3_bucket"),
     )?;
     rename(
         doc,
         "json.previousDigestHashAlgorithm",
-        &format!("{DIGEST}.previous_hash_algorithm"),
+        dg!("previous_hash_algorithm"),
     )?;
     rename(
         doc,
         "json.digestPublicKeyFingerprint",
-        &format!("{DIGEST}.public_key_fingerprint"),
+        dg!("public_key_fingerprint"),
     )?;
-    if !ctx::has(doc, &format!("{DIGEST}.public_key_fingerprint")) {
+    if !ctx::has(doc, dg!("public_key_fingerprint")) {
         rename(
             doc,
             "json.publicKeyFingerprint",
-            &format!("{DIGEST}.public_key_fingerprint"),
+            dg!("public_key_fingerprint"),
         )?;
     }
     rename(
         doc,
         "json.digestSignatureAlgorithm",
-        &format!("{DIGEST}.signature_algorithm"),
+        dg!("signature_algorithm"),
     )?;
     Ok(())
 }
@@ -112,7 +145,7 @@ fn date(doc: &mut Obj, from: &str, to: &str, tag: &'static str) -> Result<(), Fa
     match time::parse_iso8601(&text) {
         Some(t) => ctx::set(
             doc,
-            &format!("{DIGEST}.{to}"),
+            &format!("aws.cloudtrail.digest.{to}"),
             Value::String(t.to_es_string()),
         ),
         None => {
@@ -127,7 +160,11 @@ fn date(doc: &mut Obj, from: &str, to: &str, tag: &'static str) -> Result<(), Fa
 }
 
 pub(crate) fn move_digest_and_insight(doc: &mut Obj) -> Result<(), Failure> {
-    rename(doc, DIGEST, "aws.cloudtrail.flattened.digest")?;
+    rename(
+        doc,
+        "aws.cloudtrail.digest",
+        "aws.cloudtrail.flattened.digest",
+    )?;
     rename(
         doc,
         "json.insightDetails",

@@ -63,6 +63,19 @@ impl Default for NormalizeOptions {
     }
 }
 
+/// What the normalized document is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// The whole document Elasticsearch would index (`trailhunt normalize`, fixtures).
+    Document,
+    /// Only what Arrow columns are built from: the `aws.cloudtrail.flattened.*` copies of
+    /// the payloads are left out. They are `flattened` fields, which ES|QL cannot read (always
+    /// null columns), and copying the parsed payloads was a large share of the pipeline.
+    /// Nothing else in the pipeline reads them, so every column is the same
+    /// (`tests/it/fast_path.rs` checks this on every real record).
+    Columns,
+}
+
 /// A record the pipeline cannot turn into a CloudTrail document. (Elasticsearch would index a
 /// near-empty `pipeline_error` document for these; see [`pipeline_error_doc`].)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,7 +143,13 @@ pub fn normalize_record(
     opts: &NormalizeOptions,
 ) -> Result<Value, NormalizeError> {
     let json = parse_record(original_text)?;
-    Ok(normalize_parsed(original_text, json, opts, None))
+    Ok(normalize_parsed(
+        original_text,
+        json,
+        opts,
+        None,
+        Output::Document,
+    ))
 }
 
 /// The pipeline over an already parsed record (`json` from [`parse_record`]). `event_time`
@@ -141,6 +160,7 @@ pub(crate) fn normalize_parsed(
     json: Option<Value>,
     opts: &NormalizeOptions,
     event_time: Option<time::Instant>,
+    output: Output,
 ) -> Value {
     let created = opts.created.clone().unwrap_or_else(time::now_string);
     let mut doc = framing(original_text, &created, opts);
@@ -151,7 +171,7 @@ pub(crate) fn normalize_parsed(
         doc.insert("json".into(), json);
     }
     let _ = ctx::set(&mut doc, "ecs.version", Value::String(ECS_VERSION.into()));
-    match run(&mut doc) {
+    match run(&mut doc, output) {
         Ok(()) => finalize(&mut doc),
         Err(failure) => pipeline_failed(&mut doc, &failure),
     }
@@ -210,9 +230,10 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
 
 /// §2.1: what the agent and the first processors put on every document.
 fn framing(text: &str, created: &str, opts: &NormalizeOptions) -> Obj {
-    let mut doc = Map::new();
+    // Room for the document's usual top-level keys and `event.*` (see ctx::set).
+    let mut doc = Map::with_capacity(24);
     doc.insert("@timestamp".into(), Value::String(created.into()));
-    let mut event = Map::new();
+    let mut event = Map::with_capacity(16);
     event.insert("original".into(), Value::String(text.into()));
     event.insert("created".into(), Value::String(created.into()));
     doc.insert("event".into(), Value::Object(event));
@@ -229,7 +250,7 @@ fn framing(text: &str, created: &str, opts: &NormalizeOptions) -> Obj {
 }
 
 /// The pipeline body, in order. Returns a failure that aborts the pipeline.
-fn run(doc: &mut Obj) -> Result<(), Failure> {
+fn run(doc: &mut Obj, output: Output) -> Result<(), Failure> {
     event::timestamp(doc);
     // Cleanup #1: _conf is set aside so `retain: none` survives.
     let conf = doc.shift_remove("_conf");
@@ -249,7 +270,7 @@ fn run(doc: &mut Obj) -> Result<(), Failure> {
     identity::map_identity(doc)?;
     event::basics(doc)?;
     event::source_and_agent(doc)?;
-    payload::strings(doc);
+    payload::strings(doc, output);
     event::top_level(doc)?;
     related::first_users(doc)?;
     event::console_login(doc);

@@ -7,13 +7,28 @@
 use serde_json::{Map, Value};
 
 use super::ctx::{self, Obj};
+use super::Output;
 
-/// (CloudTrail field, keyword string / flattened name)
-const PAYLOADS: [(&str, &str); 4] = [
-    ("requestParameters", "request_parameters"),
-    ("responseElements", "response_elements"),
-    ("additionalEventData", "additional_eventdata"),
-    ("serviceEventDetails", "service_event_details"),
+/// A payload: CloudTrail field, keyword string / flattened name, and their paths in the
+/// ingest document.
+type Payload = (&'static str, &'static str, &'static str, &'static str);
+
+macro_rules! payload {
+    ($from:literal, $to:literal) => {
+        (
+            $from,
+            $to,
+            concat!("json.", $from),
+            concat!("aws.cloudtrail.", $to),
+        )
+    };
+}
+
+const PAYLOADS: [Payload; 4] = [
+    payload!("requestParameters", "request_parameters"),
+    payload!("responseElements", "response_elements"),
+    payload!("additionalEventData", "additional_eventdata"),
+    payload!("serviceEventDetails", "service_event_details"),
 ];
 
 /// Flattened copies are only made for strings shorter than this many UTF-16 units (Lucene's
@@ -35,20 +50,22 @@ fn keep_flattened(doc: &Obj) -> bool {
     }
 }
 
-pub(crate) fn strings(doc: &mut Obj) {
+pub(crate) fn strings(doc: &mut Obj, output: Output) {
     let keep = keep_flattened(doc);
     let _ = ctx::set(doc, "_conf.keep_flattened_duplicates", Value::Bool(keep));
-    if keep && !ctx::has(doc, "aws.cloudtrail.flattened") {
+    let flattened = keep && output == Output::Document;
+    if flattened && !ctx::has(doc, "aws.cloudtrail.flattened") {
         let _ = ctx::set(doc, "aws.cloudtrail.flattened", Value::Object(Map::new()));
     }
-    for (from, to) in PAYLOADS {
-        let Some(value) = ctx::get_nn(doc, &format!("json.{from}")).cloned() else {
+    for (_, to, json_path, string_path) in PAYLOADS {
+        let Some(value) = ctx::get_nn(doc, json_path) else {
             continue;
         };
-        let text = ctx::template(&value);
-        let short = text.encode_utf16().count() < MAX_FLATTENED_CHARS;
-        let _ = ctx::set(doc, &format!("aws.cloudtrail.{to}"), Value::String(text));
-        if keep && short {
+        let text = ctx::template(value);
+        let copy =
+            (flattened && text.encode_utf16().count() < MAX_FLATTENED_CHARS).then(|| value.clone());
+        let _ = ctx::set(doc, string_path, Value::String(text));
+        if let Some(value) = copy {
             let _ = ctx::set(doc, &format!("aws.cloudtrail.flattened.{to}"), value);
         }
     }
@@ -103,8 +120,8 @@ pub(crate) fn retain(doc: &mut Obj) {
     if let Some(v) = ctx::get_nn(doc, "_conf.retain") {
         let keeps_strings = matches!(v.as_str(), Some("" | "all" | "keyword" | "minimal"));
         if !keeps_strings {
-            for (_, to) in PAYLOADS {
-                ctx::remove(doc, &format!("aws.cloudtrail.{to}"));
+            for (_, _, _, string_path) in PAYLOADS {
+                ctx::remove(doc, string_path);
             }
         }
     }

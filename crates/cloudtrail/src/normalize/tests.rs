@@ -116,3 +116,92 @@ fn retain_none_drops_strings_and_flattened() {
     .unwrap();
     assert!(doc["aws"].get("cloudtrail").is_none(), "{doc}");
 }
+
+/// `Output::Columns` leaves out only the `flattened` payload copies: on every record of the
+/// sample, `../shared/data/real` and Elastic's fixtures, the documents are equal once those
+/// are removed, and so is every column built from them.
+#[test]
+fn columns_output_differs_from_the_document_only_in_flattened_copies() {
+    use crate::reader::{read_file, Problem, RecordRef, Sink};
+    use std::ops::ControlFlow;
+    use std::path::PathBuf;
+
+    struct Texts(Vec<String>);
+    impl Sink for Texts {
+        fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
+            self.0.push(r.text.into_owned());
+            ControlFlow::Continue(())
+        }
+        fn problem(&mut self, _: Problem) -> ControlFlow<()> {
+            ControlFlow::Continue(())
+        }
+    }
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("../../sample")];
+    for rel in ["data/real", "fixtures/cloudtrail-integration"] {
+        let d = root.join("../../../shared").join(rel);
+        if d.is_dir() {
+            dirs.push(d);
+        }
+    }
+    let files = crate::expand_sources(
+        &dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let fields = crate::schema::resolve_columns(None).unwrap();
+    let plan = crate::columns::ColumnPlan::new(&fields);
+    let mut retains = vec![opts()];
+    for r in ["minimal", "none"] {
+        retains.push(NormalizeOptions {
+            retain: Some(r.into()),
+            ..opts()
+        });
+    }
+    let (mut records, mut with_flattened) = (0, 0);
+    for f in &files {
+        let mut texts = Texts(vec![]);
+        read_file(f, &mut texts);
+        for text in &texts.0 {
+            for o in &retains {
+                let doc = crate::shape::document(text, o, None, Output::Document);
+                let cols = crate::shape::document(text, o, None, Output::Columns);
+                let (Ok(mut doc), Ok(cols)) = (doc, cols) else {
+                    continue;
+                };
+                records += 1;
+                assert_eq!(plan.extract(&doc), plan.extract(&cols), "{text}");
+                if let Some(Value::Object(ct)) = doc.pointer_mut("/aws/cloudtrail") {
+                    let flat = ct.get("flattened").and_then(Value::as_object);
+                    if flat
+                        .is_some_and(|m| m.keys().any(|k| k != "digest" && k != "insight_details"))
+                    {
+                        with_flattened += 1;
+                    }
+                }
+                let mut cols = cols;
+                for d in [&mut doc, &mut cols] {
+                    if let Some(Value::Object(ct)) = d.pointer_mut("/aws/cloudtrail") {
+                        // Digest and Insight content is moved there in both outputs.
+                        ct.shift_remove("flattened");
+                    }
+                    prune_empty_objects(d);
+                }
+                assert_eq!(doc, cols, "{text}");
+            }
+        }
+    }
+    assert!(records > 100, "only {records} records");
+    assert!(with_flattened > 0, "no record had a flattened payload copy");
+}
+
+/// Drops objects left empty (where `flattened` was the only key), recursively.
+fn prune_empty_objects(v: &mut Value) {
+    if let Value::Object(m) = v {
+        m.values_mut().for_each(prune_empty_objects);
+        m.retain(|_, v| !matches!(v, Value::Object(o) if o.is_empty()));
+    }
+}
