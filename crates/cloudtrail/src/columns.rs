@@ -79,13 +79,15 @@ impl PathNode {
 /// a per-path walk would (arrays of objects fan out, nulls are skipped).
 pub(crate) struct ColumnPlan {
     cols: Vec<ColSpec>,
+    /// (column, value) of the constant columns.
+    constants: Vec<(usize, &'static str)>,
     root: PathNode,
 }
 
 impl ColumnPlan {
     pub(crate) fn new(fields: &[&'static EcsField]) -> Self {
         let mut root = PathNode::default();
-        let cols = fields
+        let cols: Vec<ColSpec> = fields
             .iter()
             .enumerate()
             .map(|(i, &field)| {
@@ -107,39 +109,45 @@ impl ColumnPlan {
                 ColSpec { field, constant }
             })
             .collect();
-        ColumnPlan { cols, root }
+        let constants = cols
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, c.constant?)))
+            .collect();
+        ColumnPlan {
+            cols,
+            constants,
+            root,
+        }
     }
 
     /// Appends one document as a row of `out` (built for the same fields).
+    ///
+    /// Only the columns the document has values for (and the constants) are touched; the
+    /// builder fills the rest with nulls lazily.
     pub(crate) fn append(&self, doc: &Value, out: &mut BatchBuilder) {
         let mut found: Vec<(usize, &Value)> = Vec::with_capacity(64);
         walk(doc, &self.root, &mut found);
         // Stable: a column's values stay in document order.
         found.sort_by_key(|(col, _)| *col);
-        let mut found = found.into_iter().peekable();
+        let rows = out.rows;
+        for &(i, v) in &self.constants {
+            out.caught_up(i, rows).append_str(v);
+        }
         let mut leaves: Vec<&Value> = Vec::new();
-        for (i, c) in self.cols.iter().enumerate() {
-            if let Some(v) = c.constant {
-                let rows = out.rows;
-                out.caught_up(i, rows).append_str(v);
-                continue;
-            }
+        let mut rest = found.as_slice();
+        while let Some(&(i, _)) = rest.first() {
+            let n = rest.iter().take_while(|(col, _)| *col == i).count();
             leaves.clear();
-            while let Some((_, v)) = found.next_if(|(col, _)| *col == i) {
-                leaves.push(v);
-            }
-            if leaves.is_empty() {
-                // Left for `BatchBuilder` to fill in (most columns of any document).
-                continue;
-            }
-            let rows = out.rows;
-            let b = out.caught_up(i, rows);
-            match (leaves.as_slice(), c.field.es_type, b) {
+            leaves.extend(rest[..n].iter().map(|(_, v)| *v));
+            rest = &rest[n..];
+            let field = self.cols[i].field;
+            match (leaves.as_slice(), field.es_type, out.caught_up(i, rows)) {
                 // The common case, without the conversion's intermediate vector and copy.
                 ([Value::String(s)], EsType::Keyword | EsType::Text, ColBuilder::Str(b)) => {
                     b.append_value(s)
                 }
-                (_, _, b) => b.append(convert(c.field, &leaves)),
+                (_, _, b) => b.append(convert(field, &leaves)),
             }
         }
         out.rows += 1;
@@ -399,14 +407,28 @@ impl ColBuilder {
 pub(crate) struct BatchBuilder {
     schema: SchemaRef,
     builders: Vec<ColBuilder>,
+    /// One all-null array per column, sliced for columns that got no value: slices share
+    /// the buffers, so the many empty columns of each small per-file batch cost no
+    /// allocation (and no memory while batches wait to be written).
+    null_templates: Vec<ArrayRef>,
     rows: usize,
 }
 
+/// Rows of the shared null arrays (scan workers flush batches of at most this many rows;
+/// larger batches get fresh null arrays).
+const NULL_TEMPLATE_ROWS: usize = crate::scan::CHUNK_ROWS;
+
 impl BatchBuilder {
     pub(crate) fn new(schema: SchemaRef, fields: &[&'static EcsField]) -> Self {
+        let null_templates = schema
+            .fields()
+            .iter()
+            .map(|f| new_null_array(f.data_type(), NULL_TEMPLATE_ROWS))
+            .collect();
         BatchBuilder {
             schema,
             builders: fields.iter().map(|f| ColBuilder::new(f)).collect(),
+            null_templates,
             rows: 0,
         }
     }
@@ -441,7 +463,9 @@ impl BatchBuilder {
             .builders
             .iter_mut()
             .zip(self.schema.fields())
-            .map(|(b, f)| match b.len() {
+            .zip(&self.null_templates)
+            .map(|((b, f), nulls)| match b.len() {
+                0 if rows <= nulls.len() => nulls.slice(0, rows),
                 0 => new_null_array(f.data_type(), rows),
                 n => {
                     b.append_nulls(rows - n);

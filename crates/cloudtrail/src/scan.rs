@@ -196,7 +196,7 @@ impl ScanStats {
 }
 
 /// Rows per message from a worker; bounds the memory of one in-flight message.
-const CHUNK_ROWS: usize = 1024;
+pub(crate) const CHUNK_ROWS: usize = 1024;
 /// Messages buffered per in-flight file.
 const CHANNEL_DEPTH: usize = 4;
 
