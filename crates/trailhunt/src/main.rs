@@ -160,12 +160,14 @@ extern "C" {
 const MI_OPTION_PURGE_DELAY: std::os::raw::c_int = 15;
 
 /// mimalloc returns freed pages to the OS 10 ms after they empty; the scan's per-file buffers
-/// free and re-grow far more often than that, so each cycle paid a page fault and the kernel's
-/// page zeroing (with transparent huge pages, 2 MiB at a time). A one-second delay keeps them:
-/// ingest of 90k events 6.6 s → 5.2 s, system time 2.3 s → 0.9 s, peak RSS unchanged.
+/// and the store writer's per-file arrays free and re-grow far more often than that, so each
+/// cycle paid a page fault and the kernel's page zeroing. Freed pages are kept for reuse
+/// instead (never purged): peak RSS is what it was, and on ingest of 174k events (6,116
+/// files) CPU time fell 13.0 → 11.3 s (a 1 s delay had taken 90k events from 6.6 s to 5.2 s).
 fn tune_allocator() {
-    // SAFETY: plain option store, valid at any time; 15 = mi_option_purge_delay (v3 header).
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    // SAFETY: plain option store, valid at any time; 15 = mi_option_purge_delay (v3 header),
+    // where -1 means never.
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }
 
 fn main() {
