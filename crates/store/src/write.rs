@@ -11,7 +11,7 @@
 use crate::manifest::{sync_dir, DataFile};
 use crate::StoreError;
 use datafusion::arrow::array::{
-    new_null_array, Array, AsArray, RecordBatch, RecordBatchOptions, UInt32Array,
+    new_null_array, Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array,
 };
 use datafusion::arrow::compute::interleave;
 use datafusion::arrow::compute::{self, SortOptions};
@@ -288,11 +288,19 @@ pub(crate) fn sort_batches(
             (b, g - starts[b])
         })
         .collect();
+    // Arrays are immutable: the all-null columns of one type can share one array.
+    let mut nulls: Vec<ArrayRef> = vec![];
     let columns = (0..schema.fields().len())
         .map(|i| {
             let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
             if parts.iter().all(|a| a.null_count() == a.len()) {
-                return Ok(new_null_array(schema.field(i).data_type(), total));
+                let data_type = schema.field(i).data_type();
+                if let Some(shared) = nulls.iter().find(|a| a.data_type() == data_type) {
+                    return Ok(shared.clone());
+                }
+                let fresh = new_null_array(data_type, total);
+                nulls.push(fresh.clone());
+                return Ok(fresh);
             }
             Ok(interleave(&parts, &at)?)
         })

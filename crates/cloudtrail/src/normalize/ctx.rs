@@ -158,13 +158,33 @@ pub(crate) fn rename_override(m: &mut Obj, from: &str, to: &str) -> Result<(), F
 }
 
 fn rename_impl(m: &mut Obj, from: &str, to: &str, override_target: bool) -> Result<(), Failure> {
-    if get(m, from).is_none() {
+    // One walk to the source's parent, which is all a miss (the common case) costs; on a hit
+    // the value is taken out right away and put back in its place if the target is taken.
+    let (parent_path, key) = match from.rsplit_once('.') {
+        Some((p, k)) => (Some(p), k),
+        None => (None, from),
+    };
+    let parent = match parent_path {
+        Some(p) => get_obj_mut(m, p),
+        None => Some(&mut *m),
+    };
+    let Some(parent) = parent else {
         return Ok(());
-    }
+    };
+    let Some(index) = parent.keys().position(|k| same_key(k, key)) else {
+        return Ok(());
+    };
+    let v = parent.shift_remove(key).expect("found above");
     if !override_target && get(m, to).is_some() {
+        let parent = match parent_path {
+            Some(p) => get_obj_mut(m, p),
+            None => Some(&mut *m),
+        };
+        parent
+            .expect("the source's parent is still there")
+            .shift_insert(index, key.to_string(), v);
         return Err(Failure::new(format!("field [{to}] already exists")));
     }
-    let v = remove(m, from).expect("checked above");
     set(m, to, v)
 }
 
@@ -243,6 +263,16 @@ mod tests {
         rename(&mut m, "missing", "x.y").unwrap();
         set(&mut m, "q", json!(2)).unwrap();
         assert!(rename(&mut m, "q", "x.y").is_err());
+        // A failed rename leaves the source where it was, in its place.
+        let mut m = obj(json!({"j": {"a": 1, "b": 2, "c": 3}, "t": 0}));
+        let before = serde_json::to_string(&m).unwrap();
+        assert!(rename(&mut m, "j.b", "t").is_err());
+        assert_eq!(serde_json::to_string(&m).unwrap(), before);
+        rename_override(&mut m, "j.b", "t").unwrap();
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"j":{"a":1,"c":3},"t":2}"#
+        );
         append_unique(&mut m, "r", json!("a")).unwrap();
         append_unique(&mut m, "r", json!("a")).unwrap();
         append_unique(&mut m, "r", json!("b")).unwrap();
