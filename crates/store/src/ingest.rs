@@ -5,14 +5,16 @@
 //! normalized by `cloudtrail::scan`, the very code path raw queries use, so the store holds
 //! exactly the rows a query over the raw files would see. Work is committed in chunks: each
 //! chunk's Parquet files are written first and then one new manifest naming them (and their
-//! sources) is published by rename. A crash loses at most the current chunk, whose files are
-//! unlisted leftovers removed by the next writer, and whose sources are not yet recorded, so
-//! the next ingest redoes exactly that work.
+//! sources) is published by rename. The next chunk is scanned while the previous one's last
+//! files are written (the writer thread would otherwise finish each chunk with the scan
+//! stopped), so a crash loses at most the last two chunks: their files are unlisted
+//! leftovers removed by the next writer, and their sources are not yet recorded, so the next
+//! ingest redoes exactly that work.
 
 use crate::manifest::{Manifest, SourceFile};
 use crate::{Store, StoreError};
 use cloudtrail::{Diagnostic, DiagnosticKind, ScanOptions};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -211,96 +213,58 @@ pub(crate) fn ingest(
         chunks.push(cur);
     }
 
-    for chunk in chunks {
-        if opts.max_commits.is_some_and(|m| report.commits >= m) {
+    // Chunk after chunk: scan and buffer, then hand the chunk's last files to the writer
+    // thread and go on with the next chunk while they are written. A chunk is committed
+    // (its manifest published) as soon as its files are all on disk, in chunk order.
+    let mut writer = crate::write::PartitionWriter::new(store.root());
+    let mut pending: VecDeque<ScannedChunk> = VecDeque::new();
+    let mut next_version = manifest.version + 1;
+    let mut result = Ok(());
+    for (started_chunks, chunk) in chunks.into_iter().enumerate() {
+        if opts.max_commits.is_some_and(|m| started_chunks >= m) {
             break;
         }
-        let version = manifest.version + 1;
-        let diags: Arc<Mutex<Vec<Diagnostic>>> = Arc::new(Mutex::new(vec![]));
-        let sink = diags.clone();
-        let scan_opts = ScanOptions {
-            columns: None,
-            // The writer buffers and re-sorts rows per day anyway.
-            exact_batches: false,
-            on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
-                if let Ok(mut v) = sink.lock() {
-                    v.push(d.clone());
+        let version = next_version;
+        next_version += 1;
+        writer.start_commit(version);
+        let scanned = scan_chunk(
+            chunk,
+            &mut writer,
+            &schema,
+            &mut opts,
+            &progress,
+            started,
+            |writer| {
+                while let Some(files) = writer.try_committed()? {
+                    let done = pending.pop_front().expect("a commit was pending");
+                    commit(store, &mut manifest, &mut report, done, files)?;
                 }
-            })),
-            ..ScanOptions::default()
-        };
-        let paths: Vec<PathBuf> = chunk.iter().map(|c| c.path.clone()).collect();
-        let scan = cloudtrail::scan(paths, scan_opts);
-        let stats = scan.stats();
-        let mut writer = crate::write::PartitionWriter::new(store.root(), version);
-        let base = progress.clone();
-        let mut last_tick = Instant::now();
-        for batch in scan {
-            let batch = batch.map_err(|e| StoreError::Scan(e.to_string()))?;
-            let batch = crate::read::align(&batch, &schema)?;
-            writer.push(batch)?;
-            if let Some(cb) = opts.progress.as_mut() {
-                if last_tick.elapsed().as_millis() >= 100 {
-                    last_tick = Instant::now();
-                    let p = Progress {
-                        files_done: base.files_done + stats.files() as usize,
-                        bytes_done: base.bytes_done + stats.bytes(),
-                        records: base.records + stats.records(),
-                        rejected: base.rejected + stats.rejected(),
-                        elapsed_secs: started.elapsed().as_secs_f64(),
-                        ..base.clone()
-                    };
-                    cb(&p);
-                }
+                Ok(())
+            },
+        )
+        .and_then(|scanned| writer.end_commit().map(|()| scanned));
+        match scanned {
+            Ok(scanned) => {
+                progress.files_done += scanned.chunk.len();
+                progress.bytes_done += scanned.stats.bytes();
+                progress.records += scanned.stats.records();
+                progress.rejected += scanned.stats.rejected();
+                progress.elapsed_secs = started.elapsed().as_secs_f64();
+                pending.push_back(ScannedChunk { version, ..scanned });
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
             }
         }
-        let written = writer.finish()?;
-
-        // Per-source counts from the diagnostics (records are counted per chunk).
-        let diags = std::mem::take(&mut *diags.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut rejected_by: BTreeMap<PathBuf, u64> = BTreeMap::new();
-        let mut failed_by: BTreeMap<PathBuf, String> = BTreeMap::new();
-        for d in &diags {
-            match d.kind {
-                DiagnosticKind::Rejected => {
-                    *rejected_by.entry(d.path.clone()).or_default() += 1;
-                    reject(&mut report, d.to_string());
-                }
-                DiagnosticKind::FileFailed => {
-                    failed_by.insert(d.path.clone(), d.message.clone());
-                    report.rejected += 1;
-                    if report.reasons.len() < MAX_REASONS {
-                        report.reasons.push(d.to_string());
-                    }
-                }
-                DiagnosticKind::PipelineError => {}
-            }
-        }
-        let chunk_records = stats.records();
-        for c in &chunk {
-            manifest.sources.push(SourceFile {
-                path: c.key.clone(),
-                size: c.size,
-                mtime_ms: c.mtime_ms,
-                hash: c.hash.clone(),
-                rejected: rejected_by.get(&c.path).copied().unwrap_or(0),
-                error: failed_by.get(&c.path).cloned(),
-            });
-        }
-        report.data_files_written += written.len();
-        manifest.files.extend(written);
-        manifest.version = version;
-        manifest.publish(store.root())?;
-        report.commits += 1;
-        report.files_ingested += chunk.len();
-        report.records += chunk_records;
-        report.bytes_read += stats.bytes();
-        progress.files_done += chunk.len();
-        progress.bytes_done += stats.bytes();
-        progress.records += chunk_records;
-        progress.rejected += stats.rejected();
-        progress.elapsed_secs = started.elapsed().as_secs_f64();
     }
+    // Chunks scanned before an error are still committed once written.
+    while let Some(done) = pending.pop_front() {
+        let files = writer.wait_committed()?;
+        commit(store, &mut manifest, &mut report, done, files)?;
+    }
+    writer.finish()?;
+    result?;
     report.elapsed_secs = started.elapsed().as_secs_f64();
     if let Some(cb) = opts.progress.as_mut() {
         progress.finished = true;
@@ -375,4 +339,117 @@ mod tests {
         assert_eq!(delivery_day("/logs/export.json"), None);
         assert_eq!(delivery_day("/x/CloudTrail/eu-west-1/24/08/01/a"), None);
     }
+}
+
+/// A chunk whose rows are all with the writer, waiting for its files to be written.
+struct ScannedChunk {
+    version: u64,
+    chunk: Vec<Candidate>,
+    diags: Vec<Diagnostic>,
+    stats: Arc<cloudtrail::ScanStats>,
+}
+
+/// Scans one chunk into the writer. `between` runs after each batch (it commits earlier
+/// chunks whose files are done).
+fn scan_chunk(
+    chunk: Vec<Candidate>,
+    writer: &mut crate::write::PartitionWriter,
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    opts: &mut IngestOptions,
+    base: &Progress,
+    started: Instant,
+    mut between: impl FnMut(&mut crate::write::PartitionWriter) -> Result<(), StoreError>,
+) -> Result<ScannedChunk, StoreError> {
+    let diags: Arc<Mutex<Vec<Diagnostic>>> = Arc::new(Mutex::new(vec![]));
+    let sink = diags.clone();
+    let scan_opts = ScanOptions {
+        columns: None,
+        // The writer buffers and re-sorts rows per day anyway.
+        exact_batches: false,
+        on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(d.clone());
+            }
+        })),
+        ..ScanOptions::default()
+    };
+    let paths: Vec<PathBuf> = chunk.iter().map(|c| c.path.clone()).collect();
+    let scan = cloudtrail::scan(paths, scan_opts);
+    let stats = scan.stats();
+    let mut last_tick = Instant::now();
+    for batch in scan {
+        let batch = batch.map_err(|e| StoreError::Scan(e.to_string()))?;
+        let batch = crate::read::align(&batch, schema)?;
+        writer.push(batch)?;
+        between(writer)?;
+        if let Some(cb) = opts.progress.as_mut() {
+            if last_tick.elapsed().as_millis() >= 100 {
+                last_tick = Instant::now();
+                let p = Progress {
+                    files_done: base.files_done + stats.files() as usize,
+                    bytes_done: base.bytes_done + stats.bytes(),
+                    records: base.records + stats.records(),
+                    rejected: base.rejected + stats.rejected(),
+                    elapsed_secs: started.elapsed().as_secs_f64(),
+                    ..base.clone()
+                };
+                cb(&p);
+            }
+        }
+    }
+    let diags = std::mem::take(&mut *diags.lock().unwrap_or_else(|p| p.into_inner()));
+    Ok(ScannedChunk {
+        version: 0,
+        chunk,
+        diags,
+        stats,
+    })
+}
+
+/// Publishes the manifest that adds a written chunk: its sources (with per-source counts
+/// from the diagnostics) and its data files.
+fn commit(
+    store: &Store,
+    manifest: &mut Manifest,
+    report: &mut IngestReport,
+    done: ScannedChunk,
+    written: Vec<crate::manifest::DataFile>,
+) -> Result<(), StoreError> {
+    let mut rejected_by: BTreeMap<PathBuf, u64> = BTreeMap::new();
+    let mut failed_by: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for d in &done.diags {
+        match d.kind {
+            DiagnosticKind::Rejected => {
+                *rejected_by.entry(d.path.clone()).or_default() += 1;
+                reject(report, d.to_string());
+            }
+            DiagnosticKind::FileFailed => {
+                failed_by.insert(d.path.clone(), d.message.clone());
+                report.rejected += 1;
+                if report.reasons.len() < MAX_REASONS {
+                    report.reasons.push(d.to_string());
+                }
+            }
+            DiagnosticKind::PipelineError => {}
+        }
+    }
+    for c in &done.chunk {
+        manifest.sources.push(SourceFile {
+            path: c.key.clone(),
+            size: c.size,
+            mtime_ms: c.mtime_ms,
+            hash: c.hash.clone(),
+            rejected: rejected_by.get(&c.path).copied().unwrap_or(0),
+            error: failed_by.get(&c.path).cloned(),
+        });
+    }
+    report.data_files_written += written.len();
+    manifest.files.extend(written);
+    manifest.version = done.version;
+    manifest.publish(store.root())?;
+    report.commits += 1;
+    report.files_ingested += done.chunk.len();
+    report.records += done.stats.records();
+    report.bytes_read += done.stats.bytes();
+    Ok(())
 }

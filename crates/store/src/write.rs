@@ -23,7 +23,7 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 use datafusion::parquet::schema::types::ColumnPath;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 /// Hive's name for the null partition, understood by DuckDB and Spark.
@@ -41,9 +41,16 @@ const MAX_BUFFERED_ROWS: usize = 100_000;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 const PAGE_ROWS: usize = 8 * 1024;
 
-/// One file to write: relative path, day, rows (unsorted, in any number of batches).
-type WriteJob = (String, String, Vec<RecordBatch>);
+enum WriteJob {
+    /// A file to write: relative path, day, rows (unsorted, in any number of batches).
+    File(String, String, Vec<RecordBatch>),
+    /// The end of a commit: hand back the files written since the previous mark.
+    EndCommit,
+}
 
+/// Buffers rows per day and writes them as files on a thread of its own, commit after
+/// commit. A commit's files are reported (in commit order) once all of them are on disk,
+/// so the caller can publish the manifest for one commit while the next one is scanned.
 pub(crate) struct PartitionWriter {
     version: u64,
     seq: u32,
@@ -53,41 +60,108 @@ pub(crate) struct PartitionWriter {
     /// feeding `push` keeps going meanwhile (a 100k-row file takes ~1 s, during which the
     /// scan workers used to stall). The channel holds one file: memory stays bounded.
     jobs: Option<SyncSender<WriteJob>>,
-    writer: Option<JoinHandle<Result<Vec<DataFile>, StoreError>>>,
+    /// The files of each ended commit.
+    committed: Receiver<Vec<DataFile>>,
+    writer: Option<JoinHandle<Result<(), StoreError>>>,
 }
 
 impl PartitionWriter {
-    pub(crate) fn new(root: &Path, version: u64) -> PartitionWriter {
+    pub(crate) fn new(root: &Path) -> PartitionWriter {
         let (tx, rx) = mpsc::sync_channel::<WriteJob>(1);
+        let (done_tx, done_rx) = mpsc::channel::<Vec<DataFile>>();
         let dir = root.to_path_buf();
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
                 let mut written = vec![];
-                for (rel, dt, batches) in rx {
-                    written.push(write_file(&dir, &rel, &dt, &batches)?);
+                for job in rx {
+                    match job {
+                        WriteJob::File(rel, dt, batches) => {
+                            written.push(write_file(&dir, &rel, &dt, &batches)?)
+                        }
+                        WriteJob::EndCommit => {
+                            if done_tx.send(std::mem::take(&mut written)).is_err() {
+                                break;
+                            }
+                        }
+                    }
                 }
-                Ok(written)
+                Ok(())
             })
             .expect("spawning the store writer thread");
         PartitionWriter {
-            version,
+            version: 0,
             seq: 0,
             days: BTreeMap::new(),
             buffered: 0,
             jobs: Some(tx),
+            committed: done_rx,
             writer: Some(writer),
         }
     }
 
-    /// Waits for the writer thread; its error, if it stopped on one.
-    fn join(&mut self) -> Result<Vec<DataFile>, StoreError> {
+    /// Starts a commit: its files are named after `version`.
+    pub(crate) fn start_commit(&mut self, version: u64) {
+        self.version = version;
+        self.seq = 0;
+    }
+
+    /// Ends the current commit: every buffered day is queued for writing. Returns at once;
+    /// the commit's files come out of [`Self::try_committed`] / [`Self::wait_committed`].
+    pub(crate) fn end_commit(&mut self) -> Result<(), StoreError> {
+        let days: Vec<String> = self.days.keys().cloned().collect();
+        for dt in days {
+            self.flush_day(&dt)?;
+        }
+        self.send(WriteJob::EndCommit)
+    }
+
+    /// The files of the oldest ended commit, if they are all written.
+    pub(crate) fn try_committed(&mut self) -> Result<Option<Vec<DataFile>>, StoreError> {
+        match self.committed.try_recv() {
+            Ok(files) => Ok(Some(files)),
+            Err(mpsc::TryRecvError::Empty) => Ok(None),
+            Err(mpsc::TryRecvError::Disconnected) => Err(self.stopped()),
+        }
+    }
+
+    /// The files of the oldest ended commit, waiting for them to be written.
+    pub(crate) fn wait_committed(&mut self) -> Result<Vec<DataFile>, StoreError> {
+        self.committed.recv().map_err(|_| self.stopped())
+    }
+
+    /// Stops the writer thread (after the queued files); its error, if it stopped on one.
+    pub(crate) fn finish(mut self) -> Result<(), StoreError> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<(), StoreError> {
         self.jobs = None;
         match self.writer.take() {
             Some(h) => h
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::Writer("the writer thread panicked".into()))),
-            None => Ok(vec![]),
+            None => Ok(()),
+        }
+    }
+
+    /// Why the writer thread is gone: its own error, or that it stopped.
+    fn stopped(&mut self) -> StoreError {
+        match self.join() {
+            Err(e) => e,
+            Ok(()) => StoreError::Writer("the writer thread stopped".into()),
+        }
+    }
+
+    fn send(&mut self, job: WriteJob) -> Result<(), StoreError> {
+        let sent = match &self.jobs {
+            Some(tx) => tx.send(job).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            Err(self.stopped())
         }
     }
 
@@ -124,25 +198,7 @@ impl PartitionWriter {
         self.buffered -= rows;
         self.seq += 1;
         let rel = format!("dt={dt}/part-{:08}-{:05}.parquet", self.version, self.seq);
-        let sent = match &self.jobs {
-            Some(tx) => tx.send((rel, dt.to_string(), batches)).is_ok(),
-            None => false,
-        };
-        if !sent {
-            // The writer stopped: report why.
-            self.join()?;
-            return Err(StoreError::Writer("the writer thread stopped".into()));
-        }
-        Ok(())
-    }
-
-    /// Writes every buffered day; returns the files written since creation.
-    pub(crate) fn finish(mut self) -> Result<Vec<DataFile>, StoreError> {
-        let days: Vec<String> = self.days.keys().cloned().collect();
-        for dt in days {
-            self.flush_day(&dt)?;
-        }
-        self.join()
+        self.send(WriteJob::File(rel, dt.to_string(), batches))
     }
 }
 
