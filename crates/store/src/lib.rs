@@ -219,8 +219,7 @@ impl Store {
                 }
                 seq += 1;
                 let rel = format!("dt={dt}/part-{version:08}-{seq:05}.parquet");
-                new_files.push(write::write_file(&self.root, &rel, &dt, &batches)?);
-                drop(batches);
+                new_files.push(write::write_file(&self.root, &rel, &dt, batches)?);
                 report.partitions_compacted += 1;
                 replaced.extend(g.into_iter().map(|f| f.path));
             }
