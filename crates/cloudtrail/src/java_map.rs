@@ -42,24 +42,49 @@ pub fn spread(h: i32) -> u32 {
 /// duplicates the index of the *first* occurrence is returned; callers that want "last value
 /// wins" look the value up by key.
 pub fn hashmap_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
-    let hashes: Vec<u32> = keys
-        .iter()
-        .map(|k| spread(string_hash(k.as_ref())))
-        .collect();
+    order_by(keys.len(), |i| keys[i].as_ref())
+}
+
+/// Objects up to this many keys (nearly all of CloudTrail's) are ordered with stack buffers:
+/// at most 48 distinct keys keep the table at 64 buckets or fewer (48 ≤ 0.75 × 64, and the
+/// treeify resize stops at 64).
+const SMALL_KEYS: usize = 48;
+
+/// [`hashmap_order`] over `n` keys given by index.
+fn order_by<'k>(n: usize, key: impl Fn(usize) -> &'k str) -> Vec<usize> {
+    if n > SMALL_KEYS {
+        let hashes: Vec<u32> = (0..n).map(|i| spread(string_hash(key(i)))).collect();
+        let mut chain_len = vec![0u32; MIN_TREEIFY_CAPACITY.max(n.next_power_of_two() * 2)];
+        return order_with(&hashes, &key, &mut chain_len);
+    }
+    let mut hashes = [0u32; SMALL_KEYS];
+    for (i, h) in hashes.iter_mut().enumerate().take(n) {
+        *h = spread(string_hash(key(i)));
+    }
+    let mut chain_len = [0u32; MIN_TREEIFY_CAPACITY];
+    order_with(&hashes[..n], &key, &mut chain_len)
+}
+
+/// The simulation itself; `chain_len` has room for the largest table the keys can reach.
+fn order_with<'k>(
+    hashes: &[u32],
+    key: &impl Fn(usize) -> &'k str,
+    chain_len: &mut [u32],
+) -> Vec<usize> {
     // Iteration order is bucket by bucket, and within a bucket insertion order (appends go to
     // the tail and a resize splits each chain keeping relative order). So the order is the
     // distinct keys stably sorted by their bucket in the final table; only the final capacity
     // needs simulating, from the size threshold and the chain lengths that trigger the
     // resize-instead-of-treeify.
-    let mut distinct: Vec<usize> = Vec::with_capacity(keys.len());
+    let mut distinct: Vec<usize> = Vec::with_capacity(hashes.len());
     let mut cap = INITIAL_CAPACITY;
-    let mut chain_len: Vec<u32> = vec![0; cap];
-    for (i, key) in keys.iter().enumerate() {
-        let bucket = (hashes[i] as usize) & (cap - 1);
+    chain_len[..cap].fill(0);
+    for (i, &hash) in hashes.iter().enumerate() {
+        let bucket = (hash as usize) & (cap - 1);
         let duplicate = chain_len[bucket] > 0
             && distinct
                 .iter()
-                .any(|&j| hashes[j] == hashes[i] && keys[j].as_ref() == key.as_ref());
+                .any(|&j| hashes[j] == hash && key(j) == key(i));
         if duplicate {
             continue;
         }
@@ -70,20 +95,31 @@ pub fn hashmap_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
         // buckets treeifyBin resizes instead. Then the usual load-factor resize.
         if chain_len_before as usize >= TREEIFY_THRESHOLD && cap < MIN_TREEIFY_CAPACITY {
             cap *= 2;
-            recount(&mut chain_len, cap, &distinct, &hashes);
+            recount(&mut chain_len[..cap], cap, &distinct, hashes);
         }
         if distinct.len() * 4 > cap * 3 {
             cap *= 2;
-            recount(&mut chain_len, cap, &distinct, &hashes);
+            recount(&mut chain_len[..cap], cap, &distinct, hashes);
         }
     }
-    distinct.sort_by_key(|&i| (hashes[i] as usize) & (cap - 1));
-    distinct
+    // A stable counting sort by final bucket: `chain_len` holds each bucket's count.
+    let mut next = 0u32;
+    for count in chain_len[..cap].iter_mut() {
+        let start = next;
+        next += *count;
+        *count = start;
+    }
+    let mut ordered = vec![0usize; distinct.len()];
+    for &i in &distinct {
+        let slot = &mut chain_len[(hashes[i] as usize) & (cap - 1)];
+        ordered[*slot as usize] = i;
+        *slot += 1;
+    }
+    ordered
 }
 
-fn recount(chain_len: &mut Vec<u32>, cap: usize, keys: &[usize], hashes: &[u32]) {
-    chain_len.clear();
-    chain_len.resize(cap, 0);
+fn recount(chain_len: &mut [u32], cap: usize, keys: &[usize], hashes: &[u32]) {
+    chain_len.fill(0);
     for &i in keys {
         chain_len[(hashes[i] as usize) & (cap - 1)] += 1;
     }
@@ -176,11 +212,11 @@ impl<'de> serde::de::Visitor<'de> for JavaOrderedVisitor {
         Ok(Value::Array(items))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Vec<(String, Value)> = Vec::new();
+        let mut entries: Vec<(String, Value)> = Vec::with_capacity(16);
         while let Some((k, JavaOrdered(v))) = map.next_entry::<String, JavaOrdered>()? {
             entries.push((k, v));
         }
-        let order = hashmap_order(&entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>());
+        let order = order_by(entries.len(), |i| entries[i].0.as_str());
         if order.len() != entries.len() {
             // Duplicate keys: serde_json keeps the last value at the first position; let the
             // general path reproduce exactly that.
@@ -188,12 +224,10 @@ impl<'de> serde::de::Visitor<'de> for JavaOrderedVisitor {
             reorder_map(&mut m);
             return Ok(Value::Object(m));
         }
-        let mut slots: Vec<Option<(String, Value)>> = entries.into_iter().map(Some).collect();
-        let mut m = Map::with_capacity(slots.len());
+        let mut m = Map::with_capacity(entries.len());
         for i in order {
-            if let Some((k, v)) = slots[i].take() {
-                m.insert(k, v);
-            }
+            let (k, v) = std::mem::take(&mut entries[i]);
+            m.insert(k, v);
         }
         Ok(Value::Object(m))
     }
