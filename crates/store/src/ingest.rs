@@ -218,14 +218,13 @@ pub(crate) fn ingest(
     // (its manifest published) as soon as its files are all on disk, in chunk order.
     let mut writer = crate::write::PartitionWriter::new(store.root());
     let mut pending: VecDeque<ScannedChunk> = VecDeque::new();
-    let mut next_version = manifest.version + 1;
+    let first_version = manifest.version + 1;
     let mut result = Ok(());
     for (started_chunks, chunk) in chunks.into_iter().enumerate() {
         if opts.max_commits.is_some_and(|m| started_chunks >= m) {
             break;
         }
-        let version = next_version;
-        next_version += 1;
+        let version = first_version + started_chunks as u64;
         writer.start_commit(version);
         let scanned = scan_chunk(
             chunk,

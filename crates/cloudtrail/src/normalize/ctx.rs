@@ -164,11 +164,7 @@ fn rename_impl(m: &mut Obj, from: &str, to: &str, override_target: bool) -> Resu
         Some((p, k)) => (Some(p), k),
         None => (None, from),
     };
-    let parent = match parent_path {
-        Some(p) => get_obj_mut(m, p),
-        None => Some(&mut *m),
-    };
-    let Some(parent) = parent else {
+    let Some(parent) = parent_obj(m, parent_path) else {
         return Ok(());
     };
     let Some(index) = parent.keys().position(|k| same_key(k, key)) else {
@@ -176,16 +172,20 @@ fn rename_impl(m: &mut Obj, from: &str, to: &str, override_target: bool) -> Resu
     };
     let v = parent.shift_remove(key).expect("found above");
     if !override_target && get(m, to).is_some() {
-        let parent = match parent_path {
-            Some(p) => get_obj_mut(m, p),
-            None => Some(&mut *m),
-        };
-        parent
+        parent_obj(m, parent_path)
             .expect("the source's parent is still there")
             .shift_insert(index, key.to_string(), v);
         return Err(Failure::new(format!("field [{to}] already exists")));
     }
     set(m, to, v)
+}
+
+/// The object at `path`, or `m` itself for the top level.
+fn parent_obj<'a>(m: &'a mut Obj, path: Option<&str>) -> Option<&'a mut Obj> {
+    match path {
+        Some(p) => get_obj_mut(m, p),
+        None => Some(m),
+    }
 }
 
 /// `set` with `copy_from` and `ignore_empty_value: true`.

@@ -133,17 +133,23 @@ pub(crate) fn top_level(doc: &mut Obj) -> Result<(), Failure> {
         "json.vpcEndpointAccountId",
         "aws.cloudtrail.vpc_endpoint_account_id",
     )?;
+    // Paths spelled out: this runs for every record.
     for (from, to) in [
-        ("reason", "reason"),
-        ("updatedFields", "updated_fields"),
-        ("originalRequestID", "original_request_id"),
-        ("originalEventID", "original_event_id"),
+        ("json.addendum.reason", "aws.cloudtrail.addendum.reason"),
+        (
+            "json.addendum.updatedFields",
+            "aws.cloudtrail.addendum.updated_fields",
+        ),
+        (
+            "json.addendum.originalRequestID",
+            "aws.cloudtrail.addendum.original_request_id",
+        ),
+        (
+            "json.addendum.originalEventID",
+            "aws.cloudtrail.addendum.original_event_id",
+        ),
     ] {
-        rename(
-            doc,
-            &format!("json.addendum.{from}"),
-            &format!("aws.cloudtrail.addendum.{to}"),
-        )?;
+        rename(doc, from, to)?;
     }
     Ok(())
 }

@@ -82,18 +82,16 @@ pub(crate) fn map_identity(doc: &mut Obj) -> Result<(), Failure> {
     if identity_type.as_deref() == Some("IdentityCenterUser") && !ctx::has(doc, "user.id") {
         rename(doc, "json.userIdentity.onBehalfOf.userId", "user.id")?;
     }
-    for (from, to) in [
-        (
-            "json.userIdentity.sessionContext.sessionIssuer.arn",
-            "session_context.session_issuer.arn",
-        ),
-        (
-            "json.userIdentity.sessionContext.sessionIssuer.accountId",
-            "session_context.session_issuer.account_id",
-        ),
-    ] {
-        rename(doc, from, &format!("{UI}.{to}"))?;
-    }
+    rename(
+        doc,
+        "json.userIdentity.sessionContext.sessionIssuer.arn",
+        ui!("session_context.session_issuer.arn"),
+    )?;
+    rename(
+        doc,
+        "json.userIdentity.sessionContext.sessionIssuer.accountId",
+        ui!("session_context.session_issuer.account_id"),
+    )?;
     rename(
         doc,
         "json.sessionCredentialFromConsole",
