@@ -25,7 +25,7 @@ pub use analyzer::{
     analyze, Analyzed, Column, EnrichPolicy, SourceResolver, Step, TExpr, TKind, TSortKey, TSource,
 };
 pub use error::{ErrorKind, EsqlError, Problem};
-pub use params::{is_param_name, ParamValue, Params};
+pub use params::{is_param_name, ParamError, ParamValue, Params};
 pub use parser::{parse, parse_expression, parse_with_params};
 pub use span::{Position, Span};
 pub use types::DataType;

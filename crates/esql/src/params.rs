@@ -4,6 +4,29 @@
 
 use crate::ast::Literal;
 
+/// Why a command-line parameter spec ([`Params::add_spec`]) was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamError {
+    /// `N=VALUE` whose `N` is not a usable position (too large).
+    InvalidPosition(String),
+    /// `N=VALUE` given when the next position is another one.
+    OutOfOrder { position: usize, next: usize },
+}
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamError::InvalidPosition(k) => write!(f, "invalid parameter position [{k}]"),
+            ParamError::OutOfOrder { position, next } => write!(
+                f,
+                "parameter position [{position}] out of order: the next position is [{next}]"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ParamError {}
+
 /// What a placeholder stands for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamValue {
@@ -70,7 +93,7 @@ impl Params {
 
     /// Parses `NAME=VALUE` (a named parameter), `N=VALUE` (position N) or a bare `VALUE`
     /// (the next position), as a command line gives them. See [`ParamValue::from_text`].
-    pub fn add_spec(&mut self, spec: &str) -> Result<(), String> {
+    pub fn add_spec(&mut self, spec: &str) -> Result<(), ParamError> {
         let (key, value) = match spec.split_once('=') {
             Some((k, v)) if is_param_name(k) || is_position(k) => (Some(k), v),
             _ => (None, spec),
@@ -80,12 +103,12 @@ impl Params {
             Some(k) if is_position(k) => {
                 let n: usize = k
                     .parse()
-                    .map_err(|_| format!("invalid parameter position [{k}]"))?;
+                    .map_err(|_| ParamError::InvalidPosition(k.to_string()))?;
                 if n != self.entries.len() + 1 {
-                    return Err(format!(
-                        "parameter position [{n}] out of order: the next position is [{}]",
-                        self.entries.len() + 1
-                    ));
+                    return Err(ParamError::OutOfOrder {
+                        position: n,
+                        next: self.entries.len() + 1,
+                    });
                 }
                 self.push(value);
             }
@@ -238,7 +261,23 @@ mod tests {
     fn specs_are_named_positional_or_next() {
         let mut p = Params::new();
         p.add_spec("action=ConsoleLogin").unwrap();
-        p.add_spec("1=x").unwrap_err();
+        assert_eq!(
+            p.add_spec("1=x"),
+            Err(ParamError::OutOfOrder {
+                position: 1,
+                next: 2
+            })
+        );
+        assert_eq!(
+            p.add_spec("1=x").unwrap_err().to_string(),
+            "parameter position [1] out of order: the next position is [2]"
+        );
+        assert_eq!(
+            p.add_spec("99999999999999999999=x")
+                .unwrap_err()
+                .to_string(),
+            "invalid parameter position [99999999999999999999]"
+        );
         p.add_spec("2=7").unwrap();
         p.add_spec("a b=c").unwrap();
         assert_eq!(

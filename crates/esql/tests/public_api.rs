@@ -16,8 +16,8 @@ use esql::catalog::{
 use esql::dissect::DissectPattern;
 use esql::grok::GrokPattern;
 use esql::{
-    parse, parse_expression, parse_with_params, DataType, ErrorKind, EsqlError, ParamValue, Params,
-    Position, Problem, Span,
+    parse, parse_expression, parse_with_params, DataType, ErrorKind, EsqlError, ParamError,
+    ParamValue, Params, Position, Problem, Span,
 };
 
 struct Empty;
