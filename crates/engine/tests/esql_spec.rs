@@ -1,12 +1,24 @@
 //! Elastic's own ES|QL conformance tests (`../shared/esql-spec/*.csv-spec`) run against our
 //! engine: each block's query over the test data sets, comparing column names and types,
-//! rows (ordered unless `ignoreOrder:true`) and warnings.
+//! rows (ordered unless `ignoreOrder:true`) and the block's warnings (`warning:` /
+//! `warningRegex:` lines, checked for every block).
 //!
-//! Run: `cargo test --release --workspace --test esql_spec -- --nocapture`. Prints a line per
-//! file, then `esql-spec: P passed, F failed, S skipped`. Every skip has a printed reason
-//! (with `ESQL_SPEC_VERBOSE=1`, every failure too). Skips are only for data sets that are not
-//! present, features out of scope (full-text, spatial, date_nanos, FORK, …) and `-Ignore`
-//! blocks. Without `../shared/esql-spec` the test says so and passes.
+//! Run: `cargo test -p engine --test esql_spec` (add `-- --nocapture` to see the output of a
+//! passing run). Prints every failing block with its reason, a line per file, then
+//! `esql-spec: P passed, F failed, S skipped`. With `ESQL_SPEC_VERBOSE=1` also each failure's
+//! query and row diff, and every skip; `ESQL_SPEC_FILE=<stem>` runs one file.
+//!
+//! Every block's outcome is committed in [`EXPECTATIONS`] (`esql_spec.expected`: block name,
+//! pass/fail/skip, reason, and what the block needs — required capabilities, the ES versions
+//! its `#[skip:…]` marker excludes, the ES line of the spec file when it is older than the
+//! rest). Any difference — a block newly passing, newly failing, a different reason — fails
+//! the test with a diff; after checking it, regenerate with
+//! `TRAILHUNT_UPDATE_EXPECTATIONS=1 cargo test -p engine --test esql_spec`. The file holds
+//! names and outcomes only, never Elastic's query text (ELv2, see `../shared/esql-spec/README.md`).
+//!
+//! Skips are only for data sets that are not present, features out of scope (full-text,
+//! spatial, date_nanos, FORK, …) and `-Ignore` blocks. Without `../shared/esql-spec` the test
+//! says so on stderr and passes, or fails under `TRAILHUNT_REQUIRE_SHARED=1` (`testkit`).
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
@@ -17,9 +29,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn spec_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/esql-spec")
-}
+/// The committed per-block outcomes, next to this file.
+const EXPECTATIONS: &str = "tests/esql_spec.expected";
+
+/// Spec files stored from an older ES line than the rest (`../shared/esql-spec/README.md`):
+/// their blocks may expect older behaviour (version skew), listed per block in the file.
+const OLDER_SPECS: &[(&str, &str)] = &[
+    ("eval", "8.11"),
+    ("string", "8.11"),
+    ("ints", "8.13"),
+    ("date", "8.15"),
+    ("row", "8.10"),
+];
 
 // ---- data sets -------------------------------------------------------------------------
 
@@ -242,6 +263,8 @@ fn datasets(dir: &Path) -> BTreeMap<String, Arc<dyn Dataset>> {
 #[derive(Debug, Default)]
 struct Block {
     name: String,
+    /// The ES version range of the name's `#[skip:<range>, reason:…]` marker.
+    skip_versions: Option<String>,
     capabilities: Vec<String>,
     query: String,
     header: Vec<(String, String)>,
@@ -260,6 +283,13 @@ fn parse_spec(text: &str) -> Vec<Block> {
     while let Some(name) = lines.next() {
         let mut b = Block {
             name: name.split("#[").next().unwrap_or(name).trim().to_string(),
+            skip_versions: name.split_once("#[skip:").map(|(_, rest)| {
+                rest.split([',', ']'])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            }),
             ..Default::default()
         };
         let mut query_lines: Vec<String> = vec![];
@@ -540,15 +570,18 @@ fn from_indices(q: &str) -> Vec<String> {
 
 enum Outcome {
     Pass,
-    Fail(String),
+    /// Reason (recorded), detail (printed when verbose).
+    Fail(String, String),
     Skip(String),
 }
 
-async fn run_block(
-    b: &Block,
-    data: &BTreeMap<String, Arc<dyn Dataset>>,
-    lenient_warnings: bool,
-) -> Outcome {
+/// A failure: a short reason for the expectations file (no query text) and the details
+/// printed with `ESQL_SPEC_VERBOSE=1`.
+fn fail(reason: impl Into<String>, detail: impl Into<String>) -> Outcome {
+    Outcome::Fail(reason.into(), detail.into())
+}
+
+async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>) -> Outcome {
     if b.name.ends_with("-Ignore") {
         return Outcome::Skip("-Ignore".into());
     }
@@ -572,7 +605,10 @@ async fn run_block(
     };
     let r = match engine::execute(&b.query, &sets, &opts).await {
         Ok(r) => r,
-        Err(e) => return Outcome::Fail(format!("error: {e}")),
+        Err(e) => {
+            let e = e.to_string();
+            return fail(format!("error: {}", reason_text(&e)), e);
+        }
     };
     let got_header: Vec<(String, DataType)> =
         r.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
@@ -594,7 +630,13 @@ async fn run_block(
                 && (norm(g.1) == norm(w.1) || (w.1 == DataType::Keyword && g.1 == DataType::Text))
         });
     if !header_ok {
-        return Outcome::Fail(format!(
+        let names = |h: &[(String, DataType)]| h.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        let reason = if names(&got_header) == names(&want_header) {
+            "column types differ"
+        } else {
+            "column names differ"
+        };
+        return fail(reason, format!(
             "columns: got {:?}, want {:?}",
             got_header
                 .iter()
@@ -640,7 +682,12 @@ async fn run_block(
                 .collect::<Vec<_>>()
                 .join("\n      ")
         };
-        return Outcome::Fail(format!(
+        let reason = if got.len() == want.len() {
+            format!("rows differ ({} rows)", want.len())
+        } else {
+            format!("rows differ (got {}, want {})", got.len(), want.len())
+        };
+        return fail(reason, format!(
             "rows differ ({} vs {} expected):\n    got  {}\n    want {}",
             got.len(),
             want.len(),
@@ -648,7 +695,7 @@ async fn run_block(
             show(&want)
         ));
     }
-    if !lenient_warnings {
+    {
         let mut got_w: Vec<String> = r.warnings.iter().map(|w| header_escape(w)).collect();
         if !b.warning_regexes.is_empty() {
             for re in &b.warning_regexes {
@@ -656,7 +703,10 @@ async fn run_block(
                     continue;
                 };
                 if !got_w.iter().any(|w| rx.is_match(w)) {
-                    return Outcome::Fail(format!("no warning matches /{re}/; got {got_w:?}"));
+                    return fail(
+                        format!("warnings differ (got {}, none matches a warningRegex)", got_w.len()),
+                        format!("no warning matches /{re}/; got {got_w:?}"),
+                    );
                 }
             }
         } else {
@@ -676,7 +726,12 @@ async fn run_block(
             want_w.sort();
             got_w.sort();
             if want_w != got_w {
-                return Outcome::Fail(format!("warnings: got {got_w:?}, want {want_w:?}"));
+                let reason = if want_w.len() == got_w.len() {
+                    format!("warnings differ ({} warnings, other text)", want_w.len())
+                } else {
+                    format!("warnings differ (got {}, want {})", got_w.len(), want_w.len())
+                };
+                return fail(reason, format!("warnings: got {got_w:?}, want {want_w:?}"));
             }
         }
     }
@@ -693,15 +748,128 @@ fn cells_equal(a: &Cell, b: &Cell) -> bool {
     }
 }
 
+/// An engine message made fit for the expectations file: its lines joined, query fragments
+/// in brackets or quotes elided (`[…]`, `'…'`) unless they are one token (no spaces, at most
+/// 24 chars: a name, an operator), at most 160 chars.
+fn reason_text(msg: &str) -> String {
+    let line = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let fragments = regex::Regex::new(r#"\[[^\[\]]*\]|"[^"]*"|'[^']*'"#).unwrap();
+    let elide = |text: &str| {
+        fragments
+            .replace_all(text, |c: &regex::Captures| {
+                let m = &c[0];
+                let inner = &m[1..m.len() - 1];
+                let kept = inner.chars().count() <= 24 && !inner.contains(char::is_whitespace);
+                let inner = if kept { inner } else { "…" };
+                // Done brackets become ⟦ ⟧ so that the ones around them match next round.
+                match &m[..1] {
+                    "[" => format!("⟦{inner}⟧"),
+                    q => format!("{q}{inner}{q}"),
+                }
+            })
+            .into_owned()
+    };
+    // Innermost brackets first, then the ones around them (`[CASE(a, [b], c)]`).
+    let mut elided = elide(&line);
+    loop {
+        let next = elide(&elided);
+        if next == elided {
+            break;
+        }
+        elided = next;
+    }
+    let elided = elided.replace('⟦', "[").replace('⟧', "]");
+    let mut out: String = elided.chars().take(160).collect();
+    if elided.chars().count() > 160 {
+        out.push('…');
+    }
+    out.replace('\t', " ")
+}
+
+/// One line of the expectations file: `file/block<TAB>outcome[<TAB>reason][<TAB>needs: …]`.
+fn expectation_line(key: &str, outcome: &Outcome, needs: &str) -> String {
+    let mut line = match outcome {
+        Outcome::Pass => format!("{key}\tpass"),
+        Outcome::Fail(reason, _) => format!("{key}\tfail\t{reason}"),
+        Outcome::Skip(reason) => format!("{key}\tskip\t{}", reason_text(reason)),
+    };
+    if !needs.is_empty() {
+        if matches!(outcome, Outcome::Pass) {
+            line.push('\t');
+        }
+        line.push('\t');
+        line.push_str(needs);
+    }
+    line
+}
+
+/// What a block needs beyond our engine's baseline, from its own markers: the ES versions its
+/// `#[skip:…]` marker excludes, its `required_capability:` lines, and the ES line of its spec
+/// file when that is older than the rest (possible version skew).
+fn needs(stem: &str, b: &Block) -> String {
+    let mut parts = vec![];
+    if let Some(v) = OLDER_SPECS.iter().find(|(f, _)| *f == stem).map(|(_, v)| v) {
+        parts.push(format!("spec from ES ~{v}"));
+    }
+    if let Some(v) = &b.skip_versions {
+        parts.push(format!("skipped by ES on {v}"));
+    }
+    if !b.capabilities.is_empty() {
+        parts.push(format!("capabilities {}", b.capabilities.join(",")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("needs: {}", parts.join("; "))
+    }
+}
+
+fn key_of(line: &str) -> &str {
+    line.split('\t').next().unwrap_or(line)
+}
+
+/// The committed expectations: `file/block` → the whole line.
+fn read_expectations(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| (key_of(l).to_string(), l.trim_end().to_string()))
+        .collect()
+}
+
+fn write_expectations(path: &Path, lines: &BTreeMap<String, String>, counts: (usize, usize, usize)) {
+    let (p, f, s) = counts;
+    let mut text = format!(
+        "# Outcome of every csv-spec block of ../shared/esql-spec in crates/engine/tests/esql_spec.rs.\n\
+         # Any change fails that test; check it, then regenerate this file with\n\
+         #   TRAILHUNT_UPDATE_EXPECTATIONS=1 cargo test -p engine --test esql_spec\n\
+         # Columns (tab-separated): file/block, outcome (pass | fail | skip), reason, and what the\n\
+         # block needs (its required capabilities, the ES versions its #[skip:] marker excludes,\n\
+         # the ES line of an older spec file). Names and outcomes only: the specs are Elastic's\n\
+         # (ELv2) and their query text stays in ../shared.\n\
+         # Totals: {p} pass, {f} fail, {s} skip\n"
+    );
+    for line in lines.values() {
+        text.push_str(line);
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
 #[test]
 fn esql_spec() {
-    let dir = spec_dir();
-    if !dir.exists() {
-        println!("esql-spec: skipped, {} is absent", dir.display());
+    let Some(dir) = testkit::require_shared("esql-spec") else {
         return;
-    }
+    };
     let data = datasets(&dir);
     let verbose = std::env::var("ESQL_SPEC_VERBOSE").is_ok();
+    let update = std::env::var("TRAILHUNT_UPDATE_EXPECTATIONS").is_ok_and(|v| !v.is_empty() && v != "0");
     let only = std::env::var("ESQL_SPEC_FILE").ok();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -714,6 +882,8 @@ fn esql_spec() {
         .collect();
     files.sort();
     let (mut p, mut f, mut s) = (0, 0, 0);
+    let mut got: BTreeMap<String, String> = BTreeMap::new();
+    let mut stems = vec![];
     for file in files {
         let stem = file
             .file_stem()
@@ -723,40 +893,47 @@ fn esql_spec() {
         if only.as_deref().is_some_and(|o| o != stem) {
             continue;
         }
-        let lenient = matches!(stem.as_str(), "eval" | "string" | "ints" | "row");
+        stems.push(stem.clone());
         let blocks = parse_spec(&std::fs::read_to_string(&file).unwrap());
         let (mut fp, mut ff, mut fs) = (0, 0, 0);
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for b in &blocks {
             // A panic in the engine is a failure of that block, not of the whole run.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 rt.block_on(async {
-                    let fut = run_block(b, &data, lenient);
+                    let fut = run_block(b, &data);
                     match tokio::time::timeout(std::time::Duration::from_secs(20), fut).await {
                         Ok(o) => o,
-                        Err(_) => Outcome::Fail("timed out".into()),
+                        Err(_) => fail("timed out", "timed out after 20 s"),
                     }
                 })
             }))
-            .unwrap_or_else(|_| Outcome::Fail("panicked".into()));
-            match outcome {
+            .unwrap_or_else(|_| fail("panicked", "panicked"));
+            // Names repeat within a few files: the second one is `name#2`, and so on.
+            let n = seen.entry(b.name.clone()).or_default();
+            *n += 1;
+            let key = if *n == 1 {
+                format!("{stem}/{}", b.name)
+            } else {
+                format!("{stem}/{}#{n}", b.name)
+            };
+            match &outcome {
                 Outcome::Pass => fp += 1,
-                Outcome::Fail(why) => {
+                Outcome::Fail(reason, detail) => {
                     ff += 1;
+                    println!("  FAIL {key}: {reason}");
                     if verbose {
-                        println!(
-                            "  FAIL {stem}/{}\n    query: {}\n    {why}",
-                            b.name,
-                            b.query.replace("\r\n", " ")
-                        );
+                        println!("    query: {}\n    {detail}", b.query.replace("\r\n", " "));
                     }
                 }
                 Outcome::Skip(why) => {
                     fs += 1;
                     if verbose {
-                        println!("  skip {stem}/{}: {why}", b.name);
+                        println!("  skip {key}: {why}");
                     }
                 }
             }
+            got.insert(key.clone(), expectation_line(&key, &outcome, &needs(&stem, b)));
         }
         println!("{stem}: {fp} passed, {ff} failed, {fs} skipped");
         p += fp;
@@ -764,8 +941,8 @@ fn esql_spec() {
         s += fs;
     }
     println!("esql-spec: {p} passed, {f} failed, {s} skipped");
-    // The bar the conformance issue set: at least 90% of the blocks that run pass. A full
-    // run only (a single file may legitimately sit below it).
+    // The floor the conformance issue set: at least 90% of the blocks that run pass (a full
+    // run only; a single file may legitimately sit below it). The expectations are exact.
     if only.is_none() {
         let rate = p as f64 / (p + f).max(1) as f64;
         assert!(
@@ -775,4 +952,41 @@ fn esql_spec() {
             p + f
         );
     }
+
+    // The committed expectations (only the files that ran, with ESQL_SPEC_FILE).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXPECTATIONS);
+    let mut want = read_expectations(&path);
+    let in_run = |k: &str| stems.iter().any(|s| k.split_once('/').is_some_and(|(f, _)| f == s));
+    if update {
+        want.retain(|k, _| !in_run(k));
+        want.extend(got);
+        let count = |o: &str| want.values().filter(|l| l.split('\t').nth(1) == Some(o)).count();
+        let counts = (count("pass"), count("fail"), count("skip"));
+        write_expectations(&path, &want, counts);
+        println!("esql-spec: wrote {} ({} blocks)", path.display(), want.len());
+        return;
+    }
+    want.retain(|k, _| in_run(k));
+    let mut diff = vec![];
+    for (k, w) in &want {
+        match got.get(k) {
+            Some(g) if g == w => {}
+            Some(g) => diff.push(format!("- {w}\n+ {g}")),
+            None => diff.push(format!("- {w}\n  (no such block any more)")),
+        }
+    }
+    for (k, g) in &got {
+        if !want.contains_key(k) {
+            diff.push(format!("+ {g}\n  (new block)"));
+        }
+    }
+    assert!(
+        diff.is_empty(),
+        "{} csv-spec block(s) differ from {} (- committed, + this run):\n{}\n\n\
+         If the change is intended, regenerate the file and commit it:\n  \
+         TRAILHUNT_UPDATE_EXPECTATIONS=1 cargo test -p engine --test esql_spec",
+        diff.len(),
+        EXPECTATIONS,
+        diff.join("\n")
+    );
 }
