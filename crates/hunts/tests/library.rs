@@ -2,30 +2,26 @@
 //! is present), the built-in seed, resolution and duplicate handling.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hunts::{builtin, parse_hunt, Library, Origin, ResolveError};
 
-const ELASTIC: &str = "/work/shared/hunts/elastic";
 const SEED_STEM: &str = "multiple_service_logging_deleted_or_stopped";
 const SEED_UUID: &str = "d74f8928-5e46-11ef-9488-f661ea17fbce";
 
-fn elastic() -> Option<&'static Path> {
-    let p = Path::new(ELASTIC);
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {ELASTIC} is absent");
-        None
-    }
+/// `../shared/hunts/elastic`, or a skip (a failure under `TRAILHUNT_REQUIRE_SHARED=1`).
+fn elastic() -> Option<PathBuf> {
+    testkit::require_shared("hunts/elastic")
 }
 
-/// A fresh scratch directory per test (no tempfile crate in the workspace).
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hunts-test-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh scratch directory per test, removed when the returned guard drops.
+fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("hunts-test-{name}-"))
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
+    (tmp, dir)
 }
 
 fn hunt_toml(uuid: &str, name: &str) -> String {
@@ -40,7 +36,7 @@ fn hunt_toml(uuid: &str, name: &str) -> String {
 fn whole_elastic_library_parses() {
     let Some(root) = elastic() else { return };
     let mut lib = Library::new();
-    let errors = lib.add_dir(root);
+    let errors = lib.add_dir(&root);
     assert!(errors.is_empty(), "{errors:#?}");
     let files: Vec<_> = lib
         .hunts()
@@ -126,7 +122,7 @@ fn resolve_builtin_by_stem_uuid_name_and_path() {
     let h = lib.resolve(&format!("nowhere/{SEED_STEM}.toml")).unwrap();
     assert_eq!(h.origin, Origin::BuiltIn);
 
-    let dir = scratch("path");
+    let (_tmp, dir) = scratch("path");
     let file = dir.join("my_hunt.toml");
     fs::write(
         &file,
@@ -137,7 +133,6 @@ fn resolve_builtin_by_stem_uuid_name_and_path() {
     assert_eq!(h.stem, "my_hunt");
     assert_eq!(h.origin, Origin::File(file.clone()));
     assert_eq!(h.platform(), Some("aws"));
-    fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -162,7 +157,7 @@ fn resolve_suggests_near_matches() {
 
 #[test]
 fn resolve_bad_path_reports_file_and_line() {
-    let dir = scratch("badpath");
+    let (_tmp, dir) = scratch("badpath");
     let file = dir.join("broken.toml");
     fs::write(&file, "[hunt]\nuuid = \"u\"\nname = [\n").unwrap();
     let err = Library::new().resolve(file.to_str().unwrap()).unwrap_err();
@@ -170,12 +165,11 @@ fn resolve_bad_path_reports_file_and_line() {
     let msg = err.to_string();
     assert!(msg.starts_with(&format!("{}:", file.display())), "{msg}");
     assert!(msg.contains(":3:") || msg.contains(":4:"), "{msg}");
-    fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn add_dir_reports_bad_files_and_loads_the_rest() {
-    let dir = scratch("adddir");
+    let (_tmp, dir) = scratch("adddir");
     fs::create_dir_all(dir.join("aws/queries")).unwrap();
     fs::create_dir_all(dir.join(".git")).unwrap();
     fs::write(dir.join(".git/ignored.toml"), "not toml at all [").unwrap();
@@ -212,12 +206,11 @@ fn add_dir_reports_bad_files_and_loads_the_rest() {
     let missing = lib.add_dir(&dir.join("nope"));
     assert_eq!(missing.len(), 1);
     assert!(missing[0].position().is_none());
-    fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn duplicate_uuid_handling() {
-    let dir = scratch("dups");
+    let (_tmp, dir) = scratch("dups");
     // Same UUID as the built-in, different stem: replaces the built-in.
     fs::write(dir.join("tuned_seed.toml"), hunt_toml(SEED_UUID, "Tuned")).unwrap();
     // Two files sharing a UUID: both kept, the UUID is ambiguous.
@@ -240,12 +233,11 @@ fn duplicate_uuid_handling() {
     let dups = lib.duplicate_uuids();
     assert_eq!(dups.len(), 1);
     assert_eq!(dups[0].len(), 2);
-    fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn detection_rules_checkout_reads_only_hunting() {
-    let dir = scratch("checkout");
+    let (_tmp, dir) = scratch("checkout");
     fs::create_dir_all(dir.join("rules/aws")).unwrap();
     fs::write(dir.join("rules/aws/r.toml"), "[rule]\nname = \"x\"\n").unwrap();
     fs::create_dir_all(dir.join("hunting/okta/queries")).unwrap();
@@ -255,5 +247,4 @@ fn detection_rules_checkout_reads_only_hunting() {
     let mut lib = Library::new();
     assert!(lib.add_dir(&dir).is_empty());
     assert_eq!(lib.resolve("o").unwrap().platform(), Some("okta"));
-    fs::remove_dir_all(dir).unwrap();
 }

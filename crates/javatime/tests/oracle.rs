@@ -1,18 +1,24 @@
 //! Differential test against the real JDK: thousands of (pattern, instant) vectors are
-//! formatted by `/work/shared/tools/JavaDateOracle.java` and by this crate, and must agree
+//! formatted by `../shared/tools/JavaDateOracle.java` and by this crate, and must agree
 //! byte for byte (including which patterns Java rejects, and with which message).
 //!
 //! The oracle formats one pattern per JVM run; to keep this to a single JVM we compile it
 //! with `javac` next to a tiny driver that calls its `main` once per pattern with the instants
 //! on stdin. Without `javac` we fall back to one `java JavaDateOracle.java` run per pattern.
-//! Without `java` or the oracle file the test prints why and passes (skip).
+//! Without `java` or the oracle file the test prints why and passes (skip); under
+//! `TRAILHUNT_REQUIRE_SHARED=1` it fails instead (`testkit`).
 
 use javatime::Pattern;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const ORACLE: &str = "/work/shared/tools/JavaDateOracle.java";
+const ORACLE: &str = "tools/JavaDateOracle.java";
+
+/// The oracle's path under `../shared` (relative to the workspace root).
+fn oracle() -> PathBuf {
+    testkit::shared_root().join(ORACLE)
+}
 
 /// Pattern that prints like Elasticsearch's default date rendering for all `i64` millis
 /// (`uuuu` has the same 4-digit EXCEEDS_PAD year as `strict_date_optional_time`).
@@ -232,22 +238,12 @@ struct JavaRun {
     error: Option<String>,
 }
 
-fn java_available() -> bool {
-    Command::new("java")
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
 fn run_batched(dir: &Path, instants: &[i64], patterns: &[String]) -> Option<Vec<JavaRun>> {
     std::fs::write(dir.join("JavatimeDriver.java"), DRIVER).ok()?;
     let status = Command::new("javac")
         .arg("-d")
         .arg(dir)
-        .arg(ORACLE)
+        .arg(oracle())
         .arg(dir.join("JavatimeDriver.java"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -319,7 +315,7 @@ fn run_per_pattern(instants: &[i64], patterns: &[String]) -> Vec<JavaRun> {
                     .into_iter()
                     .map(|(i, p)| {
                         let mut child = Command::new("java")
-                            .arg(ORACLE)
+                            .arg(oracle())
                             .arg(&p)
                             .stdin(Stdio::piped())
                             .stdout(Stdio::piped())
@@ -359,24 +355,21 @@ fn run_per_pattern(instants: &[i64], patterns: &[String]) -> Vec<JavaRun> {
 
 #[test]
 fn format_matches_jdk() {
-    if !Path::new(ORACLE).exists() {
-        eprintln!("SKIP format_matches_jdk: oracle {ORACLE} not found");
-        return;
-    }
-    if !java_available() {
-        eprintln!("SKIP format_matches_jdk: `java` not found");
+    if testkit::require_shared(ORACLE).is_none() || !testkit::require_java(&["java"]) {
         return;
     }
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
     let instants = instants(&mut rng);
     let patterns = patterns(&mut rng);
-    let dir: PathBuf = std::env::temp_dir().join(format!("javatime-oracle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let runs = match run_batched(&dir, &instants, &patterns) {
+    let dir = tempfile::Builder::new()
+        .prefix("javatime-oracle-")
+        .tempdir()
+        .unwrap();
+    let runs = match run_batched(dir.path(), &instants, &patterns) {
         Some(r) => r,
         None => run_per_pattern(&instants, &patterns),
     };
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 
     let mut checked = 0usize;
     let mut failures = Vec::new();

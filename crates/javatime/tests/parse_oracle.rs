@@ -6,7 +6,8 @@
 //! `DateFormatters.from` (date + time; date → midnight; time → 1970-01-01; year[/month] → first
 //! day; month → 1970; week-based-year → Monday of the week), with a parsed offset applied.
 //! The JDK part (matching, adjacent value parsing, STRICT resolution) is the real thing; the
-//! defaulting step is our reading of Elasticsearch. Skips (passes) without `java`/`javac`.
+//! defaulting step is our reading of Elasticsearch. Skips (passes) without `java`/`javac`;
+//! fails instead under `TRAILHUNT_REQUIRE_SHARED=1` (`testkit`).
 
 use javatime::{ParseErrorKind, Pattern};
 use std::io::Write;
@@ -271,26 +272,19 @@ fn texts(rng: &mut Rng, pat: &Pattern) -> Vec<String> {
 
 #[test]
 fn parse_matches_jdk_with_es_defaults() {
-    let java_ok = |c: &str| {
-        Command::new(c)
-            .arg("-version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
-    if !java_ok("java") || !java_ok("javac") {
-        eprintln!("SKIP parse_matches_jdk_with_es_defaults: `java`/`javac` not found");
+    if !testkit::require_java(&["java", "javac"]) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("javatime-parse-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("javatime-parse-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let src = dir.join("JavatimeParseHarness.java");
     std::fs::write(&src, HARNESS).unwrap();
     let ok = Command::new("javac")
         .arg("-d")
-        .arg(&dir)
+        .arg(dir)
         .arg(&src)
         .status()
         .unwrap()
@@ -399,7 +393,7 @@ fn parse_matches_jdk_with_es_defaults() {
     }
     let mut child = Command::new("java")
         .arg("-cp")
-        .arg(&dir)
+        .arg(dir)
         .arg("JavatimeParseHarness")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -409,7 +403,7 @@ fn parse_matches_jdk_with_es_defaults() {
     let w = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().unwrap();
     w.join().unwrap().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(tmp);
     let java: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
