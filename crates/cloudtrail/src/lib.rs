@@ -47,39 +47,29 @@ pub use sources::{delivery_date, expand_sources, SourceError};
 #[cfg(test)]
 pub(crate) mod test_util {
     use std::path::{Path, PathBuf};
-    use std::sync::atomic::{AtomicU64, Ordering};
 
-    /// A scratch directory removed on drop (no tempfile dependency needed).
-    pub(crate) struct TempDir(PathBuf);
+    /// A scratch directory (a `tempfile::TempDir`, removed on drop) with file helpers.
+    pub(crate) struct TempDir(tempfile::TempDir);
 
     impl TempDir {
         pub(crate) fn new(tag: &str) -> Self {
-            static N: AtomicU64 = AtomicU64::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "cloudtrail-test-{tag}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("cloudtrail-test-{tag}-"))
+                .tempdir()
+                .unwrap();
             TempDir(dir)
         }
         pub(crate) fn path(&self) -> &Path {
-            &self.0
+            self.0.path()
         }
         pub(crate) fn write(&self, rel: &str, text: &str) -> PathBuf {
             self.write_bytes(rel, text.as_bytes())
         }
         pub(crate) fn write_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
-            let p = self.0.join(rel);
+            let p = self.path().join(rel);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, bytes).unwrap();
             p
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Integration tests of the `cloudtrail` crate (one test binary, several modules).
 //!
 //! Conformance tests read `../shared` (Elastic's pipeline fixtures, real data sets, the JDK
-//! oracle) and skip with a printed reason when it is absent.
+//! oracle) through `testkit::require_shared`: a skip with its reason on stderr when absent, a
+//! failure under `TRAILHUNT_REQUIRE_SHARED=1`.
 
 mod dissect;
 mod fast_path;
@@ -13,19 +14,9 @@ mod scanning;
 
 use std::path::PathBuf;
 
-/// `/work/shared` (i.e. `../shared` from the workspace root), if present.
-pub fn shared_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
-}
-
-/// The shared sub-directory, or a printed skip reason.
+/// `../shared/<rel>` (from the workspace root), or a skip reason on stderr — a failure under
+/// `TRAILHUNT_REQUIRE_SHARED=1` (see `testkit`).
+#[track_caller]
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    match shared_dir() {
-        Some(d) if d.join(rel).exists() => Some(d.join(rel)),
-        _ => {
-            println!("skipping: ../shared/{rel} is not available");
-            None
-        }
-    }
+    testkit::require_shared(rel)
 }

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
@@ -11,29 +10,22 @@ use arrow_array::types::TimestampMillisecondType;
 use arrow_array::{Array, RecordBatch};
 use cloudtrail::{scan, Diagnostic, DiagnosticKind, NormalizeOptions, ScanError, ScanOptions};
 
-struct TempDir(PathBuf);
+/// A `tempfile` scratch directory with a write-a-file helper.
+struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     fn new() -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "cloudtrail-it-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
+        TempDir(
+            tempfile::Builder::new()
+                .prefix("cloudtrail-it-")
+                .tempdir()
+                .unwrap(),
+        )
     }
     fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.0.join(name);
+        let p = self.0.path().join(name);
         std::fs::write(&p, bytes).unwrap();
         p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -283,7 +275,7 @@ fn records_that_are_not_objects_and_bad_event_times() {
 #[test]
 fn unreadable_file_is_reported() {
     let d = TempDir::new();
-    let missing = d.0.join("gone.json");
+    let missing = d.0.path().join("gone.json");
     let ok = d.file("ok.json", rec(1, "A"));
     let r = run(vec![missing.clone(), ok], &["event.action"], |_| {});
     assert_eq!(r.records, 1);
