@@ -13,7 +13,7 @@ fn sample_dir() -> PathBuf {
 }
 
 fn sample_files() -> Vec<PathBuf> {
-    cloudtrail::expand_sources(&[sample_dir().to_string_lossy().into_owned()])
+    sources::expand_local(&[sample_dir().to_string_lossy().into_owned()])
         .expect("the repository sample")
 }
 

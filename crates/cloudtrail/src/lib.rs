@@ -2,7 +2,6 @@
 //! record into the ECS document Elastic's `aws` integration (8.9.0) would index, and exposing the
 //! result as Arrow batches with the field types ES|QL reports.
 //!
-//! * [`expand_sources`] turns files, directories and globs into an ordered file list;
 //! * [`scan`] streams those files as Arrow batches (parallel, bounded memory, deterministic
 //!   order), reporting every unusable input through [`Diagnostic`]s;
 //! * [`normalize_record`] is the ECS pipeline for one record; [`normalize_input`] first works
@@ -11,7 +10,9 @@
 //! * [`Enrich`] is the seam for GeoIP-like enrichment (no implementation ships);
 //! * [`ecs_fields`] / [`arrow_schema`] describe the columns.
 //!
-//! This crate knows nothing about ES|QL; the engine maps queries onto these columns.
+//! This crate knows nothing about ES|QL (the engine maps queries onto these columns) nor
+//! about where files come from (the `sources` crate turns paths, globs and `s3://` prefixes
+//! into the file lists it reads).
 
 mod columns;
 mod documents;
@@ -26,7 +27,6 @@ mod reader;
 mod scan;
 mod schema;
 mod shape;
-mod sources;
 
 pub use documents::{for_each_document, DocumentOptions};
 pub use enrich::Enrich;
@@ -42,7 +42,6 @@ pub use schema::{
     UnknownColumn, ES_TYPE_METADATA_KEY,
 };
 pub use shape::normalize_input;
-pub use sources::{delivery_date, expand_sources, SourceError};
 
 #[cfg(test)]
 pub(crate) mod test_util {
@@ -61,9 +60,6 @@ pub(crate) mod test_util {
         }
         pub(crate) fn path(&self) -> &Path {
             self.0.path()
-        }
-        pub(crate) fn write(&self, rel: &str, text: &str) -> PathBuf {
-            self.write_bytes(rel, text.as_bytes())
         }
         pub(crate) fn write_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
             let p = self.path().join(rel);

@@ -6,6 +6,7 @@ pub mod arith;
 pub mod extract;
 pub mod format;
 pub mod functions;
+pub mod lookup;
 pub mod pattern;
 pub mod planner;
 pub mod pushdown;
@@ -20,7 +21,7 @@ use datafusion::prelude::SessionContext;
 pub use esql::Params;
 use esql::{Column, EsqlError};
 pub use pushdown::{Needle, Pushdown};
-pub use source::{BatchIter, Dataset, DatasetTable, MemoryDataset};
+pub use source::{BatchIter, Dataset, DatasetError, DatasetTable, MemoryDataset};
 use std::sync::Arc;
 pub use value::Value;
 pub use warnings::Warnings;
@@ -61,6 +62,98 @@ impl std::fmt::Display for EngineError {
 }
 
 impl std::error::Error for EngineError {}
+
+impl EngineError {
+    /// Where in the query text the error is (1-based line and column), for a caret under
+    /// the query; `None` for errors of reading or computing.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            EngineError::Query(q) => q
+                .problems
+                .first()
+                .map(|p| (p.position.line, p.position.column)),
+            EngineError::Plan(p) => p.position(),
+            EngineError::Execution(_) => None,
+        }
+    }
+}
+
+/// How many events a dataset holds and the span of their `@timestamp`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeSpan {
+    pub events: i64,
+    /// Oldest and newest `@timestamp` (epoch ms); `None` when no event has one.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+/// Counts a dataset's events and finds its oldest and newest `@timestamp`, by one
+/// aggregate over the time column (a Parquet store answers it from column chunks; raw logs
+/// are scanned for that one column). For `--now latest` and for explaining an empty hunt.
+pub async fn time_span(
+    dataset: Arc<dyn Dataset>,
+    opts: &QueryOptions,
+) -> Result<TimeSpan, EngineError> {
+    use datafusion::functions_aggregate::expr_fn::{count, max, min};
+    use datafusion::logical_expr::{col, lit};
+    let plan_err = |e: datafusion::error::DataFusionError| EngineError::Plan(e.into());
+    let table = dataset
+        .table_provider()
+        .unwrap_or_else(|| Arc::new(DatasetTable::new(dataset.clone())));
+    let ts = col(datafusion::common::Column::new_unqualified(
+        source::TIME_COLUMN,
+    ));
+    let plan = LogicalPlanBuilder::scan("data", provider_as_source(table), None)
+        .and_then(|b| {
+            b.aggregate(
+                Vec::<datafusion::logical_expr::Expr>::new(),
+                vec![count(lit(1)), min(ts.clone()), max(ts)],
+            )
+        })
+        .and_then(|b| b.build())
+        .map_err(plan_err)?;
+    let batches = session(opts)?
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| EngineError::Execution(clean_error(e)))?
+        .collect()
+        .await
+        .map_err(|e| EngineError::Execution(clean_error(e)))?;
+    let cell = |i: usize| {
+        batches
+            .iter()
+            .find(|b| b.num_rows() > 0)
+            .map(|b| value::value_at(b.column(i).as_ref(), 0))
+            .unwrap_or(Value::Null)
+    };
+    let ms = |v: Value| match v {
+        Value::Date(ms) => Some(ms),
+        _ => None,
+    };
+    Ok(TimeSpan {
+        events: match cell(0) {
+            Value::Long(n) => n,
+            _ => 0,
+        },
+        first: ms(cell(1)),
+        last: ms(cell(2)),
+    })
+}
+
+/// [`time_span`] on a private runtime.
+pub fn time_span_blocking(
+    dataset: Arc<dyn Dataset>,
+    opts: &QueryOptions,
+) -> Result<TimeSpan, EngineError> {
+    runtime()?.block_on(time_span(dataset, opts))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::Execution(e.to_string()))
+}
 
 /// Resolves `FROM` patterns against the datasets by ES's wildcard rules.
 struct Resolver<'a> {
@@ -273,15 +366,22 @@ fn session(opts: &QueryOptions) -> Result<SessionContext, EngineError> {
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }
 
+/// A size that [`parse_size`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SizeError(String);
+
 /// Parses a size such as `512M`, `2G`, `1.5GiB` or a plain byte count.
-pub fn parse_size(s: &str) -> Result<usize, String> {
+pub fn parse_size(s: &str) -> Result<usize, SizeError> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num.parse().map_err(|_| {
-        format!("invalid size [{s}]: expected a number with an optional unit such as 512M or 2G")
+        SizeError(format!(
+            "invalid size [{s}]: expected a number with an optional unit such as 512M or 2G"
+        ))
     })?;
     let mult: f64 = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1.0,
@@ -290,14 +390,16 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         "G" | "GB" | "GIB" => 1024.0 * 1024.0 * 1024.0,
         "T" | "TB" | "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
         other => {
-            return Err(format!(
+            return Err(SizeError(format!(
                 "invalid size [{s}]: unknown unit [{other}]; use B, K, M, G or T"
-            ))
+            )))
         }
     };
     let bytes = n * mult;
     if !(1.0..1e18).contains(&bytes) {
-        return Err(format!("invalid size [{s}]: must be at least one byte"));
+        return Err(SizeError(format!(
+            "invalid size [{s}]: must be at least one byte"
+        )));
     }
     Ok(bytes as usize)
 }
@@ -327,11 +429,7 @@ pub fn execute_blocking_with_params(
     datasets: &[Arc<dyn Dataset>],
     opts: &QueryOptions,
 ) -> Result<QueryResult, EngineError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| EngineError::Execution(e.to_string()))?;
-    rt.block_on(execute_with_params(query, params, datasets, opts))
+    runtime()?.block_on(execute_with_params(query, params, datasets, opts))
 }
 
 #[cfg(test)]
@@ -346,8 +444,12 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("lots")
             .unwrap_err()
+            .to_string()
             .contains("invalid size [lots]"));
-        assert!(parse_size("2X").unwrap_err().contains("unknown unit [X]"));
+        assert!(parse_size("2X")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown unit [X]"));
         assert!(parse_size("0").is_err());
     }
 }

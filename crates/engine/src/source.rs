@@ -21,7 +21,27 @@ use crate::pushdown::Pushdown;
 /// The column whose bounds a [`Pushdown`] collects.
 pub const TIME_COLUMN: &str = "@timestamp";
 
-pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, String>> + Send>;
+pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, DatasetError>> + Send>;
+
+/// Why a dataset could not be scanned or a batch read. The message is shown to the user
+/// as is (it names the file, line or column).
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("Unknown column [{0}]")]
+    UnknownColumn(String),
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    /// The source's own error (a reader's, the store's), kept whole for its message.
+    #[error(transparent)]
+    Source(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl DatasetError {
+    /// Wraps a source's error.
+    pub fn source(e: impl std::error::Error + Send + Sync + 'static) -> DatasetError {
+        DatasetError::Source(Box::new(e))
+    }
+}
 
 pub trait Dataset: Send + Sync {
     /// The index name `FROM` patterns are matched against (`logs-aws.cloudtrail-default`).
@@ -31,7 +51,7 @@ pub trait Dataset: Send + Sync {
     /// The Arrow schema, same names and order as `columns`.
     fn schema(&self) -> SchemaRef;
     /// Streams batches holding exactly `columns` (in that order).
-    fn scan(&self, columns: &[String]) -> Result<BatchIter, String>;
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError>;
     /// Whether [`Dataset::scan_filtered`] uses the query's filters; only then are they
     /// pushed into the scan (the plan keeps them either way).
     fn uses_pushdown(&self) -> bool {
@@ -40,7 +60,11 @@ pub trait Dataset: Send + Sync {
     /// Like [`Dataset::scan`], with necessary conditions from the query's filters that the
     /// source may use to skip input it can prove irrelevant (see [`crate::pushdown`]).
     /// Returning rows that fail the filters is fine: the plan applies them again.
-    fn scan_filtered(&self, columns: &[String], pushdown: &Pushdown) -> Result<BatchIter, String> {
+    fn scan_filtered(
+        &self,
+        columns: &[String],
+        pushdown: &Pushdown,
+    ) -> Result<BatchIter, DatasetError> {
         let _ = pushdown;
         self.scan(columns)
     }
@@ -160,13 +184,13 @@ impl PartitionStream for DatasetPartition {
             let iter = match dataset.scan_filtered(&columns, &pushdown) {
                 Ok(it) => it,
                 Err(e) => {
-                    let _ = tx.blocking_send(Err(DataFusionError::External(e.into())));
+                    let _ = tx.blocking_send(Err(DataFusionError::External(Box::new(e))));
                     return;
                 }
             };
             for item in iter {
                 let item = item
-                    .map_err(|e| DataFusionError::External(e.into()))
+                    .map_err(|e| DataFusionError::External(Box::new(e)))
                     .and_then(|b| {
                         if b.schema() == schema {
                             Ok(b)
@@ -215,16 +239,25 @@ impl Dataset for MemoryDataset {
         self.schema.clone()
     }
 
-    fn scan(&self, columns: &[String]) -> Result<BatchIter, String> {
-        let idx: Vec<usize> = columns
-            .iter()
-            .map(|c| self.schema.index_of(c).map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()?;
-        let batches: Vec<Result<RecordBatch, String>> = self
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
+        let idx = column_indices(&self.schema, columns)?;
+        let batches: Vec<Result<RecordBatch, DatasetError>> = self
             .batches
             .iter()
-            .map(|b| b.project(&idx).map_err(|e| e.to_string()))
+            .map(|b| b.project(&idx).map_err(DatasetError::from))
             .collect();
         Ok(Box::new(batches.into_iter()))
     }
+}
+
+/// The positions of `columns` in `schema`.
+pub fn column_indices(schema: &SchemaRef, columns: &[String]) -> Result<Vec<usize>, DatasetError> {
+    columns
+        .iter()
+        .map(|c| {
+            schema
+                .index_of(c)
+                .map_err(|_| DatasetError::UnknownColumn(c.clone()))
+        })
+        .collect()
 }

@@ -312,10 +312,10 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:032x}", h.finish_128()))
 }
 
-/// The `YYYY/MM/DD` delivery folder of a source ([`cloudtrail::delivery_date`]) as a sortable
+/// The `YYYY/MM/DD` delivery folder of a source ([`sources::delivery_date`]) as a sortable
 /// number; `None` (sorted first, in their given order) for other paths.
 fn delivery_day(key: &str) -> Option<u32> {
-    match cloudtrail::delivery_date(key)? {
+    match sources::delivery_date(key)? {
         (y, Some(m), Some(d)) => Some(y * 10_000 + m * 100 + d),
         _ => None,
     }

@@ -2,15 +2,12 @@
 //! renderers together. Logic lives in the library crates; this file parses arguments,
 //! reports progress and errors, and sets the exit code.
 
-mod dataset;
-mod lookup;
 mod render;
-mod s3;
 mod store_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use dataset::CloudTrailFiles;
+use datasets::{CloudTrailFiles, StoreDataset};
 use engine::{Dataset, EngineError, QueryOptions, QueryResult};
 use render::Format;
 use std::io::{IsTerminal, Write};
@@ -63,8 +60,11 @@ enum Command {
     Store(store_cmd::StoreArgs),
     /// Print ECS documents as NDJSON, as Elastic's aws integration would index them.
     Normalize {
+        /// CloudTrail sources: files, directories, globs, or s3://bucket/prefix.
         #[arg(value_name = "SRC", required = true)]
         sources: Vec<String>,
+        #[command(flatten)]
+        s3: S3Args,
         /// Fix `event.created` (the integration sets it to the read time).
         #[arg(long, value_name = "TS")]
         created: Option<String>,
@@ -135,16 +135,71 @@ struct DataArgs {
     #[arg(long, value_name = "SIZE")]
     memory_limit: Option<String>,
     #[command(flatten)]
-    s3: s3::S3Args,
+    s3: S3Args,
+}
+
+/// Where `s3://` sources are read from, and day limits for every source.
+#[derive(Args, Clone, Default)]
+pub(crate) struct S3Args {
+    /// S3-compatible endpoint for s3:// sources, e.g. http://127.0.0.1:9000.
+    #[arg(long = "endpoint-url", env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The AWS profile for s3:// sources (default: $AWS_PROFILE, else `default`); SSO,
+    /// role_arn and credential_process profiles work as in the AWS CLI.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Only read log files delivered on or after this date (YYYY-MM-DD or a timestamp),
+    /// judged by their AWSLogs/…/YYYY/MM/DD/ folder (a day of slack either side).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only read log files delivered on or before this date (see --since).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
+/// Expands sources (local and `s3://`) with the S3 flags; `s3_days` further prunes S3
+/// listings (a query's time range). S3 progress goes to stderr unless `quiet`.
+pub(crate) fn expand_sources(
+    srcs: &[String],
+    s3: &S3Args,
+    s3_days: sources::DayRange,
+    quiet: bool,
+) -> Result<Vec<sources::SourceFile>> {
+    let report = |f: &sources::Fetched| {
+        if !quiet {
+            eprintln!(
+                "trailhunt: {}: {} objects ({:.1} MB), {} to download",
+                f.url,
+                f.objects,
+                f.bytes as f64 / 1e6,
+                f.to_download
+            );
+        }
+    };
+    let opts = sources::ExpandOptions {
+        days: sources::DayRange::from_dates(s3.since.as_deref(), s3.until.as_deref())?,
+        s3_days,
+        s3: sources::S3Options {
+            endpoint_url: s3.endpoint_url.clone(),
+            profile: s3.profile.clone(),
+            cache_dir: None,
+        },
+        report: Some(&report),
+    };
+    Ok(sources::expand(srcs, &opts)?)
 }
 
 /// Adds the lookup tables and enrich policies named on the command line.
 fn add_lookups(session: &mut Session, data: &DataArgs) -> Result<()> {
     for spec in &data.lookups {
-        session.datasets.push(Arc::new(lookup::parse_lookup(spec)?));
+        session
+            .datasets
+            .push(Arc::new(engine::lookup::parse_lookup(spec)?));
     }
     for spec in &data.enrich {
-        session.datasets.push(Arc::new(lookup::parse_enrich(spec)?));
+        session
+            .datasets
+            .push(Arc::new(engine::lookup::parse_enrich(spec)?));
     }
     Ok(())
 }
@@ -203,18 +258,23 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Store(args) => store_cmd::cmd_store(&args),
         Command::Normalize {
             sources,
+            s3,
             created,
             tags,
             retain,
             blank_lines,
             strict,
-        } => cmd_normalize(&sources, created, tags, retain, blank_lines, strict),
+        } => cmd_normalize(&sources, &s3, created, tags, retain, blank_lines, strict),
     }
 }
 
 /// The data a query runs on, plus what the summary needs.
 struct Session {
-    files: Arc<CloudTrailFiles>,
+    /// The CloudTrail data (raw files or the store).
+    data: Arc<dyn Dataset>,
+    /// The raw files, when that is what is read (for the summary line).
+    files: Option<Arc<CloudTrailFiles>>,
+    /// `data` and any lookup tables.
     datasets: Vec<Arc<dyn Dataset>>,
     started: Instant,
     quiet: bool,
@@ -224,10 +284,9 @@ struct Session {
 /// The days the queries can read, from their `@timestamp` filters, for pruning S3 listings
 /// before anything is fetched. Open when there is no S3 source, with `--now latest` (NOW is
 /// only known after reading), with `--no-pushdown`, or when any query is unbounded.
-fn query_days(data: &DataArgs, queries: &[&str]) -> s3::DayRange {
-    let open = s3::DayRange::default();
-    if data.no_pushdown || queries.is_empty() || !data.inputs.iter().any(|i| i.starts_with("s3://"))
-    {
+fn query_days(data: &DataArgs, queries: &[&str]) -> sources::DayRange {
+    let open = sources::DayRange::default();
+    if data.no_pushdown || !data.inputs.iter().any(|i| i.starts_with("s3://")) {
         return open;
     }
     let now_ms = match data.now.as_deref() {
@@ -238,21 +297,12 @@ fn query_days(data: &DataArgs, queries: &[&str]) -> s3::DayRange {
             Err(_) => return open, // reported by resolve_now
         },
     };
-    let schema_only: Arc<dyn Dataset> = Arc::new(CloudTrailFiles::new(vec![], false, true));
-    let opts = QueryOptions {
-        now_ms,
-        ..QueryOptions::default()
-    };
-    let (mut min, mut max) = (Some(i64::MAX), Some(i64::MIN));
-    for q in queries {
-        // A query that does not plan is reported when it runs; it prunes nothing here.
-        let (lo, hi) =
-            engine::time_bounds(q, &engine::Params::default(), &[schema_only.clone()], &opts)
-                .unwrap_or((None, None));
-        min = min.zip(lo).map(|(a, b)| a.min(b));
-        max = max.zip(hi).map(|(a, b)| a.max(b));
-    }
-    s3::DayRange::from_millis(min, max)
+    datasets::query_days(queries, &engine::Params::default(), now_ms)
+}
+
+/// Prints each distinct problem with the input once, as a warning.
+fn warn_reporter() -> datasets::Reporter {
+    Arc::new(|d: &cloudtrail::Diagnostic| eprintln!("warning: {d}"))
 }
 
 fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
@@ -263,33 +313,43 @@ fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         .transpose()?;
     if data.inputs.is_empty() {
         // No --input: the embedded store, read through DataFusion's Parquet scan.
-        let dir = store_cmd::store_dir(&data.store);
-        let ds = Arc::new(store_cmd::StoreDataset::open(&dir)?);
+        let dir = datasets::store_dir(data.store.as_deref());
+        let ds = Arc::new(StoreDataset::open(&dir)?);
         if !data.quiet {
-            eprintln!("{}", ds.describe());
+            eprintln!(
+                "trailhunt: store {} ({} events in {} files)",
+                ds.root().display(),
+                ds.events(),
+                ds.file_count()
+            );
         }
         return Ok(Session {
-            datasets: vec![ds as Arc<dyn Dataset>],
-            files: Arc::new(CloudTrailFiles::new(vec![], data.strict, data.quiet)),
+            datasets: vec![ds.clone() as Arc<dyn Dataset>],
+            data: ds,
+            files: None,
             started: Instant::now(),
-            // The raw-file summary does not apply; describe() said what is read.
+            // The raw-file summary does not apply; the line above said what is read.
             quiet: true,
             memory_limit,
         });
     }
     // Local sources and s3:// prefixes (fetched into the local cache).
-    let files = s3::expand_for_query(
+    let files = expand_sources(
         &data.inputs,
         &data.s3,
         query_days(data, queries),
         data.quiet,
     )?;
-    let files = Arc::new(
-        CloudTrailFiles::new(files, data.strict, data.quiet).with_pushdown(!data.no_pushdown),
-    );
+    let mut files = CloudTrailFiles::new(files.into_iter().map(|f| f.path).collect(), data.strict)
+        .with_pushdown(!data.no_pushdown);
+    if !data.quiet {
+        files = files.with_reporter(warn_reporter());
+    }
+    let files = Arc::new(files);
     Ok(Session {
         datasets: vec![files.clone() as Arc<dyn Dataset>],
-        files,
+        data: files.clone(),
+        files: Some(files),
         started: Instant::now(),
         quiet: data.quiet,
         memory_limit,
@@ -302,10 +362,11 @@ impl Session {
             return;
         }
         let elapsed = self.started.elapsed().as_secs_f64();
-        match self.files.stats() {
+        let Some(files) = &self.files else { return };
+        match files.stats() {
             Some(s) => {
                 let mut skipped = String::new();
-                let pruned = self.files.pruned_files();
+                let pruned = files.pruned_files();
                 if pruned > 0 {
                     skipped += &format!(", {pruned} files outside the time range");
                 }
@@ -326,16 +387,19 @@ impl Session {
                     elapsed
                 )
             }
-            None => eprintln!(
-                "trailhunt: {} files, {:.2}s",
-                self.files.file_count(),
-                elapsed
-            ),
+            None => eprintln!("trailhunt: {} files, {:.2}s", files.file_count(), elapsed),
         }
     }
 
     fn run(&self, query: &str, now_ms: i64) -> Result<QueryResult, EngineError> {
         self.run_with_params(query, &engine::Params::default(), now_ms)
+    }
+
+    fn options(&self, now_ms: i64) -> QueryOptions {
+        QueryOptions {
+            now_ms,
+            memory_limit: self.memory_limit,
+        }
     }
 
     fn run_with_params(
@@ -344,11 +408,7 @@ impl Session {
         params: &engine::Params,
         now_ms: i64,
     ) -> Result<QueryResult, EngineError> {
-        let opts = QueryOptions {
-            now_ms,
-            memory_limit: self.memory_limit,
-        };
-        engine::execute_blocking_with_params(query, params, &self.datasets, &opts)
+        engine::execute_blocking_with_params(query, params, &self.datasets, &self.options(now_ms))
     }
 }
 
@@ -365,12 +425,9 @@ fn resolve_now(session: &Session, now: Option<&str>) -> Result<i64> {
     match now {
         None => Ok(wall_clock_ms()),
         Some(s) if s.eq_ignore_ascii_case("latest") => {
-            let r = session
-                .run("FROM logs-aws.cloudtrail* | STATS latest = MAX(@timestamp)", wall_clock_ms())
-                .map_err(|e| anyhow!("{e}"))?;
-            match r.rows.first().and_then(|row| row.first()) {
-                Some(engine::Value::Date(ms)) => Ok(*ms),
-                _ => bail!("--now latest: the input holds no events with a timestamp"),
+            match datasets::latest_event(session.data.clone(), &session.options(wall_clock_ms()))? {
+                Some(ms) => Ok(ms),
+                None => bail!("--now latest: the input holds no events with a timestamp"),
             }
         }
         Some(s) => javatime::parse_strict_date_optional_time(s).map_err(|_| {
@@ -389,17 +446,7 @@ fn wall_clock_ms() -> i64 {
 /// Prints a query error the way ES words it, with the query line and a caret.
 fn report_query_error(query: &str, e: &EngineError) {
     eprintln!("error: {e}");
-    let pos = match e {
-        EngineError::Query(q) => q
-            .problems
-            .first()
-            .map(|p| (p.position.line, p.position.column)),
-        EngineError::Plan(engine::planner::PlanError::At { line, column, .. }) => {
-            Some((*line, *column))
-        }
-        _ => None,
-    };
-    if let Some((line, col)) = pos {
+    if let Some((line, col)) = e.position() {
         if let Some(text) = query.lines().nth(line - 1) {
             eprintln!("  {text}");
             eprintln!("  {}^", " ".repeat(col.saturating_sub(1)));
@@ -539,13 +586,14 @@ fn explain_empty(session: &Session, hunt: &hunts::Hunt, query: &str, now: i64) {
     if !query.to_ascii_lowercase().contains("now()") {
         return;
     }
-    let probe = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*), oldest = MIN(@timestamp), newest = MAX(@timestamp)";
-    let Ok(r) = session.run(probe, now) else {
+    let Ok(span) = datasets::time_span(session.data.clone(), &session.options(now)) else {
         return;
     };
-    let Some(row) = r.rows.first() else { return };
-    if let [engine::Value::Long(n), engine::Value::Date(first), engine::Value::Date(last)] =
-        row.as_slice()
+    if let engine::TimeSpan {
+        events: n,
+        first: Some(first),
+        last: Some(last),
+    } = &span
     {
         if *n > 0 && (*last < now - 30 * 86_400_000 || *last > now) {
             eprintln!(
@@ -614,14 +662,18 @@ fn cmd_hunts(action: HuntsAction) -> Result<i32> {
 /// `cloudtrail::for_each_document`: nested objects, arrays in pipeline order). Bad inputs are
 /// reported on stderr by path and line and do not stop the run unless `--strict`.
 fn cmd_normalize(
-    sources: &[String],
+    srcs: &[String],
+    s3: &S3Args,
     created: Option<String>,
     tags: Vec<String>,
     retain: Option<String>,
     blank_lines: bool,
     strict: bool,
 ) -> Result<i32> {
-    let files = cloudtrail::expand_sources(sources).map_err(|e| anyhow!("{e}"))?;
+    let files: Vec<PathBuf> = expand_sources(srcs, s3, sources::DayRange::default(), false)?
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     let opts = cloudtrail::DocumentOptions {
         normalize: cloudtrail::NormalizeOptions {
             created,

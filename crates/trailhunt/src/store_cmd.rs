@@ -1,20 +1,12 @@
-//! The embedded store on the command line: `trailhunt ingest`, `trailhunt store info|vacuum`,
-//! and the store as the engine's dataset when a query has no `--input`.
+//! The embedded store on the command line: `trailhunt ingest` (with its progress line) and
+//! `trailhunt store info|vacuum`.
 
-use crate::dataset::INDEX_NAME;
-use crate::s3::S3Args;
-use anyhow::{anyhow, Result};
+use crate::S3Args;
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use datafusion::arrow::datatypes::SchemaRef;
-use engine::{BatchIter, Dataset};
-use esql::Column;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Instant;
-
-/// Where the store is when neither `--store` nor `$TRAILHUNT_STORE` says.
-pub const DEFAULT_STORE: &str = "trailhunt-store";
 
 #[derive(Args)]
 pub struct IngestArgs {
@@ -57,87 +49,24 @@ pub enum StoreAction {
     },
 }
 
-pub fn store_dir(arg: &Option<PathBuf>) -> PathBuf {
-    arg.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_STORE))
-}
-
-/// The store as `logs-aws.cloudtrail-default`, over the commit current when opened.
-pub struct StoreDataset {
-    store: store::Store,
-    table: Arc<store::StoreTable>,
-    manifest: store::Manifest,
-}
-
-impl StoreDataset {
-    pub fn open(dir: &Path) -> Result<StoreDataset> {
-        let store = store::Store::open(dir).map_err(|e| anyhow!("{e}"))?;
-        let manifest = store::Manifest::load_data_files(dir).map_err(|e| anyhow!("{e}"))?;
-        let table = Arc::new(store::StoreTable::new(
-            dir.to_path_buf(),
-            Arc::new(manifest.clone()),
-            store.schema(),
-        ));
-        Ok(StoreDataset {
-            store,
-            table,
-            manifest,
-        })
-    }
-
-    /// One line for stderr: what a query is about to read.
-    pub fn describe(&self) -> String {
-        format!(
-            "trailhunt: store {} ({} events in {} files)",
-            self.store.root().display(),
-            self.manifest.rows(),
-            self.manifest.files.len()
-        )
-    }
-}
-
-impl Dataset for StoreDataset {
-    fn name(&self) -> &str {
-        INDEX_NAME
-    }
-
-    fn columns(&self) -> Vec<Column> {
-        crate::dataset::ecs_columns()
-    }
-
-    fn schema(&self) -> SchemaRef {
-        self.store.schema()
-    }
-
-    /// Used only where DataFusion's Parquet scan is not (the engine prefers
-    /// [`Dataset::table_provider`]): reads every file, in manifest order.
-    fn scan(&self, columns: &[String]) -> Result<BatchIter, String> {
-        let target = cloudtrail::arrow_schema(Some(columns)).map_err(|e| e.to_string())?;
-        let root = self.store.root().to_path_buf();
-        let files = self.manifest.files.clone();
-        let iter =
-            files
-                .into_iter()
-                .flat_map(move |f| match store::read::read_file(&root, &f, &target) {
-                    Ok(batches) => batches.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(e) => vec![Err(e.to_string())],
-                });
-        Ok(Box::new(iter))
-    }
-
-    fn table_provider(&self) -> Option<Arc<dyn datafusion::catalog::TableProvider>> {
-        Some(self.table.clone())
-    }
+fn store_dir(arg: &Option<PathBuf>) -> PathBuf {
+    datasets::store_dir(arg.as_deref())
 }
 
 pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
     let dir = store_dir(&args.store);
-    let named = crate::s3::expand_all_named(&args.sources, &args.s3, args.quiet)?;
+    let named = crate::expand_sources(
+        &args.sources,
+        &args.s3,
+        sources::DayRange::default(),
+        args.quiet,
+    )?;
     let source_names = named
         .iter()
-        .filter_map(|(p, k)| k.clone().map(|k| (p.clone(), k)))
+        .filter_map(|f| f.origin.clone().map(|k| (f.path.clone(), k)))
         .collect();
-    let files: Vec<PathBuf> = named.into_iter().map(|(p, _)| p).collect();
-    let store = store::Store::create(&dir).map_err(|e| anyhow!("{e}"))?;
+    let files: Vec<PathBuf> = named.into_iter().map(|f| f.path).collect();
+    let store = store::Store::create(&dir)?;
     let quiet = args.quiet;
     let tty = std::io::stderr().is_terminal();
     let mut last_line = Instant::now();
@@ -177,17 +106,15 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
             eprintln!("{line}");
         }
     };
-    let report = store
-        .ingest(
-            &files,
-            store::IngestOptions {
-                progress: Some(Box::new(progress)),
-                max_commits: None,
-                commit_files: args.commit_every,
-                source_names,
-            },
-        )
-        .map_err(|e| anyhow!("{e}"))?;
+    let report = store.ingest(
+        &files,
+        store::IngestOptions {
+            progress: Some(Box::new(progress)),
+            max_commits: None,
+            commit_files: args.commit_every,
+            source_names,
+        },
+    )?;
     if !args.quiet {
         let rate = if report.elapsed_secs > 0.0 {
             report.records as f64 / report.elapsed_secs
@@ -223,8 +150,8 @@ pub fn cmd_store(args: &StoreArgs) -> Result<i32> {
     match &args.action {
         StoreAction::Info { store, json } => {
             let dir = store_dir(store);
-            let s = store::Store::open(&dir).map_err(|e| anyhow!("{e}"))?;
-            let info = s.info().map_err(|e| anyhow!("{e}"))?;
+            let s = store::Store::open(&dir)?;
+            let info = s.info()?;
             let fmt = |t: Option<i64>| t.map(javatime::format_iso_millis);
             if *json {
                 let v = serde_json::json!({
@@ -275,8 +202,8 @@ pub fn cmd_store(args: &StoreArgs) -> Result<i32> {
         }
         StoreAction::Vacuum { store } => {
             let dir = store_dir(store);
-            let s = store::Store::open(&dir).map_err(|e| anyhow!("{e}"))?;
-            let r = s.vacuum().map_err(|e| anyhow!("{e}"))?;
+            let s = store::Store::open(&dir)?;
+            let r = s.vacuum()?;
             eprintln!(
                 "trailhunt: vacuum {}: {} → {} files ({} groups compacted, {} leftovers removed)",
                 dir.display(),

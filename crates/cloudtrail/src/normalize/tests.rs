@@ -145,7 +145,7 @@ fn columns_output_differs_from_the_document_only_in_flattened_copies() {
             dirs.push(d);
         }
     }
-    let files = crate::expand_sources(
+    let files = sources::expand_local(
         &dirs
             .iter()
             .map(|d| d.display().to_string())

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
-use cloudtrail::{expand_sources, scan, NormalizeOptions, Prefilter, ScanOptions};
+use cloudtrail::{scan, NormalizeOptions, Prefilter, ScanOptions};
 
 /// Every column the fast path can read.
 const FAST: [&str; 21] = [
@@ -43,7 +43,7 @@ fn sources() -> Vec<PathBuf> {
 }
 
 fn run(dir: &Path, columns: Vec<String>, prefilter: Option<Prefilter>) -> (Vec<RecordBatch>, u64) {
-    let files = expand_sources(&[dir.display().to_string()]).unwrap();
+    let files = sources::expand_local(&[dir.display().to_string()]).unwrap();
     let opts = ScanOptions {
         columns: Some(columns),
         threads: 2,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use arrow_array::cast::AsArray;
 use std::sync::{Arc, Mutex};
 
-use cloudtrail::{expand_sources, scan, Diagnostic, DiagnosticKind, ScanOptions};
+use cloudtrail::{scan, Diagnostic, DiagnosticKind, ScanOptions};
 
 struct DirResult {
     files: u64,
@@ -19,7 +19,7 @@ struct DirResult {
 }
 
 fn scan_dir(dir: &std::path::Path, columns: Option<Vec<String>>) -> DirResult {
-    let files = expand_sources(&[dir.display().to_string()]).unwrap();
+    let files = sources::expand_local(&[dir.display().to_string()]).unwrap();
     let diags = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&diags);
     let opts = ScanOptions {
@@ -144,7 +144,7 @@ fn real_data_sets_load() {
 
 /// (min, max) of `@timestamp` over a set, as ISO strings.
 fn time_range(dir: &std::path::Path) -> (String, String) {
-    let files = expand_sources(&[dir.display().to_string()]).unwrap();
+    let files = sources::expand_local(&[dir.display().to_string()]).unwrap();
     let opts = ScanOptions {
         columns: Some(vec!["@timestamp".into()]),
         threads: 2,

@@ -1,16 +1,71 @@
 //! Lookup tables for `LOOKUP JOIN` and `ENRICH`, registered on the command line:
 //! `--lookup NAME=FILE` (a lookup index) and `--enrich NAME=FILE:MATCH_FIELD` (an enrich
 //! policy). Files are CSV (header `name` or `name:type`), NDJSON (types from the JSON
-//! values) or Parquet (types from the schema), recognised by extension.
+//! values) or Parquet (types from the schema), recognised by extension. Tables are loaded
+//! whole into memory: lookup indices are small by nature.
 
-use anyhow::{anyhow, bail, Context, Result};
+use crate::source::{column_indices, BatchIter, Dataset, DatasetError};
+use crate::value::{build_array, Value};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use engine::value::{build_array, Value};
-use engine::{BatchIter, Dataset};
 use esql::{Column, DataType};
 use std::path::Path;
 use std::sync::Arc;
+
+/// Why a lookup table could not be loaded; every message names the file (and line).
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("{flag} expects {expected}, got [{spec}]")]
+    BadSpec {
+        flag: &'static str,
+        expected: &'static str,
+        spec: String,
+    },
+    #[error("{path}: unsupported lookup file type [.{ext}] (use .csv, .ndjson or .parquet)")]
+    UnsupportedType { path: String, ext: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("--enrich {policy}: {path} has no column [{field}]")]
+    NoMatchField {
+        policy: String,
+        path: String,
+        field: String,
+    },
+    #[error("reading {path}: {error}")]
+    Io {
+        path: String,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("{path}: {error}")]
+    Parquet {
+        path: String,
+        #[source]
+        error: datafusion::parquet::errors::ParquetError,
+    },
+    #[error("{path}: {error}")]
+    Arrow {
+        path: String,
+        #[source]
+        error: datafusion::arrow::error::ArrowError,
+    },
+}
+
+type Result<T, E = LookupError> = std::result::Result<T, E>;
+
+fn invalid(path: &Path, message: impl Into<String>) -> LookupError {
+    LookupError::Invalid {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|error| LookupError::Io {
+        path: path.display().to_string(),
+        error,
+    })
+}
 
 pub struct LookupTable {
     name: String,
@@ -33,12 +88,9 @@ impl Dataset for LookupTable {
         self.schema.clone()
     }
 
-    fn scan(&self, columns: &[String]) -> Result<BatchIter, String> {
-        let idx: Vec<usize> = columns
-            .iter()
-            .map(|c| self.schema.index_of(c).map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()?;
-        let b = self.batch.project(&idx).map_err(|e| e.to_string())?;
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
+        let idx = column_indices(&self.schema, columns)?;
+        let b = self.batch.project(&idx)?;
         Ok(Box::new(std::iter::once(Ok(b))))
     }
 
@@ -49,23 +101,30 @@ impl Dataset for LookupTable {
 
 /// `NAME=FILE` → a lookup index.
 pub fn parse_lookup(spec: &str) -> Result<LookupTable> {
-    let (name, file) = spec
-        .split_once('=')
-        .ok_or_else(|| anyhow!("--lookup expects NAME=FILE, got [{spec}]"))?;
+    let (name, file) = spec.split_once('=').ok_or_else(|| LookupError::BadSpec {
+        flag: "--lookup",
+        expected: "NAME=FILE",
+        spec: spec.to_string(),
+    })?;
     load(name, Path::new(file), None)
 }
 
 /// `NAME=FILE:MATCH_FIELD` → an enrich policy.
 pub fn parse_enrich(spec: &str) -> Result<LookupTable> {
-    let (name, rest) = spec
-        .split_once('=')
-        .ok_or_else(|| anyhow!("--enrich expects NAME=FILE:MATCH_FIELD, got [{spec}]"))?;
-    let (file, field) = rest
-        .rsplit_once(':')
-        .ok_or_else(|| anyhow!("--enrich expects NAME=FILE:MATCH_FIELD, got [{spec}]"))?;
+    let bad = || LookupError::BadSpec {
+        flag: "--enrich",
+        expected: "NAME=FILE:MATCH_FIELD",
+        spec: spec.to_string(),
+    };
+    let (name, rest) = spec.split_once('=').ok_or_else(bad)?;
+    let (file, field) = rest.rsplit_once(':').ok_or_else(bad)?;
     let t = load(name, Path::new(file), Some(field.to_string()))?;
     if !t.columns.iter().any(|c| c.name == field) {
-        bail!("--enrich {name}: {file} has no column [{field}]");
+        return Err(LookupError::NoMatchField {
+            policy: name.to_string(),
+            path: file.to_string(),
+            field: field.to_string(),
+        });
     }
     Ok(t)
 }
@@ -80,10 +139,12 @@ fn load(name: &str, path: &Path, match_field: Option<String>) -> Result<LookupTa
         "csv" => read_csv(path)?,
         "ndjson" | "jsonl" | "json" => read_ndjson(path)?,
         "parquet" => return read_parquet(name, path, match_field),
-        other => bail!(
-            "{}: unsupported lookup file type [.{other}] (use .csv, .ndjson or .parquet)",
-            path.display()
-        ),
+        other => {
+            return Err(LookupError::UnsupportedType {
+                path: path.display().to_string(),
+                ext: other.to_string(),
+            })
+        }
     };
     build(name, names, types, rows, match_field)
 }
@@ -113,7 +174,11 @@ fn build(
         });
     }
     let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    let batch =
+        RecordBatch::try_new(schema.clone(), arrays).map_err(|error| LookupError::Arrow {
+            path: name.to_string(),
+            error,
+        })?;
     Ok(LookupTable {
         name: name.to_string(),
         columns,
@@ -136,7 +201,7 @@ fn cell(text: &str, t: DataType) -> Value {
         DataType::Date => javatime::parse_strict_date_optional_time(s)
             .map(Value::Date)
             .unwrap_or(Value::Null),
-        DataType::Ip => engine::functions::convert::parse_ip(s)
+        DataType::Ip => crate::functions::convert::parse_ip(s)
             .map(Value::Str)
             .unwrap_or(Value::Null),
         _ => Value::Str(s.to_string()),
@@ -167,12 +232,9 @@ fn csv_line(line: &str) -> Vec<String> {
 type Table = (Vec<String>, Vec<DataType>, Vec<Vec<Value>>);
 
 fn read_csv(path: &Path) -> Result<Table> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_text(path)?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines
-        .next()
-        .ok_or_else(|| anyhow!("{}: empty CSV", path.display()))?;
+    let header = lines.next().ok_or_else(|| invalid(path, "empty CSV"))?;
     let mut names = vec![];
     let mut types = vec![];
     for h in csv_line(header) {
@@ -191,13 +253,10 @@ fn read_csv(path: &Path) -> Result<Table> {
     for (i, line) in lines.enumerate() {
         let cells = csv_line(line);
         if cells.len() != names.len() {
-            bail!(
-                "{}:{}: expected {} fields, found {}",
-                path.display(),
-                i + 2,
-                names.len(),
-                cells.len()
-            );
+            return Err(LookupError::Invalid {
+                path: format!("{}:{}", path.display(), i + 2),
+                message: format!("expected {} fields, found {}", names.len(), cells.len()),
+            });
         }
         rows.push(cells.iter().zip(&types).map(|(c, t)| cell(c, *t)).collect());
     }
@@ -205,8 +264,7 @@ fn read_csv(path: &Path) -> Result<Table> {
 }
 
 fn read_ndjson(path: &Path) -> Result<Table> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_text(path)?;
     let mut names: Vec<String> = vec![];
     let mut types: Vec<DataType> = vec![];
     let mut objects = vec![];
@@ -214,10 +272,17 @@ fn read_ndjson(path: &Path) -> Result<Table> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: invalid JSON", path.display(), i + 1))?;
+        let at = || format!("{}:{}", path.display(), i + 1);
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| LookupError::Invalid {
+                path: at(),
+                message: format!("invalid JSON: {e}"),
+            })?;
         let serde_json::Value::Object(m) = v else {
-            bail!("{}:{}: expected a JSON object", path.display(), i + 1);
+            return Err(LookupError::Invalid {
+                path: at(),
+                message: "expected a JSON object".into(),
+            });
         };
         for (k, v) in &m {
             let t = match v {
@@ -263,24 +328,36 @@ fn read_ndjson(path: &Path) -> Result<Table> {
 
 fn read_parquet(name: &str, path: &Path, match_field: Option<String>) -> Result<LookupTable> {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+    let pq = |error| LookupError::Parquet {
+        path: path.display().to_string(),
+        error,
+    };
+    let file = std::fs::File::open(path).map_err(|error| LookupError::Io {
+        path: path.display().to_string(),
+        error,
+    })?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(pq)?;
     let mut rows: Vec<Vec<Value>> = vec![];
     let mut schema = None;
     for batch in reader {
-        let batch = batch?;
+        let batch = batch.map_err(|error| LookupError::Arrow {
+            path: path.display().to_string(),
+            error,
+        })?;
         schema.get_or_insert(batch.schema());
         for i in 0..batch.num_rows() {
             rows.push(
                 batch
                     .columns()
                     .iter()
-                    .map(|c| engine::value::value_at(c.as_ref(), i))
+                    .map(|c| crate::value::value_at(c.as_ref(), i))
                     .collect(),
             );
         }
     }
-    let schema = schema.ok_or_else(|| anyhow!("{}: no rows", path.display()))?;
+    let schema = schema.ok_or_else(|| invalid(path, "no rows"))?;
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let types: Vec<DataType> = schema
         .fields()

@@ -7,38 +7,49 @@
 //! unparsed), and a time range skips files whose `AWSLogs/…/YYYY/MM/DD/` folder lies outside
 //! it. Both are necessary conditions; the plan still filters every row read.
 
+use crate::{ecs_columns, INDEX_NAME};
 use cloudtrail::{Diagnostic, Prefilter, ScanOptions, ScanStats};
-use engine::{BatchIter, Dataset, Pushdown};
-use esql::{Column, DataType};
+use engine::{BatchIter, Dataset, DatasetError, Pushdown};
+use esql::Column;
+use sources::DayRange;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// The data stream name Elastic's integration writes CloudTrail to.
-pub const INDEX_NAME: &str = "logs-aws.cloudtrail-default";
+/// Receives each distinct problem with the input once (a bad file, a rejected record).
+pub type Reporter = Arc<dyn Fn(&Diagnostic) + Send + Sync>;
 
 pub struct CloudTrailFiles {
     files: Vec<PathBuf>,
     strict: bool,
-    printed: Arc<Mutex<HashSet<String>>>,
+    /// Problems already reported: each file is read again by every query of a hunt run.
+    reported: Arc<Mutex<HashSet<String>>>,
+    reporter: Option<Reporter>,
     last_stats: Mutex<Option<Arc<ScanStats>>>,
-    quiet: bool,
     pushdown: bool,
     /// Files left out of the last scan by the query's time range.
     last_pruned: Mutex<usize>,
 }
 
 impl CloudTrailFiles {
-    pub fn new(files: Vec<PathBuf>, strict: bool, quiet: bool) -> CloudTrailFiles {
+    /// The files as one dataset; `strict` makes the first bad file or record end the scan.
+    pub fn new(files: Vec<PathBuf>, strict: bool) -> CloudTrailFiles {
         CloudTrailFiles {
             files,
             strict,
-            printed: Arc::new(Mutex::new(HashSet::new())),
+            reported: Arc::new(Mutex::new(HashSet::new())),
+            reporter: None,
             last_stats: Mutex::new(None),
-            quiet,
             pushdown: true,
             last_pruned: Mutex::new(0),
         }
+    }
+
+    /// Where problems with the input go (each distinct one once); without a reporter they
+    /// are only counted.
+    pub fn with_reporter(mut self, reporter: Reporter) -> CloudTrailFiles {
+        self.reporter = Some(reporter);
+        self
     }
 
     /// Whether to use the query's filters to skip input (on by default).
@@ -62,31 +73,6 @@ impl CloudTrailFiles {
     }
 }
 
-/// Every CloudTrail column with its ES|QL type, as `FROM logs-aws.cloudtrail*` lists them
-/// (raw files and the store alike).
-pub fn ecs_columns() -> Vec<Column> {
-    cloudtrail::ecs_fields()
-        .iter()
-        .map(|f| Column {
-            name: f.name.to_string(),
-            ty: es_type(&f.es_type),
-        })
-        .collect()
-}
-
-/// ES|QL type of a CloudTrail field.
-pub fn es_type(t: &cloudtrail::EsType) -> DataType {
-    match t {
-        cloudtrail::EsType::Keyword => DataType::Keyword,
-        cloudtrail::EsType::Text => DataType::Text,
-        cloudtrail::EsType::Long => DataType::Long,
-        cloudtrail::EsType::Boolean => DataType::Boolean,
-        cloudtrail::EsType::Date => DataType::Date,
-        cloudtrail::EsType::Ip => DataType::Ip,
-        _ => DataType::Unsupported,
-    }
-}
-
 impl Dataset for CloudTrailFiles {
     fn name(&self) -> &str {
         INDEX_NAME
@@ -100,7 +86,7 @@ impl Dataset for CloudTrailFiles {
         cloudtrail::arrow_schema(None).expect("the full schema always resolves")
     }
 
-    fn scan(&self, columns: &[String]) -> Result<BatchIter, String> {
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
         self.scan_filtered(columns, &Pushdown::default())
     }
 
@@ -108,27 +94,30 @@ impl Dataset for CloudTrailFiles {
         self.pushdown
     }
 
-    fn scan_filtered(&self, columns: &[String], pushdown: &Pushdown) -> Result<BatchIter, String> {
-        let range = crate::s3::DayRange::from_millis(pushdown.time_min, pushdown.time_max);
+    fn scan_filtered(
+        &self,
+        columns: &[String],
+        pushdown: &Pushdown,
+    ) -> Result<BatchIter, DatasetError> {
+        let range = DayRange::from_millis(pushdown.time_min, pushdown.time_max);
         let files: Vec<PathBuf> = self
             .files
             .iter()
-            .filter(|f| range.admits_path(&f.to_string_lossy().replace('\\', "/")))
+            .filter(|f| range.admits_path(&f.to_string_lossy()))
             .cloned()
             .collect();
         if let Ok(mut n) = self.last_pruned.lock() {
             *n = self.files.len() - files.len();
         }
-        let printed = self.printed.clone();
-        let quiet = self.quiet;
-        let on_diagnostic: Arc<dyn Fn(&Diagnostic) + Send + Sync> =
-            Arc::new(move |d: &Diagnostic| {
-                let line = d.to_string();
-                let mut seen = printed.lock().unwrap_or_else(|p| p.into_inner());
-                if seen.insert(line.clone()) && !quiet {
-                    eprintln!("warning: {line}");
-                }
-            });
+        let reported = self.reported.clone();
+        let reporter = self.reporter.clone();
+        let on_diagnostic: Reporter = Arc::new(move |d: &Diagnostic| {
+            let Some(report) = &reporter else { return };
+            let mut seen = reported.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.insert(d.to_string()) {
+                report(d);
+            }
+        });
         let opts = ScanOptions {
             columns: Some(columns.to_vec()),
             strict: self.strict,
@@ -140,7 +129,7 @@ impl Dataset for CloudTrailFiles {
         if let Ok(mut s) = self.last_stats.lock() {
             *s = Some(scan.stats());
         }
-        Ok(Box::new(scan.map(|r| r.map_err(|e| e.to_string()))))
+        Ok(Box::new(scan.map(|r| r.map_err(DatasetError::source))))
     }
 }
 

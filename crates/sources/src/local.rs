@@ -1,60 +1,21 @@
-//! Turning user-given sources (files, directories, globs) into an ordered list of files.
+//! Local sources (files, directories, globs) as an ordered list of files.
 //!
 //! The order is part of the contract: scans emit records in file order, so the same sources
 //! always give the same rows in the same order.
 
+use crate::SourceError;
 use std::path::{Path, PathBuf};
-
-/// Why a source could not be expanded. The message names the source so the user can fix it.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("{0}: no such file or directory")]
-    NotFound(String),
-    #[error("{0}: matches no files")]
-    NoMatch(String),
-    #[error("{source_name}: invalid glob pattern: {message}")]
-    BadPattern {
-        source_name: String,
-        message: String,
-    },
-    #[error("{0}: S3 sources are not supported yet; download the objects first (e.g. `aws s3 sync s3://… ./logs`) and pass the local directory")]
-    S3NotSupported(String),
-    #[error("{path}: {error}")]
-    Io {
-        path: String,
-        #[source]
-        error: std::io::Error,
-    },
-}
-
-/// The `YYYY`, `MM` and `DD` folders that follow `CloudTrail/<region>/` in CloudTrail's S3
-/// delivery layout (`…/AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`),
-/// for a `/`-separated file path, S3 key or listing prefix. Month and day are `None` where
-/// the path stops before them (a prefix); `None` for paths without that layout.
-pub fn delivery_date(path: &str) -> Option<(u32, Option<u32>, Option<u32>)> {
-    let comps: Vec<&str> = path.split('/').collect();
-    let at = comps.iter().position(|c| *c == "CloudTrail")?;
-    let num = |k: usize, len: usize| -> Option<u32> {
-        comps
-            .get(at + k)
-            .filter(|c| c.len() == len && c.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|c| c.parse().ok())
-    };
-    let year = num(2, 4)?;
-    let month = num(3, 2);
-    Some((year, month, month.and(num(4, 2))))
-}
 
 /// Expands sources in the given order: a file is taken as is, a directory is walked
 /// recursively (entries sorted by name, hidden entries and non-regular files skipped), anything
 /// with glob metacharacters is a glob (matches sorted). A source that yields no file is an
 /// error, because a typo silently producing "no hits" would be worse.
-pub fn expand_sources(srcs: &[String]) -> Result<Vec<PathBuf>, SourceError> {
+pub fn expand_local(srcs: &[String]) -> Result<Vec<PathBuf>, SourceError> {
     let mut out = Vec::new();
     for src in srcs {
         let before = out.len();
         if src.starts_with("s3://") {
-            return Err(SourceError::S3NotSupported(src.clone()));
+            return Err(SourceError::NotLocal(src.clone()));
         }
         let path = Path::new(src);
         match std::fs::metadata(path) {
@@ -136,15 +97,32 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
 mod tests {
     use super::*;
 
+    /// A scratch folder with files written into it.
+    struct TempDir(tempfile::TempDir);
+
+    impl TempDir {
+        fn new() -> TempDir {
+            TempDir(tempfile::tempdir().unwrap())
+        }
+        fn path(&self) -> &Path {
+            self.0.path()
+        }
+        fn write(&self, rel: &str, text: &str) {
+            let p = self.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
     #[test]
     fn walks_sorted_and_skips_hidden() {
-        let dir = crate::test_util::TempDir::new("sources");
+        let dir = TempDir::new();
         dir.write("b/2.json", "{}");
         dir.write("b/1.json", "{}");
         dir.write("a.json", "{}");
         dir.write(".hidden/x.json", "{}");
         dir.write("b/.dot.json", "{}");
-        let files = expand_sources(&[dir.path().display().to_string()]).unwrap();
+        let files = expand_local(&[dir.path().display().to_string()]).unwrap();
         let names: Vec<_> = files
             .iter()
             .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
@@ -154,24 +132,24 @@ mod tests {
 
     #[test]
     fn globs_and_errors() {
-        let dir = crate::test_util::TempDir::new("globs");
+        let dir = TempDir::new();
         dir.write("x/1.json.gz", "");
         dir.write("x/2.json", "");
         let pat = format!("{}/x/*.gz", dir.path().display());
-        let files = expand_sources(std::slice::from_ref(&pat)).unwrap();
+        let files = expand_local(std::slice::from_ref(&pat)).unwrap();
         assert_eq!(files.len(), 1);
         let none = format!("{}/x/*.nothing", dir.path().display());
-        let err = expand_sources(std::slice::from_ref(&none)).unwrap_err();
+        let err = expand_local(std::slice::from_ref(&none)).unwrap_err();
         assert!(err.to_string().contains("matches no files"), "{err}");
         assert!(err.to_string().contains("*.nothing"));
         let missing = format!("{}/missing.json", dir.path().display());
-        let err = expand_sources(&[missing]).unwrap_err();
+        let err = expand_local(&[missing]).unwrap_err();
         assert!(err.to_string().contains("no such file"), "{err}");
-        let err = expand_sources(&["s3://bucket/prefix".into()]).unwrap_err();
-        assert!(err.to_string().contains("not supported yet"), "{err}");
+        let err = expand_local(&["s3://bucket/prefix".into()]).unwrap_err();
+        assert!(err.to_string().contains("not a local path"), "{err}");
         let empty = dir.path().join("emptydir");
         std::fs::create_dir_all(&empty).unwrap();
-        let err = expand_sources(&[empty.display().to_string()]).unwrap_err();
+        let err = expand_local(&[empty.display().to_string()]).unwrap_err();
         assert!(err.to_string().contains("matches no files"));
     }
 }

@@ -1,0 +1,125 @@
+//! Where CloudTrail logs come from. Every command (`normalize`, `ingest`, `query`, `hunt`)
+//! turns what the user named — files, directories, globs, `s3://bucket/prefix` — into one
+//! ordered list of local files through [`expand`], so a source that works for one command
+//! works for all of them.
+//!
+//! * [`local`]: files, recursive directory walks and globs, in a stable order;
+//! * [`s3`]: listing (paginated, pruned by day), a local cache, the AWS SDK credential chain;
+//! * [`layout`]: CloudTrail's `…/CloudTrail/<region>/YYYY/MM/DD/` folders and the one
+//!   [`DayRange`] that prunes local trees, S3 listings and raw scans alike.
+//!
+//! This crate knows nothing about CloudTrail records or ES|QL.
+
+pub mod layout;
+mod local;
+pub mod s3;
+
+pub use layout::{delivery_date, DayRange};
+pub use local::expand_local;
+use std::path::PathBuf;
+
+/// Why a source could not be expanded. The message names the source so the user can fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0}: no such file or directory")]
+    NotFound(String),
+    #[error("{0}: matches no files")]
+    NoMatch(String),
+    #[error("{source_name}: invalid glob pattern: {message}")]
+    BadPattern {
+        source_name: String,
+        message: String,
+    },
+    #[error("{0}: not a local path (s3:// sources go through sources::expand)")]
+    NotLocal(String),
+    #[error("{url}: {why}")]
+    BadUrl { url: String, why: String },
+    #[error("{url}: {hint}")]
+    S3 { url: String, hint: String },
+    #[error("invalid --{flag} value [{value}]: expected a date such as 2024-08-01 or an ISO-8601 timestamp")]
+    BadDate { flag: &'static str, value: String },
+    #[error("{path}: {error}")]
+    Io {
+        path: String,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("cannot start the S3 client's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// A file to read, and where it came from when that is not the file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// `s3://bucket/key` for an object read through the cache; `None` for local files.
+    pub origin: Option<String>,
+}
+
+/// How to reach S3. Anything left `None` comes from the AWS SDK's configuration chain
+/// (environment, `~/.aws/config` and `credentials`, SSO, …).
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    /// An S3-compatible endpoint (`http://127.0.0.1:9000`); else `AWS_ENDPOINT_URL` or the
+    /// profile's `endpoint_url`, else AWS.
+    pub endpoint_url: Option<String>,
+    /// The profile to use instead of `AWS_PROFILE` / `default`.
+    pub profile: Option<String>,
+    /// Where fetched objects are kept; default `$TRAILHUNT_CACHE/s3` or the XDG cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// What one S3 prefix expanded to, for the caller's progress line.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub url: String,
+    pub objects: usize,
+    pub bytes: u64,
+    pub to_download: usize,
+}
+
+/// Options of [`expand`].
+#[derive(Default)]
+pub struct ExpandOptions<'a> {
+    /// Files (local and S3) whose delivery folder lies outside are left out: the user's
+    /// `--since`/`--until`.
+    pub days: DayRange,
+    /// Further pruning of S3 listings only, from the queries' `@timestamp` bounds. Local
+    /// files are not pruned by it here: the scan prunes them and counts them for its summary.
+    pub s3_days: DayRange,
+    pub s3: S3Options,
+    /// Called once per S3 prefix after listing, before downloading.
+    pub report: Option<&'a (dyn Fn(&Fetched) + Sync)>,
+}
+
+/// Expands every source in order (local ones through [`expand_local`], S3 prefixes listed
+/// and fetched into the cache). A source that yields no file is an error: a typo silently
+/// producing "no hits" would be worse.
+pub fn expand(sources: &[String], opts: &ExpandOptions) -> Result<Vec<SourceFile>, SourceError> {
+    let s3_range = opts.days.intersect(opts.s3_days);
+    let mut out = vec![];
+    let mut client: Option<(tokio::runtime::Runtime, s3::S3Client)> = None;
+    for src in sources {
+        if src.starts_with("s3://") {
+            if client.is_none() {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .worker_threads(2)
+                    .build()
+                    .map_err(SourceError::Runtime)?;
+                client = Some((rt, s3::S3Client::new(&opts.s3)));
+            }
+            let (rt, c) = client.as_mut().expect("set above");
+            out.extend(rt.block_on(c.fetch_prefix(src, &s3_range, opts.report))?);
+        } else {
+            let files = expand_local(std::slice::from_ref(src))?;
+            out.extend(
+                files
+                    .into_iter()
+                    .filter(|p| opts.days.admits_path(&p.to_string_lossy()))
+                    .map(|path| SourceFile { path, origin: None }),
+            );
+        }
+    }
+    Ok(out)
+}
