@@ -43,7 +43,8 @@ pub enum Impl {
     Row(RowImpl),
     /// Planned specially by the expression planner (NOW, CASE, COALESCE on natives, …).
     Special,
-    Aggregate,
+    /// An aggregate, with how `STATS` plans it (see [`aggregate::PlanAggregate`]).
+    Aggregate(aggregate::PlanAggregate),
 }
 
 #[derive(Clone)]

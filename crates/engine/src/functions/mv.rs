@@ -30,22 +30,8 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
     defs.push(mv(scalar("MV_LAST", same_any, |a, _| {
         Ok(a[0].values().last().cloned().unwrap_or(Value::Null))
     })));
-    defs.push(mv(scalar("MV_MIN", same_orderable, |a, _| {
-        Ok(a[0]
-            .values()
-            .iter()
-            .min_by(|x, y| cmp_values(x, y))
-            .cloned()
-            .unwrap_or(Value::Null))
-    })));
-    defs.push(mv(scalar("MV_MAX", same_orderable, |a, _| {
-        Ok(a[0]
-            .values()
-            .iter()
-            .max_by(|x, y| cmp_values(x, y))
-            .cloned()
-            .unwrap_or(Value::Null))
-    })));
+    defs.push(mv(scalar("MV_MIN", same_orderable, mv_min)));
+    defs.push(mv(scalar("MV_MAX", same_orderable, mv_max)));
     defs.push(mv(scalar(
         "MV_SUM",
         same_numeric,
@@ -136,6 +122,28 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
 }
 
 // ---- type rules -------------------------------------------------------------------------
+
+/// The smallest of a (multi-)value's values, by ES's order; also SORT's key for a
+/// multi-value ascending and MIN's per-row reduction.
+pub fn mv_min(a: &[Value], _: &Ctx) -> Result<Value, String> {
+    Ok(a[0]
+        .values()
+        .iter()
+        .min_by(|x, y| cmp_values(x, y))
+        .cloned()
+        .unwrap_or(Value::Null))
+}
+
+/// The largest of a (multi-)value's values, by ES's order; also SORT's key for a
+/// multi-value descending and MAX's per-row reduction.
+pub fn mv_max(a: &[Value], _: &Ctx) -> Result<Value, String> {
+    Ok(a[0]
+        .values()
+        .iter()
+        .max_by(|x, y| cmp_values(x, y))
+        .cloned()
+        .unwrap_or(Value::Null))
+}
 
 fn one(a: &Args<'_>, ok: fn(DataType) -> bool, expected: &str) -> Result<DataType, ArgError> {
     arity(a, 1, Some(1))?;

@@ -475,7 +475,7 @@ impl<'a> ExprPlanner<'a> {
                     args,
                 ))
             }
-            Impl::Special | Impl::Aggregate => Err(PlanError::Internal(format!(
+            Impl::Special | Impl::Aggregate(_) => Err(PlanError::Internal(format!(
                 "{} cannot be planned as a row function",
                 def.sig.name
             ))),

@@ -13,17 +13,20 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
 use esql::analyzer::{Analyzed, Step, TExpr, TKind};
 use esql::{DataType, Position};
 use expr::{column, ExprPlanner, Planned};
-use std::fmt;
 
-#[derive(Debug)]
+/// Why a query could not be planned.
+#[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// A problem with the query at a position (`line L:C: …`).
+    #[error("line {line}:{column}: {message}")]
     At {
         line: usize,
         column: usize,
         message: String,
     },
-    DataFusion(datafusion::error::DataFusionError),
+    #[error("{0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    #[error("internal planning error: {0}")]
     Internal(String),
 }
 
@@ -36,27 +39,14 @@ impl PlanError {
             message: message.into(),
         }
     }
-}
 
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Where in the query the problem is, as (line, column), both from 1; `None` for
+    /// failures that are not the query's fault.
+    pub fn position(&self) -> Option<(usize, usize)> {
         match self {
-            PlanError::At {
-                line,
-                column,
-                message,
-            } => write!(f, "line {line}:{column}: {message}"),
-            PlanError::DataFusion(e) => write!(f, "{e}"),
-            PlanError::Internal(m) => write!(f, "internal planning error: {m}"),
+            PlanError::At { line, column, .. } => Some((*line, *column)),
+            _ => None,
         }
-    }
-}
-
-impl std::error::Error for PlanError {}
-
-impl From<datafusion::error::DataFusionError> for PlanError {
-    fn from(e: datafusion::error::DataFusionError) -> Self {
-        PlanError::DataFusion(e)
     }
 }
 
@@ -69,7 +59,7 @@ pub struct PlanContext<'a> {
 }
 
 impl<'a> PlanContext<'a> {
-    fn exprs<'s>(&'s self, schema: &'s DFSchema) -> ExprPlanner<'s> {
+    pub(crate) fn exprs<'s>(&'s self, schema: &'s DFSchema) -> ExprPlanner<'s> {
         ExprPlanner {
             source: self.source,
             warnings: self.warnings,
@@ -378,7 +368,11 @@ fn mv_extreme(ctx: &PlanContext<'_>, site: &TExpr, p: Planned, max: bool) -> Pla
     let udf = crate::udf::RowUdf::udf(
         crate::udf::RowUdfSpec {
             name: if max { "mv_max" } else { "mv_min" },
-            kernel: if max { mv_max } else { mv_min },
+            kernel: if max {
+                crate::functions::mv::mv_max
+            } else {
+                crate::functions::mv::mv_min
+            },
             ret: ty,
             ret_multi: false,
             multi: crate::udf::MultiValues::Accept,
@@ -402,30 +396,6 @@ pub(crate) fn site_of(ctx: &PlanContext<'_>, e: &TExpr) -> crate::warnings::Site
         column: p.column,
         text: e.span.text(ctx.source).to_string(),
     }
-}
-
-pub(crate) fn mv_min(
-    a: &[crate::value::Value],
-    _: &crate::udf::Ctx,
-) -> Result<crate::value::Value, String> {
-    Ok(a[0]
-        .values()
-        .iter()
-        .min_by(|x, y| crate::value::cmp_values(x, y))
-        .cloned()
-        .unwrap_or(crate::value::Value::Null))
-}
-
-pub(crate) fn mv_max(
-    a: &[crate::value::Value],
-    _: &crate::udf::Ctx,
-) -> Result<crate::value::Value, String> {
-    Ok(a[0]
-        .values()
-        .iter()
-        .max_by(|x, y| crate::value::cmp_values(x, y))
-        .cloned()
-        .unwrap_or(crate::value::Value::Null))
 }
 
 /// Replaces sub-expressions bottom-up; used by STATS to swap aggregates for columns.

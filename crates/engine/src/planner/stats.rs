@@ -1,29 +1,54 @@
-//! `STATS aggs BY groups` (esql-spec §6, §8.3) as project → unnest → aggregate → project:
-//! 1. one projection computes every grouping key (`__g*`), aggregate argument (`__a*`)
-//!    and per-aggregate filter (`__f*`) from the input row;
-//! 2. each multi-valued key is unnested, so the row lands in every group of its values
-//!    while the aggregate arguments still carry the whole row;
-//! 3. DataFusion aggregates; multi-valued arguments are reduced per row first (COUNT
-//!    counts values, MIN takes the row's minimum, …) so every value counts, as in ES;
-//! 4. a projection finishes the aggregates and evaluates expressions around them.
+//! `STATS aggs BY groups` (esql-spec §6, §8.3) as project → unnest → aggregate → project,
+//! one function per phase:
+//! 0. [`group_keys`]: the grouping keys under their names, which aggregates may use;
+//! 1. [`aggregate_inputs`]: one projection computes every grouping key (`__g*`),
+//!    aggregate argument (`__a*`) and per-aggregate filter (`__f*`) from the input row;
+//! 2. [`expand_keys`]: each multi-valued key is unnested, so the row lands in every group
+//!    of its values while the aggregate arguments still carry the whole row (and rows are
+//!    numbered when the groups' first-seen order can be seen);
+//! 3. [`aggregate_node`]: DataFusion aggregates, each call planned by its registry entry
+//!    ([`crate::functions::aggregate::PlanAggregate`]), which reduces multi-valued
+//!    arguments per row first so every value counts, as in ES;
+//! 4. [`finish`]: a projection finishes the aggregates, in first-seen group order;
+//! 5. [`output`]: expressions around the aggregates, in ES's column order.
+//!
+//! Nothing here knows an aggregate by name: adding one is an entry in
+//! `functions::aggregate`.
 
 use super::expr::{column, Planned};
-use super::{mv_max, mv_min, rewrite, site_of, PlanContext, PlanError};
-use crate::udf::{MultiValues, Nulls, RowUdf, RowUdfSpec};
-use crate::value::Value;
+use super::{rewrite, PlanContext, PlanError};
+use crate::functions::aggregate::{AggCall, AggPlan};
+use crate::functions::{Impl, Registry};
 use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn as agg;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use esql::analyzer::{TExpr, TKind};
 use esql::DataType;
 
-struct AggCall {
+/// One aggregate call, its inputs already columns of the pre-aggregation projection.
+struct Call {
+    /// The canonical name, the call's registry entry.
     name: String,
-    /// Planned arguments (already in the pre-projection, as `__a{k}_{i}` columns).
+    /// Planned arguments (as `__a{k}_{i}` columns).
     args: Vec<Planned>,
+    /// The column of the call's `WHERE` (`__f{k}`).
     filter: Option<String>,
-    ty: DataType,
     site: TExpr,
+}
+
+/// The grouping keys as planned.
+struct Keys {
+    /// For each key, the first key that is a copy of it (itself if none).
+    rep: Vec<usize>,
+    /// The keys actually grouped on (those that are no copy), in order.
+    kept: Vec<usize>,
+    /// For each key, whether it may be multi-valued.
+    multi: Vec<bool>,
+}
+
+/// The column of the `j`-th grouping key from the pre-aggregation projection on.
+fn key_column(j: usize) -> String {
+    format!("__g{j}")
 }
 
 pub fn plan_stats(
@@ -33,46 +58,66 @@ pub fn plan_stats(
     groups: &[(String, TExpr)],
     ordered: bool,
 ) -> Result<LogicalPlan, PlanError> {
-    // 0. Grouping keys first, under their names: aggregates and filters may refer to them
-    // (ES resolves groupings before the aggregates), shadowing same-named input columns.
+    let (input, keys) = group_keys(ctx, input, groups)?;
+    let (plan, calls, rewritten) = aggregate_inputs(ctx, input, aggs, groups, &keys)?;
+    let ordered = ordered && !groups.is_empty();
+    let plan = expand_keys(plan, &keys, ordered)?;
+    let (plan, finishes) = aggregate_node(ctx, plan, &keys, &calls, ordered)?;
+    let plan = finish(plan, groups, &keys, finishes, ordered)?;
+    output(ctx, plan, aggs, &rewritten, groups, &keys)
+}
+
+/// Phase 0: the grouping keys first, under their names, since aggregates and filters may
+/// refer to them (ES resolves groupings before the aggregates), shadowing same-named input
+/// columns. Also finds the keys that copy another and those that may be multi-valued.
+fn group_keys(
+    ctx: &PlanContext<'_>,
+    input: LogicalPlan,
+    groups: &[(String, TExpr)],
+) -> Result<(LogicalPlan, Keys), PlanError> {
     let rep = copies_of_keys(&input, groups);
     let in_schema = input.schema().clone();
+    let planner = ctx.exprs(&in_schema);
+    let mut planned = vec![];
+    let mut multi = vec![];
+    for (name, g) in groups {
+        let p = planner.plan(g)?;
+        multi.push(p.multi);
+        planned.push((name.clone(), p.expr));
+    }
     let mut keyed: Vec<Expr> = vec![];
-    let mut key_multi = vec![];
-    {
-        let planner = ctx.exprs(&in_schema);
-        let mut planned = vec![];
-        for (name, g) in groups {
-            let p = planner.plan(g)?;
-            key_multi.push(p.multi);
-            planned.push((name.clone(), p.expr));
-        }
-        for f in in_schema.fields() {
-            if !groups.iter().any(|(n, _)| n == f.name()) {
-                keyed.push(column(f.name()));
-            }
-        }
-        for (name, e) in planned {
-            keyed.push(e.alias(name));
+    for f in in_schema.fields() {
+        if !groups.iter().any(|(n, _)| n == f.name()) {
+            keyed.push(column(f.name()));
         }
     }
-    let input = LogicalPlanBuilder::from(input).project(keyed)?.build()?;
+    for (name, e) in planned {
+        keyed.push(e.alias(name));
+    }
+    let plan = LogicalPlanBuilder::from(input).project(keyed)?.build()?;
+    let kept = (0..groups.len()).filter(|&j| rep[j] == j).collect();
+    Ok((plan, Keys { rep, kept, multi }))
+}
+
+/// Phase 1: the projection the aggregation reads — every kept key (`__g{j}`), every
+/// aggregate argument (`__a{k}_{i}`) and filter (`__f{k}`) — with the aggregate calls in
+/// order and each output expression rewritten to read the calls' results (`__agg{k}`)
+/// and the keys.
+fn aggregate_inputs(
+    ctx: &PlanContext<'_>,
+    input: LogicalPlan,
+    aggs: &[(String, TExpr)],
+    groups: &[(String, TExpr)],
+    keys: &Keys,
+) -> Result<(LogicalPlan, Vec<Call>, Vec<TExpr>), PlanError> {
     let in_schema = input.schema().clone();
     let planner = ctx.exprs(&in_schema);
-    let mut pre: Vec<Expr> = vec![];
-
-    // 1. Grouping keys.
-    let mut multi_groups = vec![];
-    let keys: Vec<usize> = (0..groups.len()).filter(|&j| rep[j] == j).collect();
-    for &j in &keys {
-        if key_multi[j] {
-            multi_groups.push(format!("__g{j}"));
-        }
-        pre.push(column(&groups[j].0).alias(format!("__g{j}")));
-    }
-
-    // Collect aggregate calls in order and their argument columns.
-    let mut calls: Vec<AggCall> = vec![];
+    let mut pre: Vec<Expr> = keys
+        .kept
+        .iter()
+        .map(|&j| column(&groups[j].0).alias(key_column(j)))
+        .collect();
+    let mut calls: Vec<Call> = vec![];
     let mut rewritten: Vec<TExpr> = vec![];
     for (_, e) in aggs {
         let mut err = None;
@@ -81,6 +126,7 @@ pub fn plan_stats(
                 let k = calls.len();
                 let mut planned = vec![];
                 for (i, a) in args.iter().enumerate() {
+                    // `COUNT(*)`: the star is syntax, not a value to count.
                     if name == "COUNT"
                         && matches!(&a.kind, TKind::Literal(esql::ast::Literal::Keyword(s)) if s == "*")
                     {
@@ -119,11 +165,10 @@ pub fn plan_stats(
                     },
                     None => None,
                 };
-                calls.push(AggCall {
+                calls.push(Call {
                     name: name.clone(),
                     args: planned,
                     filter,
-                    ty: x.ty,
                     site: x.clone(),
                 });
                 return Some(TExpr {
@@ -136,7 +181,7 @@ pub fn plan_stats(
             if let TKind::Column(n) = &x.kind {
                 if let Some(j) = groups.iter().position(|(g, _)| g == n) {
                     return Some(TExpr {
-                        kind: TKind::Column(format!("__g{}", rep[j])),
+                        kind: TKind::Column(key_column(keys.rep[j])),
                         ty: x.ty,
                         span: x.span,
                     });
@@ -153,23 +198,30 @@ pub fn plan_stats(
         // COUNT(*) alone over no columns: keep one placeholder so rows survive.
         pre.push(Expr::Literal(ScalarValue::Boolean(Some(true)), None).alias("__row"));
     }
-    let mut plan = LogicalPlanBuilder::from(input).project(pre)?.build()?;
+    let plan = LogicalPlanBuilder::from(input).project(pre)?.build()?;
+    Ok((plan, calls, rewritten))
+}
 
-    // 2. A row belongs to every group of a multi-valued key.
-    for g in &multi_groups {
+/// Phase 2: a row belongs to every group of a multi-valued key, so each such key is
+/// unnested (a null or empty key stays one null group).
+///
+/// ES emits groups in the order their first row arrived (its block hashes hand out group
+/// ids in insertion order); DataFusion's parallel hash aggregate does not. When that order
+/// can be seen (`ordered`), the rows are numbered (`__rn`, after unnesting, so each value
+/// of a multi-valued key has its place) for [`finish`] to sort the groups by their first.
+fn expand_keys(
+    mut plan: LogicalPlan,
+    keys: &Keys,
+    ordered: bool,
+) -> Result<LogicalPlan, PlanError> {
+    for &j in keys.kept.iter().filter(|&&j| keys.multi[j]) {
         plan = LogicalPlanBuilder::from(plan)
             .unnest_column_with_options(
-                g.as_str(),
+                key_column(j).as_str(),
                 datafusion::common::UnnestOptions::new().with_preserve_nulls(true),
             )?
             .build()?;
     }
-
-    // ES emits groups in the order their first row arrived (its block hashes hand out group
-    // ids in insertion order); DataFusion's parallel hash aggregate does not. When that
-    // order can be seen, number the rows (after unnesting, so each value of a multi-valued
-    // key has its place) and sort the groups by their first row.
-    let ordered = ordered && !groups.is_empty();
     if ordered {
         plan = LogicalPlanBuilder::from(plan)
             .window(vec![
@@ -177,371 +229,86 @@ pub fn plan_stats(
             ])?
             .build()?;
     }
+    Ok(plan)
+}
 
-    // 3. Aggregate, reducing multi-valued arguments per row first.
+/// Phase 3: the aggregate node, grouped by the kept keys. Each call is planned by its
+/// registry entry's hook; its `i`-th DataFusion aggregate is named
+/// [`AggCall::raw_name`]`(k, i)`. Returns the node and each call's finish (`__agg{k}`).
+fn aggregate_node(
+    ctx: &PlanContext<'_>,
+    plan: LogicalPlan,
+    keys: &Keys,
+    calls: &[Call],
+    ordered: bool,
+) -> Result<(LogicalPlan, Vec<Expr>), PlanError> {
     let schema = plan.schema().clone();
-    let planner = ctx.exprs(&schema);
-    let group_exprs: Vec<Expr> = keys.iter().map(|j| column(&format!("__g{j}"))).collect();
+    let registry = Registry::global();
     let mut agg_exprs = vec![];
-    let mut finish: Vec<Expr> = vec![];
+    let mut finishes = vec![];
     for (k, c) in calls.iter().enumerate() {
-        let raw = format!("__raw{k}");
-        let filtered = |e: Expr| -> Result<Expr, PlanError> {
-            let mut b = e;
-            if let Some(f) = &c.filter {
-                b = match b {
-                    Expr::AggregateFunction(_) => b.filter(column(f)).build()?,
-                    other => other,
-                };
-            }
-            Ok(b)
+        let call = AggCall::new(ctx, &schema, &c.site, k, &c.args, c.filter.as_deref());
+        let hook = match registry.get(&c.name).map(|d| d.imp) {
+            Some(Impl::Aggregate(hook)) => hook,
+            _ => return Err(call.unsupported()),
         };
-        let arg = c.args.first().cloned();
-        let reduce =
-            |p: &Planned, name: &'static str, kernel: crate::udf::Kernel, ret: DataType| -> Expr {
-                if !p.multi {
-                    return p.expr.clone();
-                }
-                RowUdf::udf(
-                    RowUdfSpec {
-                        name,
-                        kernel,
-                        ret,
-                        ret_multi: false,
-                        multi: MultiValues::Accept,
-                        nulls: Nulls::Propagate,
-                    },
-                    vec![p.ty],
-                    site_of(ctx, &c.site),
-                    ctx.warnings.clone(),
-                )
-                .call(vec![p.expr.clone()])
-            };
-        let out_col = column(&raw);
-        // One part of a pre-aggregated metric, per row.
-        let part = |p: &Planned, kernel: crate::udf::Kernel, ret: DataType| -> Expr {
-            RowUdf::udf(
-                RowUdfSpec {
-                    name: "metric_part",
-                    kernel,
-                    ret,
-                    ret_multi: false,
-                    multi: MultiValues::Accept,
-                    nulls: Nulls::Propagate,
-                },
-                vec![p.ty],
-                site_of(ctx, &c.site),
-                ctx.warnings.clone(),
-            )
-            .call(vec![p.expr.clone()])
-        };
-        use crate::functions::metric;
-        let is_metric = |p: &Planned| p.ty == DataType::AggregateMetricDouble;
-        let (aggregate, finished): (Expr, Expr) = match (c.name.as_str(), &arg) {
-            ("COUNT", Some(p)) if is_metric(p) => (
-                filtered(agg::sum(part(p, metric::part_count, DataType::Long)))?,
-                datafusion::functions::expr_fn::coalesce(vec![out_col, lit_i64(0)]),
-            ),
-            ("MIN", Some(p)) if is_metric(p) => (
-                filtered(agg::min(part(p, metric::part_min, DataType::Double)))?,
-                out_col,
-            ),
-            ("MAX", Some(p)) if is_metric(p) => (
-                filtered(agg::max(part(p, metric::part_max, DataType::Double)))?,
-                out_col,
-            ),
-            ("SUM", Some(p)) if is_metric(p) => (
-                filtered(agg::sum(part(p, metric::part_sum, DataType::Double)))?,
-                out_col,
-            ),
-            ("AVG", Some(p)) if is_metric(p) => {
-                let n = part(p, metric::part_count, DataType::Long);
-                agg_exprs.push(filtered(agg::sum(n))?.alias(format!("__rawn{k}")));
-                let avg = out_col
-                    / Expr::Cast(datafusion::logical_expr::Cast::new(
-                        Box::new(column(&format!("__rawn{k}"))),
-                        crate::value::arrow_type(DataType::Double),
-                    ));
-                (
-                    filtered(agg::sum(part(p, metric::part_sum, DataType::Double)))?,
-                    avg,
-                )
-            }
-            ("COUNT", None) => (filtered(agg::count(lit_i64(1)))?, out_col),
-            ("COUNT", Some(p)) if p.ty == DataType::Null => {
-                (filtered(agg::count(lit_i64(1)))?, lit_i64(0))
-            }
-            ("COUNT", Some(p)) if p.multi => (
-                filtered(agg::sum(reduce(p, "mv_count", mv_count, DataType::Long)))?,
-                datafusion::functions::expr_fn::coalesce(vec![out_col, lit_i64(0)]),
-            ),
-            ("COUNT", Some(p)) => (filtered(agg::count(p.expr.clone()))?, out_col),
-            ("MIN", Some(p)) => (
-                filtered(agg::min(reduce(p, "mv_min", mv_min, p.ty)))?,
-                out_col,
-            ),
-            ("MAX", Some(p)) => (
-                filtered(agg::max(reduce(p, "mv_max", mv_max, p.ty)))?,
-                out_col,
-            ),
-            ("SUM", Some(p)) if p.ty == DataType::Null => (
-                filtered(agg::count(lit_i64(1)))?,
-                Expr::Literal(ScalarValue::Null, None),
-            ),
-            ("SUM", Some(p)) if p.ty == DataType::Double => {
-                let arg = reduce(p, "mv_sum", mv_sum, p.ty);
-                (filtered(agg::sum(arg))?, out_col)
-            }
-            ("SUM", Some(p)) => {
-                // Integral sums add up in 128 bits; a total beyond a long is null plus
-                // ES's overflow warning, never a wrapped number.
-                use datafusion::arrow::datatypes::DataType as Arrow;
-                let arg = Expr::Cast(datafusion::logical_expr::Cast::new(
-                    Box::new(reduce(p, "mv_sum", mv_sum, p.ty)),
-                    Arrow::Decimal128(38, 0),
-                ));
-                let as_long = Expr::TryCast(datafusion::logical_expr::TryCast::new(
-                    Box::new(out_col.clone()),
-                    Arrow::Int64,
-                ));
-                let finish = RowUdf::udf(
-                    RowUdfSpec {
-                        name: "sum_finish",
-                        kernel: sum_finish,
-                        ret: DataType::Long,
-                        ret_multi: false,
-                        multi: MultiValues::Accept,
-                        nulls: Nulls::Pass,
-                    },
-                    vec![DataType::Long, DataType::Boolean],
-                    site_of(ctx, &c.site),
-                    ctx.warnings.clone(),
-                )
-                .call(vec![as_long, out_col.is_not_null()]);
-                (filtered(agg::sum(arg))?, finish)
-            }
-            ("AVG", Some(p)) if p.multi => {
-                // sum of all values / number of values, over every value of every row.
-                let s = widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, DataType::Double);
-                let n = reduce(p, "mv_count", mv_count, DataType::Long);
-                agg_exprs.push(filtered(agg::sum(n))?.alias(format!("__rawn{k}")));
-                let avg = Expr::Cast(datafusion::logical_expr::Cast::new(
-                    Box::new(out_col.clone()),
-                    crate::value::arrow_type(DataType::Double),
-                )) / Expr::Cast(datafusion::logical_expr::Cast::new(
-                    Box::new(column(&format!("__rawn{k}"))),
-                    crate::value::arrow_type(DataType::Double),
-                ));
-                (filtered(agg::sum(s))?, avg)
-            }
-            ("AVG", Some(p)) => (
-                filtered(agg::avg(widen(p.expr.clone(), p.ty, DataType::Double)))?,
-                out_col,
-            ),
-            ("COUNT_DISTINCT", Some(p)) if !p.multi => {
-                (filtered(agg::count_distinct(p.expr.clone()))?, out_col)
-            }
-            ("COUNT_DISTINCT", Some(p)) | ("VALUES", Some(p)) => {
-                let collected = agg::array_agg(p.expr.clone()).filter(p.expr.clone().is_not_null());
-                let collected = match &c.filter {
-                    Some(f) => collected.filter(column(f).and(p.expr.clone().is_not_null())),
-                    None => collected,
-                }
-                .build()?;
-                let is_count = c.name == "COUNT_DISTINCT";
-                let finish = RowUdf::udf(
-                    RowUdfSpec {
-                        name: if is_count {
-                            "count_distinct_finish"
-                        } else {
-                            "values_finish"
-                        },
-                        kernel: if is_count {
-                            count_distinct_finish
-                        } else {
-                            values_finish
-                        },
-                        ret: if is_count { DataType::Long } else { c.ty },
-                        ret_multi: !is_count,
-                        multi: MultiValues::Accept,
-                        nulls: Nulls::Pass,
-                    },
-                    vec![p.ty],
-                    site_of(ctx, &c.site),
-                    ctx.warnings.clone(),
-                )
-                .call(vec![out_col]);
-                (collected, finish)
-            }
-            ("WEIGHTED_AVG", Some(p)) => {
-                let w = c
-                    .args
-                    .get(1)
-                    .cloned()
-                    .ok_or_else(|| PlanError::Internal("WEIGHTED_AVG needs a weight".into()))?;
-                // A multi-valued weight or field makes the row null (with ES's warning); a
-                // multi-valued constant contributes each of its values.
-                let single = |q: &Planned| -> Expr {
-                    if !q.multi {
-                        return q.expr.clone();
-                    }
-                    RowUdf::udf(
-                        RowUdfSpec {
-                            name: "weighted_avg_single",
-                            kernel: |a, _| Ok(a[0].clone()),
-                            ret: q.ty,
-                            ret_multi: false,
-                            multi: MultiValues::Reject,
-                            nulls: Nulls::Propagate,
-                        },
-                        vec![q.ty],
-                        site_of(ctx, &c.site),
-                        ctx.warnings.clone(),
-                    )
-                    .call(vec![q.expr.clone()])
-                };
-                let TKind::Agg { args: targs, .. } = &c.site.kind else {
-                    return Err(PlanError::Internal("aggregate site".into()));
-                };
-                let literal_list =
-                    matches!(targs.first().map(|t| &t.kind), Some(TKind::Literal(_)));
-                let w_expr = widen(single(&w), w.ty, DataType::Double);
-                let (sum_x, n_x) = if p.multi && literal_list {
-                    (
-                        widen(reduce(p, "mv_sum", mv_sum, p.ty), p.ty, DataType::Double),
-                        widen(
-                            reduce(p, "mv_count", mv_count, DataType::Long),
-                            DataType::Long,
-                            DataType::Double,
-                        ),
-                    )
-                } else {
-                    (
-                        widen(single(p), p.ty, DataType::Double),
-                        Expr::Literal(ScalarValue::Float64(Some(1.0)), None),
-                    )
-                };
-                let both = sum_x
-                    .clone()
-                    .is_not_null()
-                    .and(w_expr.clone().is_not_null());
-                let cond = match &c.filter {
-                    Some(f) => column(f).and(both),
-                    None => both,
-                };
-                let num = agg::sum(sum_x * w_expr.clone())
-                    .filter(cond.clone())
-                    .build()?;
-                let den = agg::sum(n_x * w_expr).filter(cond).build()?;
-                agg_exprs.push(den.alias(format!("__rawn{k}")));
-                let ratio = RowUdf::udf(
-                    RowUdfSpec {
-                        name: "weighted_avg_finish",
-                        kernel: weighted_avg_finish,
-                        ret: DataType::Double,
-                        ret_multi: false,
-                        multi: MultiValues::Accept,
-                        nulls: Nulls::Pass,
-                    },
-                    vec![DataType::Double, DataType::Double],
-                    site_of(ctx, &c.site),
-                    ctx.warnings.clone(),
-                )
-                .call(vec![out_col, column(&format!("__rawn{k}"))]);
-                (num, ratio)
-            }
-            (
-                "MEDIAN"
-                | "PERCENTILE"
-                | "MEDIAN_ABSOLUTE_DEVIATION"
-                | "STD_DEV"
-                | "VARIANCE"
-                | "TOP",
-                Some(p),
-            ) => {
-                let not_null = p.expr.clone().is_not_null();
-                let collected = agg::array_agg(p.expr.clone());
-                let collected = match &c.filter {
-                    Some(f) => collected.filter(column(f).and(not_null)),
-                    None => collected.filter(not_null),
-                }
-                .build()?;
-                // Constant parameters (percentile, TOP's limit and order) are planned again
-                // after the aggregation, where they are literals.
-                let TKind::Agg { args: targs, .. } = &c.site.kind else {
-                    return Err(PlanError::Internal("aggregate site".into()));
-                };
-                let mut finish_args = vec![out_col];
-                let mut types = vec![p.ty];
-                for extra in targs.iter().skip(1) {
-                    let e = planner.plan(extra)?;
-                    types.push(e.ty);
-                    finish_args.push(e.expr);
-                }
-                let (kernel, multi): (crate::udf::Kernel, bool) = match c.name.as_str() {
-                    "MEDIAN" => (median_finish, false),
-                    "PERCENTILE" => (percentile_finish, false),
-                    "MEDIAN_ABSOLUTE_DEVIATION" => (mad_finish, false),
-                    "STD_DEV" => (std_dev_finish, false),
-                    "VARIANCE" => (variance_finish, false),
-                    _ => (top_finish, true),
-                };
-                let finish = RowUdf::udf(
-                    RowUdfSpec {
-                        name: "collect_finish",
-                        kernel,
-                        ret: c.ty,
-                        ret_multi: multi,
-                        multi: MultiValues::Accept,
-                        nulls: Nulls::Pass,
-                    },
-                    types,
-                    site_of(ctx, &c.site),
-                    ctx.warnings.clone(),
-                )
-                .call(finish_args);
-                (collected, finish)
-            }
-            (other, _) => {
-                return Err(PlanError::at(
-                    ctx.source,
-                    &c.site,
-                    format!("aggregate [{other}] is not supported yet by trailhunt"),
-                ))
-            }
-        };
-        agg_exprs.push(aggregate.alias(&raw));
-        finish.push(finished.alias(format!("__agg{k}")));
-        let _ = &planner;
+        let AggPlan { aggregates, finish } = hook(&call)?;
+        for (i, a) in aggregates.into_iter().enumerate() {
+            agg_exprs.push(a.alias(AggCall::raw_name(k, i)));
+        }
+        finishes.push(finish.alias(format!("__agg{k}")));
     }
     if ordered {
         agg_exprs.push(agg::min(column("__rn")).alias("__first"));
     }
-    plan = LogicalPlanBuilder::from(plan)
+    let group_exprs: Vec<Expr> = keys.kept.iter().map(|&j| column(&key_column(j))).collect();
+    let plan = LogicalPlanBuilder::from(plan)
         .aggregate(group_exprs, agg_exprs)?
         .build()?;
-    // Finish the raw aggregates.
-    let mut mid: Vec<Expr> = keys.iter().map(|j| column(&format!("__g{j}"))).collect();
-    mid.extend(finish);
+    Ok((plan, finishes))
+}
+
+/// Phase 4: the kept keys and the finished aggregates (`__agg{k}`), the groups sorted in
+/// ES's first-seen order when it can be seen.
+fn finish(
+    plan: LogicalPlan,
+    groups: &[(String, TExpr)],
+    keys: &Keys,
+    finishes: Vec<Expr>,
+    ordered: bool,
+) -> Result<LogicalPlan, PlanError> {
+    let mut mid: Vec<Expr> = keys.kept.iter().map(|&j| column(&key_column(j))).collect();
+    mid.extend(finishes);
     if ordered {
         mid.push(column("__first"));
     }
-    plan = LogicalPlanBuilder::from(plan).project(mid)?.build()?;
+    let mut plan = LogicalPlanBuilder::from(plan).project(mid)?.build()?;
     if ordered {
         plan = LogicalPlanBuilder::from(plan)
-            .sort(first_seen_order(groups, &keys))?
+            .sort(first_seen_order(groups, &keys.kept))?
             .build()?;
     }
+    Ok(plan)
+}
 
-    // 4. Expressions around aggregates, then ES's column order: aggregates, then keys.
+/// Phase 5: the expressions around the aggregates, then ES's column order: aggregates,
+/// then keys (a copied key reads the key it copies).
+fn output(
+    ctx: &PlanContext<'_>,
+    plan: LogicalPlan,
+    aggs: &[(String, TExpr)],
+    rewritten: &[TExpr],
+    groups: &[(String, TExpr)],
+    keys: &Keys,
+) -> Result<LogicalPlan, PlanError> {
     let schema = plan.schema().clone();
     let planner = ctx.exprs(&schema);
     let mut out = vec![];
-    for ((name, _), r) in aggs.iter().zip(&rewritten) {
+    for ((name, _), r) in aggs.iter().zip(rewritten) {
         out.push(planner.plan(r)?.expr.alias(name));
     }
     for (j, (name, _)) in groups.iter().enumerate() {
-        out.push(column(&format!("__g{}", rep[j])).alias(name));
+        out.push(column(&key_column(keys.rep[j])).alias(name));
     }
     Ok(LogicalPlanBuilder::from(plan).project(out)?.build()?)
 }
@@ -618,180 +385,4 @@ fn origin(plan: &LogicalPlan, name: &str) -> (usize, String) {
         depth += 1;
     }
     (depth, name)
-}
-
-fn lit_i64(v: i64) -> Expr {
-    Expr::Literal(ScalarValue::Int64(Some(v)), None)
-}
-
-fn widen(e: Expr, from: DataType, to: DataType) -> Expr {
-    if from == to {
-        e
-    } else {
-        Expr::Cast(datafusion::logical_expr::Cast::new(
-            Box::new(e),
-            crate::value::arrow_type(to),
-        ))
-    }
-}
-
-/// A 128-bit total that did not fit a long (`as_long` null while the total is not).
-fn sum_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    match (&a[0], &a[1]) {
-        (Value::Null, Value::Bool(true)) => {
-            Err("java.lang.ArithmeticException: long overflow".into())
-        }
-        (v, _) => Ok(v.clone()),
-    }
-}
-
-fn mv_count(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    Ok(Value::Long(a[0].values().len() as i64))
-}
-
-fn mv_sum(a: &[Value], ctx: &crate::udf::Ctx) -> Result<Value, String> {
-    let vs = a[0].values();
-    let Some(first) = vs.first() else {
-        return Ok(Value::Null);
-    };
-    let mut acc = first.clone();
-    for v in &vs[1..] {
-        acc = crate::arith::add(&[acc, v.clone()], ctx)?;
-    }
-    Ok(acc)
-}
-
-/// Every distinct value, in first-seen order. Keyed by a rendering so large groups stay
-/// linear (a `contains` scan per value was quadratic).
-fn distinct_values(v: &Value) -> Vec<Value> {
-    let mut all = vec![];
-    flatten_all(v, &mut all);
-    let mut seen = std::collections::HashSet::with_capacity(all.len());
-    all.into_iter()
-        .filter(|x| seen.insert(format!("{x:?}")))
-        .collect()
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    let mut out = vec![];
-    let mut flat = vec![];
-    flatten_all(v, &mut flat);
-    for x in flat {
-        match x {
-            Value::Int(i) => out.push(i as f64),
-            Value::Long(l) => out.push(l as f64),
-            Value::UnsignedLong(u) => out.push(u as f64),
-            Value::Double(d) => out.push(d),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Every value, duplicates kept (statistics count each value).
-fn flatten_all(v: &Value, out: &mut Vec<Value>) {
-    for x in v.values() {
-        match x {
-            Value::Multi(_) => flatten_all(x, out),
-            x => out.push(x.clone()),
-        }
-    }
-}
-
-/// Linear interpolation between the closest ranks, as ES's percentiles give on small sets.
-pub fn percentile_of(mut xs: Vec<f64>, p: f64) -> Option<f64> {
-    if xs.is_empty() || !(0.0..=100.0).contains(&p) {
-        return None;
-    }
-    xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let rank = p / 100.0 * (xs.len() - 1) as f64;
-    let lo = rank.floor() as usize;
-    let hi = rank.ceil() as usize;
-    Some(xs[lo] + (xs[hi] - xs[lo]) * (rank - lo as f64))
-}
-
-fn median_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    Ok(percentile_of(numbers(&a[0]), 50.0)
-        .map(Value::Double)
-        .unwrap_or(Value::Null))
-}
-
-fn percentile_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    let p = match a.get(1) {
-        Some(Value::Int(i)) => *i as f64,
-        Some(Value::Long(l)) => *l as f64,
-        Some(Value::Double(d)) => *d,
-        _ => return Ok(Value::Null),
-    };
-    Ok(percentile_of(numbers(&a[0]), p)
-        .map(Value::Double)
-        .unwrap_or(Value::Null))
-}
-
-fn mad_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    let xs = numbers(&a[0]);
-    let Some(m) = percentile_of(xs.clone(), 50.0) else {
-        return Ok(Value::Null);
-    };
-    let dev: Vec<f64> = xs.iter().map(|x| (x - m).abs()).collect();
-    Ok(percentile_of(dev, 50.0)
-        .map(Value::Double)
-        .unwrap_or(Value::Null))
-}
-
-fn variance_of(xs: &[f64]) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    Some(xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n)
-}
-
-fn std_dev_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    Ok(variance_of(&numbers(&a[0]))
-        .map(|v| Value::Double(v.sqrt()))
-        .unwrap_or(Value::Null))
-}
-
-fn variance_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    Ok(variance_of(&numbers(&a[0]))
-        .map(Value::Double)
-        .unwrap_or(Value::Null))
-}
-
-fn weighted_avg_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    match (&a[0], &a[1]) {
-        (Value::Double(_), Value::Double(d)) if *d == 0.0 => {
-            Err("java.lang.ArithmeticException: / by zero".into())
-        }
-        (Value::Double(n), Value::Double(d)) => Ok(Value::Double(n / d)),
-        _ => Ok(Value::Null),
-    }
-}
-
-/// TOP(field, limit, order): the `limit` smallest (asc) or largest (desc) values, sorted.
-fn top_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    let mut values = vec![];
-    flatten_all(&a[0], &mut values);
-    let limit = match a.get(1) {
-        Some(Value::Int(i)) => (*i).max(0) as usize,
-        Some(Value::Long(l)) => (*l).max(0) as usize,
-        _ => return Ok(Value::Null),
-    };
-    let desc = matches!(a.get(2), Some(Value::Str(s)) if s.eq_ignore_ascii_case("desc"));
-    values.sort_by(crate::value::cmp_values);
-    if desc {
-        values.reverse();
-    }
-    values.truncate(limit);
-    Ok(Value::from_values(values))
-}
-
-fn values_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    Ok(Value::from_values(distinct_values(&a[0])))
-}
-
-fn count_distinct_finish(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
-    Ok(Value::Long(distinct_values(&a[0]).len() as i64))
 }
