@@ -636,17 +636,20 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>) -> Outc
         } else {
             "column names differ"
         };
-        return fail(reason, format!(
-            "columns: got {:?}, want {:?}",
-            got_header
-                .iter()
-                .map(|(n, t)| format!("{n}:{t}"))
-                .collect::<Vec<_>>(),
-            b.header
-                .iter()
-                .map(|(n, t)| format!("{n}:{t}"))
-                .collect::<Vec<_>>()
-        ));
+        return fail(
+            reason,
+            format!(
+                "columns: got {:?}, want {:?}",
+                got_header
+                    .iter()
+                    .map(|(n, t)| format!("{n}:{t}"))
+                    .collect::<Vec<_>>(),
+                b.header
+                    .iter()
+                    .map(|(n, t)| format!("{n}:{t}"))
+                    .collect::<Vec<_>>()
+            ),
+        );
     }
     let types: Vec<DataType> = want_header.iter().map(|(_, t)| *t).collect();
     let mut want: Vec<Vec<Cell>> = b
@@ -687,13 +690,16 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>) -> Outc
         } else {
             format!("rows differ (got {}, want {})", got.len(), want.len())
         };
-        return fail(reason, format!(
-            "rows differ ({} vs {} expected):\n    got  {}\n    want {}",
-            got.len(),
-            want.len(),
-            show(&got),
-            show(&want)
-        ));
+        return fail(
+            reason,
+            format!(
+                "rows differ ({} vs {} expected):\n    got  {}\n    want {}",
+                got.len(),
+                want.len(),
+                show(&got),
+                show(&want)
+            ),
+        );
     }
     {
         let mut got_w: Vec<String> = r.warnings.iter().map(|w| header_escape(w)).collect();
@@ -704,7 +710,10 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>) -> Outc
                 };
                 if !got_w.iter().any(|w| rx.is_match(w)) {
                     return fail(
-                        format!("warnings differ (got {}, none matches a warningRegex)", got_w.len()),
+                        format!(
+                            "warnings differ (got {}, none matches a warningRegex)",
+                            got_w.len()
+                        ),
                         format!("no warning matches /{re}/; got {got_w:?}"),
                     );
                 }
@@ -729,7 +738,11 @@ async fn run_block(b: &Block, data: &BTreeMap<String, Arc<dyn Dataset>>) -> Outc
                 let reason = if want_w.len() == got_w.len() {
                     format!("warnings differ ({} warnings, other text)", want_w.len())
                 } else {
-                    format!("warnings differ (got {}, want {})", got_w.len(), want_w.len())
+                    format!(
+                        "warnings differ (got {}, want {})",
+                        got_w.len(),
+                        want_w.len()
+                    )
                 };
                 return fail(reason, format!("warnings: got {got_w:?}, want {want_w:?}"));
             }
@@ -843,7 +856,11 @@ fn read_expectations(path: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn write_expectations(path: &Path, lines: &BTreeMap<String, String>, counts: (usize, usize, usize)) {
+fn write_expectations(
+    path: &Path,
+    lines: &BTreeMap<String, String>,
+    counts: (usize, usize, usize),
+) {
     let (p, f, s) = counts;
     let mut text = format!(
         "# Outcome of every csv-spec block of ../shared/esql-spec in crates/engine/tests/esql_spec.rs.\n\
@@ -869,7 +886,8 @@ fn esql_spec() {
     };
     let data = datasets(&dir);
     let verbose = std::env::var("ESQL_SPEC_VERBOSE").is_ok();
-    let update = std::env::var("TRAILHUNT_UPDATE_EXPECTATIONS").is_ok_and(|v| !v.is_empty() && v != "0");
+    let update =
+        std::env::var("TRAILHUNT_UPDATE_EXPECTATIONS").is_ok_and(|v| !v.is_empty() && v != "0");
     let only = std::env::var("ESQL_SPEC_FILE").ok();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -933,7 +951,10 @@ fn esql_spec() {
                     }
                 }
             }
-            got.insert(key.clone(), expectation_line(&key, &outcome, &needs(&stem, b)));
+            got.insert(
+                key.clone(),
+                expectation_line(&key, &outcome, &needs(&stem, b)),
+            );
         }
         println!("{stem}: {fp} passed, {ff} failed, {fs} skipped");
         p += fp;
@@ -956,14 +977,26 @@ fn esql_spec() {
     // The committed expectations (only the files that ran, with ESQL_SPEC_FILE).
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXPECTATIONS);
     let mut want = read_expectations(&path);
-    let in_run = |k: &str| stems.iter().any(|s| k.split_once('/').is_some_and(|(f, _)| f == s));
+    let in_run = |k: &str| {
+        stems
+            .iter()
+            .any(|s| k.split_once('/').is_some_and(|(f, _)| f == s))
+    };
     if update {
         want.retain(|k, _| !in_run(k));
         want.extend(got);
-        let count = |o: &str| want.values().filter(|l| l.split('\t').nth(1) == Some(o)).count();
+        let count = |o: &str| {
+            want.values()
+                .filter(|l| l.split('\t').nth(1) == Some(o))
+                .count()
+        };
         let counts = (count("pass"), count("fail"), count("skip"));
         write_expectations(&path, &want, counts);
-        println!("esql-spec: wrote {} ({} blocks)", path.display(), want.len());
+        println!(
+            "esql-spec: wrote {} ({} blocks)",
+            path.display(),
+            want.len()
+        );
         return;
     }
     want.retain(|k, _| in_run(k));

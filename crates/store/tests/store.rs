@@ -15,27 +15,20 @@ use store::{DataFile, Manifest, Store};
 
 fn sample_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample/AWSLogs");
-    cloudtrail::expand_sources(&[dir.display().to_string()]).unwrap()
+    sources::expand_local(&[dir.display().to_string()]).unwrap()
 }
 
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("store-it-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A scratch directory, removed on drop.
+fn scratch(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("store-it-{tag}-"))
+        .tempdir()
+        .unwrap()
 }
 
-fn ingest_sample(tag: &str) -> (Tmp, Store, u64) {
-    let tmp = Tmp::new(tag);
-    let store = Store::create(tmp.0.join("s")).unwrap();
+fn ingest_sample(tag: &str) -> (tempfile::TempDir, Store, u64) {
+    let tmp = scratch(tag);
+    let store = Store::create(tmp.path().join("s")).unwrap();
     let r = store.ingest(&sample_files(), Default::default()).unwrap();
     assert!(r.records > 3000, "{r:?}");
     (tmp, store, r.records)
@@ -284,8 +277,8 @@ async fn older_files_with_fewer_columns_read_as_nulls() {
 
 #[test]
 fn vacuum_compacts_small_commits_atomically() {
-    let tmp = Tmp::new("vacuum");
-    let store = Store::create(tmp.0.join("s")).unwrap();
+    let tmp = scratch("vacuum");
+    let store = Store::create(tmp.path().join("s")).unwrap();
     let files = sample_files();
     let opts = store::IngestOptions {
         commit_files: Some(50),
@@ -330,13 +323,13 @@ fn vacuum_compacts_small_commits_atomically() {
 /// next ingest completes to the same rows as one big commit.
 #[test]
 fn overlapped_commits_are_complete_and_in_order() {
-    let tmp = Tmp::new("overlap");
+    let tmp = scratch("overlap");
     let files = sample_files();
-    let whole = Store::create(tmp.0.join("whole")).unwrap();
+    let whole = Store::create(tmp.path().join("whole")).unwrap();
     let one = whole.ingest(&files, Default::default()).unwrap();
     assert_eq!(one.commits, 1);
 
-    let parts = Store::create(tmp.0.join("parts")).unwrap();
+    let parts = Store::create(tmp.path().join("parts")).unwrap();
     let stopped = parts
         .ingest(
             &files,

@@ -12,14 +12,9 @@ fn sample() -> String {
     workspace().join("sample/AWSLogs").display().to_string()
 }
 
+/// `../shared/data/real/<set>`, or a skip (a failure under `TRAILHUNT_REQUIRE_SHARED=1`).
 fn real(set: &str) -> Option<String> {
-    let p = workspace().join("../shared/data/real").join(set);
-    if p.exists() {
-        Some(p.display().to_string())
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    testkit::require_shared(&format!("data/real/{set}")).map(|p| p.display().to_string())
 }
 
 fn stdout(o: &Output) -> String {
@@ -761,8 +756,11 @@ fn missing_input_is_reported() {
 /// path, and the good files still count.
 #[test]
 fn bad_files_are_reported_and_good_files_count() {
-    let dir = std::env::temp_dir().join(format!("trailhunt-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("trailhunt-bad-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
     let good = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-07-31T13:06:24Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/x","accountId":"1","userName":"x"},"eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"1"}]}"#;
     std::fs::write(dir.join("good.json"), good).unwrap();
     std::fs::write(
@@ -813,7 +811,6 @@ fn bad_files_are_reported_and_good_files_count() {
         "from logs-aws.cloudtrail* | stats n = count(*)",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---- formats ---------------------------------------------------------------------------
@@ -910,11 +907,9 @@ fn hunts_list_and_show() {
 
 #[test]
 fn all_aws_hunts_from_the_elastic_library_run_or_fail_clearly() {
-    let dir = workspace().join("../shared/hunts/elastic");
-    if !dir.exists() {
-        eprintln!("skipping: {} is absent", dir.display());
+    let Some(dir) = testkit::require_shared("hunts/elastic") else {
         return;
-    }
+    };
     let o = th(&[
         "hunt",
         "-q",
@@ -956,8 +951,11 @@ fn all_aws_hunts_from_the_elastic_library_run_or_fail_clearly() {
 
 #[test]
 fn lookup_join_and_enrich_read_tables_from_the_command_line() {
-    let dir = std::env::temp_dir().join(format!("trailhunt-lookup-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("trailhunt-lookup-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
     let csv = dir.join("accounts.csv");
     std::fs::write(
         &csv,
@@ -1010,5 +1008,4 @@ fn lookup_join_and_enrich_read_tables_from_the_command_line() {
         "{}",
         stderr(&o)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,8 @@
 //! `trailhunt normalize` end to end: the built binary on every fixture pair of Elastic's
 //! CloudTrail pipeline tests (`../shared/fixtures/cloudtrail-integration`), compared field by
 //! field with the documents Elasticsearch produced, and on the input shapes of
-//! `../shared/data/real`. Skipped with a printed reason when `../shared` is absent.
+//! `../shared/data/real`. Skipped with a printed reason when `../shared` is absent (a failure
+//! under `TRAILHUNT_REQUIRE_SHARED=1`).
 //!
 //! The harness settings are the fixtures README's ("Test harness settings"): the common
 //! config's `@timestamp` (`--created`, which also becomes `@timestamp` of documents without
@@ -19,16 +20,9 @@ use serde_json::Value;
 
 const CREATED: &str = "2021-11-11T01:02:03.123456789Z";
 
+/// `../shared/<rel>`, or a skip (a failure under `TRAILHUNT_REQUIRE_SHARED=1`).
 fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("skipping: {} is absent", p.display());
-        None
-    }
+    testkit::require_shared(rel)
 }
 
 fn th(args: &[&str]) -> Output {

@@ -17,11 +17,8 @@ fn inputs() -> Vec<String> {
         "traildiscover",
         "sans504-s3-ransomware-lab",
     ] {
-        let p = workspace().join("../shared/data/real").join(set);
-        if p.exists() {
+        if let Some(p) = testkit::require_shared(&format!("data/real/{set}")) {
             v.push(p.display().to_string());
-        } else {
-            eprintln!("skipping: {} is absent", p.display());
         }
     }
     v

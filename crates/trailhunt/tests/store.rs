@@ -20,14 +20,9 @@ fn sample() -> String {
     workspace().join("sample/AWSLogs").display().to_string()
 }
 
+/// `../shared/data/real/<set>`, or a skip (a failure under `TRAILHUNT_REQUIRE_SHARED=1`).
 fn real(set: &str) -> Option<String> {
-    let p = workspace().join("../shared/data/real").join(set);
-    if p.exists() {
-        Some(p.display().to_string())
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    testkit::require_shared(&format!("data/real/{set}")).map(|p| p.display().to_string())
 }
 
 fn bin() -> Command {
@@ -44,22 +39,18 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A scratch directory, removed on drop.
-struct Tmp(PathBuf);
+/// A scratch directory (`tempfile`), removed on drop.
+struct Tmp(tempfile::TempDir);
 impl Tmp {
     fn new(tag: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("th-store-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("th-store-{tag}-"))
+            .tempdir()
+            .unwrap();
+        Tmp(dir)
     }
     fn path(&self, rel: &str) -> String {
-        self.0.join(rel).display().to_string()
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join(rel).display().to_string()
     }
 }
 
@@ -230,11 +221,9 @@ fn store_equals_raw_on_real_sets() {
 /// that run give the same JSON, the ones that fail (unimplemented commands) fail alike.
 #[test]
 fn every_aws_hunt_gives_the_same_rows_on_store_and_raw() {
-    let hunts = workspace().join("../shared/hunts/elastic/aws");
-    if !hunts.exists() {
-        eprintln!("skipping: {} is absent", hunts.display());
+    let Some(hunts) = testkit::require_shared("hunts/elastic/aws") else {
         return;
-    }
+    };
     let hunts = hunts.display().to_string();
     let mut sets = vec![sample()];
     sets.extend(real("sans504-s3-ransomware-lab"));
@@ -290,13 +279,13 @@ fn reingest_is_a_noop_and_info_reports_the_store() {
     let tmp = Tmp::new("noop");
     let store = tmp.path("store");
     ingest(&store, &[&sample()]);
-    let manifest = std::fs::read(tmp.0.join("store/_trailhunt/manifest.json")).unwrap();
+    let manifest = std::fs::read(tmp.0.path().join("store/_trailhunt/manifest.json")).unwrap();
     let o = ingest(&store, &[&sample()]);
     let err = text(&o.stderr);
     assert!(err.contains("ingested 0 of 545 files"), "{err}");
     assert!(err.contains("(545 already stored)"), "{err}");
     assert_eq!(
-        std::fs::read(tmp.0.join("store/_trailhunt/manifest.json")).unwrap(),
+        std::fs::read(tmp.0.path().join("store/_trailhunt/manifest.json")).unwrap(),
         manifest
     );
     let info = th(&["store", "info", "--store", &store, "--json"]);
@@ -434,33 +423,9 @@ fn sigkill_during_ingest_leaves_a_readable_store_and_the_next_ingest_completes()
     assert_eq!(text(&a.stdout), text(&b.stdout));
 }
 
-/// A Python with the given modules, installing them with pip if needed; None (and a
-/// printed reason) when that is impossible here.
-fn python_with(modules: &[&str], packages: &[&str]) -> Option<String> {
-    let py = "python3".to_string();
-    let check = |py: &str| {
-        Command::new(py)
-            .args(["-c", &format!("import {}", modules.join(", "))])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if check(&py) {
-        return Some(py);
-    }
-    let mut args = vec!["-m", "pip", "install", "-q"];
-    args.extend_from_slice(packages);
-    let _ = Command::new(&py).args(&args).output();
-    if check(&py) {
-        Some(py)
-    } else {
-        eprintln!("skipping: cannot import {modules:?} (pip install {packages:?} failed)");
-        None
-    }
-}
-
 #[test]
 fn duckdb_reads_the_store_files() {
-    let Some(py) = python_with(&["duckdb"], &["duckdb"]) else {
+    let Some(py) = testkit::require_python(&["duckdb"]) else {
         return;
     };
     let tmp = Tmp::new("duckdb");
@@ -548,7 +513,7 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        eprintln!("skipping: moto server did not start");
+        testkit::missing("the moto server did not start");
         None
     }
 }
@@ -581,7 +546,7 @@ fn th_s3(args: &[&str], cache: &str) -> Output {
 
 #[test]
 fn s3_sources_on_a_local_server_equal_the_files_on_disk() {
-    let Some(py) = python_with(&["moto", "boto3", "flask"], &["moto[server]"]) else {
+    let Some(py) = testkit::require_python(&["moto", "boto3", "flask"]) else {
         return;
     };
     let Some(moto) = Moto::start(&py, &[]) else {
@@ -740,7 +705,8 @@ for d, _, files in os.walk(sys.argv[2]):
         "{}",
         text(&o.stderr)
     );
-    let manifest = std::fs::read_to_string(tmp.0.join("store/_trailhunt/manifest.json")).unwrap();
+    let manifest =
+        std::fs::read_to_string(tmp.0.path().join("store/_trailhunt/manifest.json")).unwrap();
     assert!(
         manifest.contains("\"s3://trail/AWSLogs/418295730164/CloudTrail/"),
         "sources named by URL"
@@ -868,4 +834,78 @@ for d, _, files in os.walk(sys.argv[2]):
     let err = text(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("s3://trail/AWSLogs/: access denied"), "{err}");
+}
+
+/// `normalize` reads `s3://` sources as `query` does, here through a profile that assumes a
+/// role (`role_arn` + `source_profile`, STS answered by moto) instead of keys in the
+/// environment: the documents equal those of the same files on disk.
+#[test]
+fn normalize_reads_s3_through_an_assume_role_profile() {
+    let Some(py) = testkit::require_python(&["moto", "boto3", "flask"]) else {
+        return;
+    };
+    let Some(moto) = Moto::start(&py, &[]) else {
+        return;
+    };
+    let tmp = Tmp::new("s3-normalize");
+    let day = Path::new(&sample()).join("418295730164/CloudTrail/eu-west-1/2024/07/31");
+    let upload = r#"
+import boto3, os, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+s3.create_bucket(Bucket="trail")
+for f in sorted(os.listdir(sys.argv[2])):
+    s3.upload_file(os.path.join(sys.argv[2], f), "trail", "AWSLogs/day/" + f)
+"#;
+    let o = Command::new(&py)
+        .args(["-c", upload, &moto.url, &day.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let config = tmp.path("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\nregion = us-east-1\n\n[profile hunter]\nrole_arn = arn:aws:iam::123456789012:role/hunter\nsource_profile = base\nregion = us-east-1\nendpoint_url = {}\n",
+            moto.url
+        ),
+    )
+    .unwrap();
+    let created = "2024-08-01T00:00:00.000Z";
+    let mut c = bin();
+    for v in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+    ] {
+        c.env_remove(v);
+    }
+    let s3 = c
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", tmp.path("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("TRAILHUNT_CACHE", tmp.path("cache"))
+        .args([
+            "normalize",
+            "--profile",
+            "hunter",
+            "--created",
+            created,
+            "s3://trail/AWSLogs/",
+        ])
+        .output()
+        .unwrap();
+    assert!(s3.status.success(), "{}", text(&s3.stderr));
+    let local = th(&[
+        "normalize",
+        "--created",
+        created,
+        &day.display().to_string(),
+    ]);
+    assert!(local.status.success(), "{}", text(&local.stderr));
+    let docs = text(&s3.stdout);
+    assert!(docs.lines().count() > 10, "{docs}");
+    assert_eq!(docs, text(&local.stdout));
 }
