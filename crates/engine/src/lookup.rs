@@ -136,7 +136,7 @@ fn load(name: &str, path: &Path, match_field: Option<String>) -> Result<LookupTa
         .unwrap_or("")
         .to_ascii_lowercase();
     let (names, types, rows) = match ext.as_str() {
-        "csv" => read_csv(path)?,
+        "csv" => read_csv_table(path, &CsvOptions::default())?,
         "ndjson" | "jsonl" | "json" => read_ndjson(path)?,
         "parquet" => return read_parquet(name, path, match_field),
         other => {
@@ -208,20 +208,70 @@ fn cell(text: &str, t: DataType) -> Value {
     }
 }
 
-/// Splits a CSV line (RFC 4180 quotes).
-fn csv_line(line: &str) -> Vec<String> {
+type Table = (Vec<String>, Vec<DataType>, Vec<Vec<Value>>);
+
+/// How [`read_csv`] reads a file beyond its header.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvOptions<'a> {
+    /// `(column, type)` pairs that replace the header's type (the csv-spec suites load one
+    /// file under several mappings).
+    pub type_overrides: &'a [(&'a str, &'a str)],
+    /// List the columns sorted by name, as `FROM` does for an index (else file order).
+    pub sort_columns: bool,
+}
+
+/// A column type as written in a CSV header (`name:type`): Elasticsearch mapping types
+/// (`short`, `half_float`, …) and ES|QL type names; how a value is read back ("flavour")
+/// follows the mapping's stored precision. Unknown types read as keyword.
+fn csv_column_type(t: &str) -> (DataType, &'static str) {
+    match t.trim() {
+        "keyword" | "string" => (DataType::Keyword, "keyword"),
+        "text" => (DataType::Text, "text"),
+        "integer" | "short" | "byte" => (DataType::Integer, "int"),
+        "long" => (DataType::Long, "long"),
+        "unsigned_long" => (DataType::UnsignedLong, "ul"),
+        "double" => (DataType::Double, "double"),
+        "float" => (DataType::Double, "float"),
+        "half_float" => (DataType::Double, "half_float"),
+        "scaled_float" => (DataType::Double, "scaled_float"),
+        "boolean" => (DataType::Boolean, "bool"),
+        "date" => (DataType::Date, "date"),
+        "ip" => (DataType::Ip, "ip"),
+        "version" => (DataType::Version, "version"),
+        other => match DataType::from_name(other) {
+            Some(t) => (t, "keyword"),
+            None => (DataType::Unsupported, "unsupported"),
+        },
+    }
+}
+
+/// Splits a CSV line on commas outside quotes and `[…]` multi-values; `\,` is a literal
+/// comma and `""` inside quotes a literal quote.
+fn split_csv_line(line: &str) -> Vec<String> {
     let mut out = vec![];
     let mut cur = String::new();
-    let mut quoted = false;
+    let (mut depth, mut quoted) = (0i32, false);
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            '\\' if chars.peek() == Some(&',') => {
+                cur.push(',');
+                chars.next();
+            }
             '"' if quoted && chars.peek() == Some(&'"') => {
                 cur.push('"');
                 chars.next();
             }
             '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            '[' if !quoted => {
+                depth += 1;
+                cur.push(c);
+            }
+            ']' if !quoted => {
+                depth -= 1;
+                cur.push(c);
+            }
+            ',' if depth <= 0 && !quoted => out.push(std::mem::take(&mut cur)),
             c => cur.push(c),
         }
     }
@@ -229,36 +279,142 @@ fn csv_line(line: &str) -> Vec<String> {
     out
 }
 
-type Table = (Vec<String>, Vec<DataType>, Vec<Vec<Value>>);
+/// IEEE 754 binary16 rounding, as ES's half_float mapping stores values.
+fn half_float(d: f64) -> f64 {
+    if d == 0.0 || !d.is_finite() {
+        return d;
+    }
+    let exp = d.abs().log2().floor().max(-14.0);
+    let quantum = 2f64.powf(exp - 10.0);
+    (d / quantum).round() * quantum
+}
 
-fn read_csv(path: &Path) -> Result<Table> {
-    let text = read_text(path)?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines.next().ok_or_else(|| invalid(path, "empty CSV"))?;
-    let mut names = vec![];
-    let mut types = vec![];
-    for h in csv_line(header) {
-        match h.rsplit_once(':') {
-            Some((n, t)) if DataType::from_name(t.trim()).is_some() => {
-                names.push(n.trim().to_string());
-                types.push(DataType::from_name(t.trim()).unwrap_or(DataType::Keyword));
-            }
-            _ => {
-                names.push(h.trim().to_string());
-                types.push(DataType::Keyword);
-            }
+/// One value of a cell; empty and `null` are null.
+fn csv_scalar(text: &str, t: DataType, flavour: &str) -> Value {
+    let s = text.trim();
+    if s.is_empty() || s.eq_ignore_ascii_case("null") {
+        return Value::Null;
+    }
+    match t {
+        DataType::Integer => s.parse().map(Value::Int).unwrap_or(Value::Null),
+        DataType::Long => s.parse().map(Value::Long).unwrap_or(Value::Null),
+        DataType::UnsignedLong => s.parse().map(Value::UnsignedLong).unwrap_or(Value::Null),
+        DataType::Double => match s.parse::<f64>() {
+            // ES reads these mapping types back at their stored precision.
+            Ok(d) => Value::Double(match flavour {
+                "float" => d as f32 as f64,
+                "half_float" => half_float(d),
+                "scaled_float" => (d * 100.0).round() / 100.0,
+                _ => d,
+            }),
+            Err(_) => Value::Null,
+        },
+        DataType::Boolean => Value::Bool(s.eq_ignore_ascii_case("true")),
+        DataType::Date => javatime::parse_strict_date_optional_time(s)
+            .map(Value::Date)
+            .unwrap_or(Value::Null),
+        DataType::Ip => {
+            Value::Str(crate::functions::convert::parse_ip(s).unwrap_or_else(|| s.to_string()))
         }
+        _ => Value::Str(s.to_string()),
+    }
+}
+
+/// The IP ordering of doc values (IPv4 as IPv4-mapped IPv6).
+fn ip_sort_key(v: &Value) -> [u8; 16] {
+    match v {
+        Value::Str(s) => match s.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => v4.to_ipv6_mapped().octets(),
+            Ok(std::net::IpAddr::V6(v6)) => v6.octets(),
+            Err(_) => [0xff; 16],
+        },
+        _ => [0; 16],
+    }
+}
+
+/// A cell: a value, or `[a, b, …]` — a multi-value in doc-values order (sorted; keyword-like
+/// types also de-duplicated), as Elasticsearch would return it.
+fn csv_cell(text: &str, t: DataType, flavour: &str) -> Value {
+    let s = text.trim();
+    if let Some(inner) = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+        let mut values: Vec<Value> = split_csv_line(inner)
+            .iter()
+            .map(|v| csv_scalar(v, t, flavour))
+            .filter(|v| !v.is_null())
+            .collect();
+        values.sort_by(crate::value::cmp_values);
+        if matches!(
+            t,
+            DataType::Keyword | DataType::Text | DataType::Ip | DataType::Version
+        ) {
+            if t == DataType::Ip {
+                values.sort_by_key(ip_sort_key);
+            }
+            values.dedup();
+        }
+        return Value::from_values(values);
+    }
+    csv_scalar(s, t, flavour)
+}
+
+/// Reads a CSV lookup table (header `name` or `name:type`; blank lines ignored) as a
+/// dataset named `name`. This is the one CSV reader: `--lookup`/`--enrich` files and the
+/// csv-spec suites' data sets both go through it.
+pub fn read_csv(name: &str, path: &Path, opts: &CsvOptions) -> Result<LookupTable> {
+    let (names, types, rows) = read_csv_table(path, opts)?;
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    if opts.sort_columns {
+        order.sort_by(|a, b| names[*a].cmp(&names[*b]));
+    }
+    let pick = |i: &usize| (names[*i].clone(), types[*i]);
+    let (names, types): (Vec<_>, Vec<_>) = order.iter().map(pick).unzip();
+    let rows = rows
+        .into_iter()
+        .map(|r| order.iter().map(|i| r[*i].clone()).collect())
+        .collect();
+    build(name, names, types, rows, None)
+}
+
+fn read_csv_table(path: &Path, opts: &CsvOptions) -> Result<Table> {
+    let text = read_text(path)?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or_else(|| invalid(path, "empty CSV"))?;
+    let mut names = vec![];
+    let mut flavours = vec![];
+    let mut types = vec![];
+    for h in split_csv_line(header) {
+        let (n, t) = h.rsplit_once(':').unwrap_or((&h, "keyword"));
+        let n = n.trim();
+        let t = opts
+            .type_overrides
+            .iter()
+            .find(|(f, _)| *f == n)
+            .map_or(t, |(_, t)| *t);
+        let (ty, flavour) = csv_column_type(t);
+        names.push(n.to_string());
+        types.push(ty);
+        flavours.push(flavour);
     }
     let mut rows = vec![];
-    for (i, line) in lines.enumerate() {
-        let cells = csv_line(line);
-        if cells.len() != names.len() {
+    for (i, line) in lines {
+        let cells = split_csv_line(line);
+        if cells.len() > names.len() {
             return Err(LookupError::Invalid {
-                path: format!("{}:{}", path.display(), i + 2),
+                path: format!("{}:{}", path.display(), i + 1),
                 message: format!("expected {} fields, found {}", names.len(), cells.len()),
             });
         }
-        rows.push(cells.iter().zip(&types).map(|(c, t)| cell(c, *t)).collect());
+        rows.push(
+            (0..names.len())
+                .map(|c| {
+                    let text = cells.get(c).map(String::as_str).unwrap_or("");
+                    csv_cell(text, types[c], flavours[c])
+                })
+                .collect(),
+        );
     }
     Ok((names, types, rows))
 }
