@@ -3,15 +3,16 @@
 //! the dividend); non-finite double results are null too.
 
 use crate::udf::Ctx;
+use crate::udf::Failure;
 use crate::value::Value;
 
 const DIV_ZERO: &str = "java.lang.ArithmeticException: / by zero";
 
-fn overflow(kind: &str) -> String {
-    format!("java.lang.ArithmeticException: {kind} overflow")
+fn overflow(kind: &str) -> Failure {
+    Failure(format!("java.lang.ArithmeticException: {kind} overflow"))
 }
 
-fn finite(d: f64) -> Result<Value, String> {
+fn finite(d: f64) -> Result<Value, Failure> {
     if d.is_finite() {
         Ok(Value::Double(d))
     } else {
@@ -24,13 +25,14 @@ fn finite(d: f64) -> Result<Value, String> {
             } else {
                 "-Infinity"
             }
-        ))
+        )
+        .into())
     }
 }
 
 macro_rules! int_op {
     ($name:ident, $checked:ident, $float:expr) => {
-        pub fn $name(a: &[Value], _: &Ctx) -> Result<Value, String> {
+        pub fn $name(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
             match (&a[0], &a[1]) {
                 (Value::Int(x), Value::Int(y)) => x
                     .$checked(*y)
@@ -55,7 +57,7 @@ int_op!(add, checked_add, |x: f64, y: f64| x + y);
 int_op!(sub, checked_sub, |x: f64, y: f64| x - y);
 int_op!(mul, checked_mul, |x: f64, y: f64| x * y);
 
-pub fn div(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn div(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match (&a[0], &a[1]) {
         (Value::Int(_), Value::Int(0))
         | (Value::Long(_), Value::Long(0))
@@ -76,7 +78,7 @@ pub fn div(a: &[Value], _: &Ctx) -> Result<Value, String> {
     }
 }
 
-pub fn rem(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn rem(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match (&a[0], &a[1]) {
         (Value::Int(_), Value::Int(0))
         | (Value::Long(_), Value::Long(0))

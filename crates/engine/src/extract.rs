@@ -3,6 +3,7 @@
 //! Multi-valued input applies the pattern to each value; matches become multi-values.
 
 use crate::udf::Ctx;
+use crate::udf::Failure;
 use crate::value::Value;
 use esql::dissect::DissectPattern;
 use esql::grok::GrokPattern;
@@ -10,17 +11,17 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Compiled GROK alternatives (or the reason they do not compile), cached by pattern text.
-type CompiledGrok = Result<Vec<(GrokPattern, fancy_regex::Regex)>, String>;
+type CompiledGrok = Result<Vec<(GrokPattern, fancy_regex::Regex)>, Failure>;
 /// For the first matching pattern: its field names and the (field index, text) captures.
 type GrokMatch = Vec<(Vec<String>, Vec<(usize, String)>)>;
 
 thread_local! {
-    static DISSECT: RefCell<HashMap<String, Result<DissectPattern, String>>> = RefCell::new(HashMap::new());
+    static DISSECT: RefCell<HashMap<String, Result<DissectPattern, Failure>>> = RefCell::new(HashMap::new());
     static GROK: RefCell<HashMap<String, CompiledGrok>> = RefCell::new(HashMap::new());
 }
 
 /// `dissect(input, pattern, separator, field)`.
-pub fn dissect(args: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn dissect(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let [input, Value::Str(pattern), Value::Str(sep), Value::Str(field)] = args else {
         return Ok(Value::Null);
     };
@@ -28,7 +29,7 @@ pub fn dissect(args: &[Value], _: &Ctx) -> Result<Value, String> {
         let mut cache = cache.borrow_mut();
         let parsed = cache
             .entry(pattern.clone())
-            .or_insert_with(|| DissectPattern::parse(pattern));
+            .or_insert_with(|| DissectPattern::parse(pattern).map_err(Failure::from));
         let p = parsed.as_ref().map_err(|e| e.clone())?;
         let mut out = vec![];
         for v in input.values() {
@@ -48,7 +49,7 @@ pub fn dissect(args: &[Value], _: &Ctx) -> Result<Value, String> {
 pub const PATTERN_SEPARATOR: char = '\u{1f}';
 
 /// `grok(input, patterns, field)`: the field's captures, converted to the result type.
-pub fn grok(args: &[Value], ctx: &Ctx) -> Result<Value, String> {
+pub fn grok(args: &[Value], ctx: &Ctx) -> Result<Value, Failure> {
     let [input, Value::Str(patterns), Value::Str(field)] = args else {
         return Ok(Value::Null);
     };
@@ -68,7 +69,7 @@ pub fn grok(args: &[Value], ctx: &Ctx) -> Result<Value, String> {
 }
 
 /// For the first matching pattern: its field names and the (field index, text) captures.
-fn match_grok(patterns: &str, input: &str) -> Result<GrokMatch, String> {
+fn match_grok(patterns: &str, input: &str) -> Result<GrokMatch, Failure> {
     GROK.with(|cache| {
         let mut cache = cache.borrow_mut();
         let compiled = cache.entry(patterns.to_string()).or_insert_with(|| {
@@ -87,7 +88,7 @@ fn match_grok(patterns: &str, input: &str) -> Result<GrokMatch, String> {
             let caps = match re.captures(input) {
                 Ok(Some(c)) => c,
                 Ok(None) => continue,
-                Err(e) => return Err(format!("grok match failed: {e}")),
+                Err(e) => return Err(format!("grok match failed: {e}").into()),
             };
             let names: Vec<String> = g.fields.iter().map(|(n, _)| n.clone()).collect();
             let mut found = vec![];

@@ -2,6 +2,8 @@
 //! onto SQL LIKE so DataFusion can run them natively; `RLIKE` is Lucene's regular
 //! expression syntax (always anchored, no `^`/`$`), translated to the `regex` crate.
 
+use crate::udf::Failure;
+
 /// `*` → `%`, `?` → `_`, `\x` → literal x; SQL's own `%`/`_`/`\` are escaped.
 pub fn wildcard_to_sql_like(p: &str) -> String {
     let mut out = String::with_capacity(p.len() + 4);
@@ -46,7 +48,7 @@ fn push_literal(out: &mut String, c: char) {
 /// Translates a Lucene regexp (with Elasticsearch's default flags) into an anchored Rust
 /// regex. Operators Rust's engine cannot express (`~` complement, `&` intersection,
 /// `<n-m>` intervals) are reported instead of being misread.
-pub fn lucene_to_regex(p: &str) -> Result<String, String> {
+pub fn lucene_to_regex(p: &str) -> Result<String, Failure> {
     let mut out = String::from("^(?:");
     let chars: Vec<char> = p.chars().collect();
     let mut i = 0;
@@ -103,9 +105,9 @@ pub fn lucene_to_regex(p: &str) -> Result<String, String> {
             '#' => out.push_str("[^\\s\\S]"),
             '.' => out.push_str("(?s:.)"),
             '~' | '&' => {
-                return Err(format!(
-                    "RLIKE operator [{c}] is not supported yet by trailhunt"
-                ))
+                return Err(
+                    format!("RLIKE operator [{c}] is not supported yet by trailhunt").into(),
+                )
             }
             '<' => {
                 return Err(

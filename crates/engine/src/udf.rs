@@ -2,7 +2,7 @@
 //! SQL's: it evaluates row by row on [`Value`]s, applies ES's multi-value rule (a
 //! single-value function on a multi-value gives null plus two warnings) and turns kernel
 //! failures into null plus a warning at the expression's position. A function is then
-//! just a kernel (`fn(&[Value]) -> Result<Value, String>`) and a signature.
+//! just a kernel (`fn(&[Value]) -> Result<Value, Failure>`) and a signature.
 
 use crate::value::{arrow_type, build_array, list_of, value_at, Value};
 use crate::warnings::{Site, Warnings, MULTI_VALUE};
@@ -15,8 +15,34 @@ use datafusion::logical_expr::{
 use esql::DataType;
 use std::hash::{Hash, Hasher};
 
-/// A function body. `Err(message)` means "null, and warn with this message".
-pub type Kernel = fn(&[Value], &Ctx) -> Result<Value, String>;
+/// A function body. `Err(failure)` means "null, and warn with the failure's message".
+pub type Kernel = fn(&[Value], &Ctx) -> Result<Value, Failure>;
+
+/// Why a value could not be computed, as the message of ES's warning
+/// (`java.lang.ArithmeticException: long overflow`, …). Row functions turn it into null
+/// plus that warning; it converts from a message, so `Err("…".into())` or `?` on a
+/// message-returning helper is all a kernel needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Failure(pub String);
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure(message)
+    }
+}
+
+impl PartialEq<&str> for Failure {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        Failure(message.to_string())
+    }
+}
 
 /// What a kernel may know about its call besides the values.
 pub struct Ctx {
@@ -46,12 +72,12 @@ impl Ctx {
     pub fn values_or_error(
         &self,
         out: Vec<crate::value::Value>,
-        first_err: Option<String>,
-    ) -> Result<crate::value::Value, String> {
+        first_err: Option<Failure>,
+    ) -> Result<crate::value::Value, Failure> {
         match first_err {
             Some(e) if out.is_empty() => Err(e),
             Some(e) => {
-                self.warn(e);
+                self.warn(e.0);
                 Ok(crate::value::Value::from_values(out))
             }
             None => Ok(crate::value::Value::from_values(out)),
@@ -197,7 +223,7 @@ impl RowUdf {
         }
         match (self.kernel)(args, ctx) {
             Ok(v) => v,
-            Err(msg) => {
+            Err(Failure(msg)) => {
                 self.warnings.failure(&self.site, &msg);
                 Value::Null
             }

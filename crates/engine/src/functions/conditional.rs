@@ -3,6 +3,7 @@
 //! first true condition, GREATEST/LEAST let a multi-value contribute its own max/min.
 
 use super::{scalar, FunctionDef, RetMulti};
+use crate::udf::Failure;
 use crate::udf::{Ctx, MultiValues, Nulls};
 use crate::value::{cmp_values, Value};
 use esql::catalog::{arity, is_orderable, ArgError, Args};
@@ -99,7 +100,7 @@ fn case_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
     same_types(a, values.collect::<Vec<_>>().into_iter())
 }
 
-fn case(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
+fn case(a: &[Value], ctx: &Ctx) -> Result<Value, Failure> {
     let mut i = 0;
     while i + 1 < a.len() {
         match &a[i] {
@@ -137,7 +138,7 @@ fn extremum_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
 }
 
 /// Mixed numeric arguments compare and answer in the widened type.
-fn extremum(a: &[Value], greatest: bool, ret: DataType) -> Result<Value, String> {
+fn extremum(a: &[Value], greatest: bool, ret: DataType) -> Result<Value, Failure> {
     let widened: Vec<Value> = a
         .iter()
         .flat_map(|v| v.values())

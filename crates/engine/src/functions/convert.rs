@@ -3,6 +3,7 @@
 
 use super::{FunctionDef, Impl, RetMulti, RowImpl};
 use crate::format::java_double;
+use crate::udf::Failure;
 use crate::udf::{Ctx, MultiValues, Nulls};
 use crate::value::Value;
 use esql::catalog::{arity, ArgError, Args, FunctionKind, Signature};
@@ -99,7 +100,7 @@ fn accept(a: &Args<'_>, to: DataType, ok: fn(DataType) -> bool) -> Result<DataTy
     }
 }
 
-fn convert_kernel(args: &[Value], ctx: &Ctx) -> Result<Value, String> {
+fn convert_kernel(args: &[Value], ctx: &Ctx) -> Result<Value, Failure> {
     let from = ctx.arg_types.first().copied().unwrap_or(DataType::Null);
     let mut out = vec![];
     let mut first_err = None;
@@ -118,13 +119,13 @@ fn convert_kernel(args: &[Value], ctx: &Ctx) -> Result<Value, String> {
     }
     // Values that failed are dropped, but the user still hears about them.
     if let Some(e) = first_err {
-        ctx.warn(e);
+        ctx.warn(e.0);
     }
     Ok(Value::from_values(out))
 }
 
 /// Converts one value; the error is the Java exception ES reports.
-pub fn convert_one(v: &Value, from: DataType, to: DataType) -> Result<Value, String> {
+pub fn convert_one(v: &Value, from: DataType, to: DataType) -> Result<Value, Failure> {
     match to {
         DataType::Keyword | DataType::Text => Ok(Value::Str(to_es_string(v, from))),
         DataType::Integer => {
@@ -134,7 +135,7 @@ pub fn convert_one(v: &Value, from: DataType, to: DataType) -> Result<Value, Str
             let l = to_long(v)?;
             i32::try_from(l)
                 .map(Value::Int)
-                .map_err(|_| format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{l}] out of [integer] range"))
+                .map_err(|_| Failure(format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{l}] out of [integer] range")))
         }
         DataType::Long => to_long(v).map(Value::Long),
         DataType::UnsignedLong => to_unsigned_long(v).map(Value::UnsignedLong),
@@ -152,20 +153,20 @@ pub fn convert_one(v: &Value, from: DataType, to: DataType) -> Result<Value, Str
             Value::Date(d) => Ok(Value::Date(*d)),
             Value::Str(s) => javatime::parse_strict_date_optional_time(s).map(Value::Date).map_err(|_| {
                 format!("java.lang.IllegalArgumentException: failed to parse date field [{s}] with format [strict_date_optional_time]")
-            }),
+            }).map_err(Failure::from),
             other => to_long(other).map(Value::Date),
         },
         DataType::Ip => match v {
             Value::Str(s) => parse_ip(s)
                 .map(Value::Str)
-                .ok_or_else(|| format!("java.lang.IllegalArgumentException: '{s}' is not an IP string literal.")),
+                .ok_or_else(|| format!("java.lang.IllegalArgumentException: '{s}' is not an IP string literal.")).map_err(Failure::from),
             _ => Err("unsupported conversion to ip".into()),
         },
         DataType::Version => match v {
             Value::Str(s) => Ok(Value::Str(s.clone())),
             _ => Err("unsupported conversion to version".into()),
         },
-        _ => Err(format!("unsupported conversion to {}", to.name())),
+        _ => Err(format!("unsupported conversion to {}", to.name()).into()),
     }
 }
 
@@ -181,7 +182,7 @@ pub fn parse_ip(s: &str) -> Option<String> {
     })
 }
 
-fn to_long(v: &Value) -> Result<i64, String> {
+fn to_long(v: &Value) -> Result<i64, Failure> {
     match v {
         Value::Int(i) => Ok(*i as i64),
         Value::Long(l) => Ok(*l),
@@ -189,20 +190,22 @@ fn to_long(v: &Value) -> Result<i64, String> {
         Value::Bool(b) => Ok(*b as i64),
         Value::UnsignedLong(u) => i64::try_from(*u).map_err(|_| {
             format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{u}] out of [long] range")
-        }),
+        }).map_err(Failure::from),
         Value::Double(d) => double_to_long(*d),
         Value::Str(s) => str_to_integral(s, -9.223372036854776E18, 9.223372036854776E18),
         _ => Err("unsupported conversion".into()),
     }
 }
 
-fn number_format(s: &str) -> String {
-    format!("java.lang.NumberFormatException: For input string: \"{s}\"")
+fn number_format(s: &str) -> Failure {
+    Failure(format!(
+        "java.lang.NumberFormatException: For input string: \"{s}\""
+    ))
 }
 
 /// Integer text first; otherwise a decimal that rounds into range (`"2147483647.2"`).
 /// Anything else reports the integer parser's complaint, as ES does.
-fn str_to_integral(s: &str, min: f64, max: f64) -> Result<i64, String> {
+fn str_to_integral(s: &str, min: f64, max: f64) -> Result<i64, Failure> {
     let t = s.trim();
     if let Ok(l) = t.parse::<i64>() {
         if (min..=max).contains(&(l as f64)) {
@@ -223,9 +226,9 @@ fn str_to_integral(s: &str, min: f64, max: f64) -> Result<i64, String> {
     }
 }
 
-fn to_unsigned_long(v: &Value) -> Result<u64, String> {
+fn to_unsigned_long(v: &Value) -> Result<u64, Failure> {
     let out_of_range = |x: String| {
-        format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{x}] out of [unsigned_long] range")
+        Failure(format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{x}] out of [unsigned_long] range"))
     };
     match v {
         Value::UnsignedLong(u) => Ok(*u),
@@ -244,7 +247,7 @@ fn to_unsigned_long(v: &Value) -> Result<u64, String> {
                 .chars()
                 .find(|c| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')))
             {
-                return Err(format!("java.lang.NumberFormatException: Character {c} is neither a decimal digit number, decimal point, nor \"e\" notation exponential mark."));
+                return Err(format!("java.lang.NumberFormatException: Character {c} is neither a decimal digit number, decimal point, nor \"e\" notation exponential mark.").into());
             }
             let d: f64 = t.parse().map_err(|_| number_format(s))?;
             double_to_ul(d).ok_or_else(|| out_of_range(t.to_string()))
@@ -261,17 +264,18 @@ fn double_to_ul(d: f64) -> Option<u64> {
 }
 
 /// Java's `Math.round` (half up), after checking the long range as ES does.
-fn double_to_long(d: f64) -> Result<i64, String> {
+fn double_to_long(d: f64) -> Result<i64, Failure> {
     if !(-9.223372036854776E18..9.223372036854776E18).contains(&d) {
         return Err(format!(
             "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{}] out of [long] range",
             java_double(d)
-        ));
+        )
+        .into());
     }
     Ok((d + 0.5).floor() as i64)
 }
 
-fn to_double(v: &Value) -> Result<f64, String> {
+fn to_double(v: &Value) -> Result<f64, Failure> {
     match v {
         Value::Int(i) => Ok(*i as f64),
         Value::Long(l) => Ok(*l as f64),
@@ -334,6 +338,7 @@ mod tests {
             DataType::Integer
         )
         .unwrap_err()
+        .0
         .contains("[501379200000] out of [integer] range"));
         assert_eq!(
             convert_one(
@@ -354,6 +359,7 @@ mod tests {
         assert!(
             convert_one(&Value::Str("foo".into()), DataType::Keyword, DataType::Ip)
                 .unwrap_err()
+                .0
                 .contains("'foo' is not an IP string literal.")
         );
     }

@@ -4,6 +4,7 @@
 
 use super::{scalar, FunctionDef, Impl};
 use crate::udf::Ctx;
+use crate::udf::Failure;
 use crate::value::Value;
 use esql::catalog::{arity, expect, is_date, is_string, ArgError, Args, FunctionKind, Signature};
 use esql::DataType;
@@ -113,7 +114,7 @@ fn diff_unit(name: &str) -> Option<DiffUnit> {
 
 /// Whole units from `start` to `end` (negative when `end` is earlier), truncated as
 /// java.time's `ChronoUnit.between`: calendar units count only completed months.
-fn date_diff(args: &[Value], _: &Ctx) -> Result<Value, String> {
+fn date_diff(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let [Value::Str(unit), Value::Date(start), Value::Date(end)] = args else {
         return Ok(Value::Null);
     };
@@ -129,7 +130,7 @@ fn date_diff(args: &[Value], _: &Ctx) -> Result<Value, String> {
     };
     i32::try_from(diff).map(Value::Int).map_err(|_| {
         format!("org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{diff}] out of [integer] range")
-    })
+    }).map_err(Failure::from)
 }
 
 fn whole_months(start: i64, end: i64) -> i64 {
@@ -182,18 +183,18 @@ fn date_extract_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
 
 thread_local! {
     /// Compiled patterns: queries use one or two constant patterns for many rows.
-    static PATTERNS: RefCell<HashMap<String, Result<javatime::Pattern, String>>> = RefCell::new(HashMap::new());
+    static PATTERNS: RefCell<HashMap<String, Result<javatime::Pattern, Failure>>> = RefCell::new(HashMap::new());
 }
 
-fn with_pattern<T>(pattern: &str, f: impl FnOnce(&javatime::Pattern) -> T) -> Result<T, String> {
+fn with_pattern<T>(pattern: &str, f: impl FnOnce(&javatime::Pattern) -> T) -> Result<T, Failure> {
     PATTERNS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() > 256 {
             cache.clear();
         }
-        let compiled = cache
-            .entry(pattern.to_string())
-            .or_insert_with(|| javatime::Pattern::compile(pattern).map_err(|e| e.es_message()));
+        let compiled = cache.entry(pattern.to_string()).or_insert_with(|| {
+            javatime::Pattern::compile(pattern).map_err(|e| Failure(e.es_message()))
+        });
         match compiled {
             Ok(p) => Ok(f(p)),
             Err(e) => Err(e.clone()),
@@ -201,7 +202,7 @@ fn with_pattern<T>(pattern: &str, f: impl FnOnce(&javatime::Pattern) -> T) -> Re
     })
 }
 
-fn date_format(args: &[Value], _: &Ctx) -> Result<Value, String> {
+fn date_format(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match args {
         [Value::Date(ms)] => Ok(Value::Str(javatime::format_iso_millis(*ms))),
         [Value::Str(p), Value::Date(ms)] => with_pattern(p, |pat| Value::Str(pat.format(*ms))),
@@ -209,26 +210,26 @@ fn date_format(args: &[Value], _: &Ctx) -> Result<Value, String> {
     }
 }
 
-fn date_parse(args: &[Value], _: &Ctx) -> Result<Value, String> {
+fn date_parse(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match args {
         [Value::Str(s)] => javatime::parse_strict_date_optional_time(s)
             .map(Value::Date)
-            .map_err(|_| format!("java.lang.IllegalArgumentException: failed to parse date field [{s}] with format [strict_date_optional_time]")),
+            .map_err(|_| Failure(format!("java.lang.IllegalArgumentException: failed to parse date field [{s}] with format [strict_date_optional_time]"))),
         [Value::Str(p), Value::Str(s)] => with_pattern(p, |pat| pat.parse(s))?
             .map(Value::Date)
-            .map_err(|_| format!("java.lang.IllegalArgumentException: failed to parse date field [{s}] with format [{p}]")),
+            .map_err(|_| Failure(format!("java.lang.IllegalArgumentException: failed to parse date field [{s}] with format [{p}]"))),
         _ => Ok(Value::Null),
     }
 }
 
-fn date_extract(args: &[Value], _: &Ctx) -> Result<Value, String> {
+fn date_extract(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match args {
         [Value::Str(part), Value::Date(ms)] => match javatime::ChronoField::from_name(part) {
             Some(f) => Ok(Value::Long(f.get(*ms))),
             None => Err(format!(
                 "java.lang.IllegalArgumentException: No enum constant java.time.temporal.ChronoField.{}",
                 part.to_ascii_uppercase()
-            )),
+            ).into()),
         },
         _ => Ok(Value::Null),
     }
@@ -259,27 +260,27 @@ pub fn add_span(ms: i64, span: (i64, i64, i64), sign: i64) -> Option<i64> {
     t.checked_add(millis.checked_mul(sign)?)
 }
 
-pub fn date_add(args: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn date_add(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     date_plus(args, 1)
 }
 
-pub fn date_sub(args: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn date_sub(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     date_plus(args, -1)
 }
 
-fn date_plus(args: &[Value], sign: i64) -> Result<Value, String> {
+fn date_plus(args: &[Value], sign: i64) -> Result<Value, Failure> {
     match args {
         [Value::Date(ms), Value::Str(span)] => {
             let span = decode_span(span).ok_or("invalid time span")?;
             add_span(*ms, span, sign)
                 .map(Value::Date)
-                .ok_or_else(|| "java.lang.ArithmeticException: long overflow".to_string())
+                .ok_or_else(|| Failure::from("java.lang.ArithmeticException: long overflow"))
         }
         _ => Ok(Value::Null),
     }
 }
 
-fn date_trunc(args: &[Value], _: &Ctx) -> Result<Value, String> {
+fn date_trunc(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let [Value::Str(span), Value::Date(ms)] = args else {
         return Ok(Value::Null);
     };
@@ -290,7 +291,7 @@ fn date_trunc(args: &[Value], _: &Ctx) -> Result<Value, String> {
 /// ES's rounding for DATE_TRUNC: one calendar unit (day, week starting Monday, month,
 /// quarter, year) rounds on the calendar; fixed durations and multi-day periods round
 /// relative to the epoch.
-fn truncate(ms: i64, months: i64, days: i64, millis: i64) -> Result<i64, String> {
+fn truncate(ms: i64, months: i64, days: i64, millis: i64) -> Result<i64, Failure> {
     let floor = |v: i64, unit: i64| v.div_euclid(unit) * unit;
     match (months, days, millis) {
         (0, 0, m) if m > 0 => Ok(floor(ms, m)),
@@ -306,11 +307,11 @@ fn truncate(ms: i64, months: i64, days: i64, millis: i64) -> Result<i64, String>
             let index = y * 12 + (mo as i64 - 1);
             let start = index.div_euclid(m) * m;
             let (sy, sm) = (start.div_euclid(12), start.rem_euclid(12) as u32 + 1);
-            javatime::millis_from_civil(sy, sm, 1, 0, 0, 0, 0).ok_or_else(|| "date out of range".to_string())
+            javatime::millis_from_civil(sy, sm, 1, 0, 0, 0, 0).ok_or_else(|| Failure::from("date out of range"))
         }
         _ => Err(format!(
             "java.lang.IllegalArgumentException: Time interval is not supported: {months} months, {days} days, {millis} ms"
-        )),
+        ).into()),
     }
 }
 
@@ -370,6 +371,7 @@ mod tests {
         assert_eq!(d("mcs", a, "2024-01-01T00:00:00Z"), Ok(Value::Int(1000)));
         assert!(d("ns", "2023-12-02T11:00:00Z", "2023-12-23T11:00:00Z")
             .unwrap_err()
+            .0
             .contains("[1814400000000000] out of [integer] range"));
     }
 

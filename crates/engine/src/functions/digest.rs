@@ -4,6 +4,7 @@
 
 use super::{scalar, FunctionDef};
 use crate::udf::Ctx;
+use crate::udf::Failure;
 use crate::value::Value;
 use esql::catalog::{arity, expect, is_string, ArgError, Args};
 use esql::DataType;
@@ -34,7 +35,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn digest(a: &[Value], algorithm: &str) -> Result<Value, String> {
+fn digest(a: &[Value], algorithm: &str) -> Result<Value, Failure> {
     let [Value::Str(s)] = a else {
         return Ok(Value::Null);
     };
@@ -48,20 +49,21 @@ fn digest(a: &[Value], algorithm: &str) -> Result<Value, String> {
         other => {
             return Err(format!(
                 "java.security.NoSuchAlgorithmException: {other} MessageDigest not available"
-            ))
+            )
+            .into())
         }
     };
     Ok(Value::Str(out))
 }
 
-fn hash(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn hash(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let [Value::Str(alg), s] = a else {
         return Ok(Value::Null);
     };
     digest(std::slice::from_ref(s), alg)
 }
 
-fn json_extract(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn json_extract(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let [Value::Str(doc), Value::Str(path)] = a else {
         return Ok(Value::Null);
     };
@@ -92,7 +94,7 @@ enum Step {
 }
 
 /// `$.a.b[0]['c d']`, with or without the leading `$`.
-fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+fn parse_path(path: &str) -> Result<Vec<Step>, Failure> {
     let bad = || format!("java.lang.IllegalArgumentException: invalid JSON path [{path}]");
     let mut rest = path.strip_prefix('$').unwrap_or(path);
     let mut steps = vec![];
@@ -100,7 +102,7 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
         if let Some(r) = rest.strip_prefix('.') {
             let end = r.find(['.', '[']).unwrap_or(r.len());
             if end == 0 {
-                return Err(bad());
+                return Err(bad().into());
             }
             steps.push(Step::Key(r[..end].to_string()));
             rest = &r[end..];
@@ -122,7 +124,7 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             steps.push(Step::Key(rest[..end].to_string()));
             rest = &rest[end..];
         } else {
-            return Err(bad());
+            return Err(bad().into());
         }
     }
     Ok(steps)

@@ -1,6 +1,7 @@
 //! IP functions (esql-spec §13.6).
 
 use super::{scalar, FunctionDef, Impl, RetMulti, RowImpl};
+use crate::udf::Failure;
 use crate::udf::{Ctx, MultiValues, Nulls};
 use crate::value::Value;
 use esql::ast::Literal;
@@ -20,7 +21,7 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
 /// An address's place in ES's order: its 16-byte IPv6 form (IPv4 mapped, so `::1` sorts
 /// before `127.0.0.1`), as hex text that orders the same way. IPs travel as their text,
 /// whose own order is not ES's.
-pub fn ip_order_key(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn ip_order_key(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let Value::Str(s) = &a[0] else {
         return Ok(Value::Null);
     };
@@ -41,13 +42,14 @@ pub const TO_IP_OCTAL: &str = "TO_IP$LEADING_ZEROS_OCTAL";
 pub const TO_IP_DECIMAL: &str = "TO_IP$LEADING_ZEROS_DECIMAL";
 
 /// Which function a TO_IP call with these options is.
-pub fn to_ip_with_options(options: &[(String, Literal)]) -> Result<&'static str, String> {
+pub fn to_ip_with_options(options: &[(String, Literal)]) -> Result<&'static str, Failure> {
     let mut chosen = "TO_IP";
     for (key, value) in options {
         if key != "leading_zeros" {
             return Err(format!(
                 "Invalid option [{key}] in [{{call}}], expected one of [leading_zeros]"
-            ));
+            )
+            .into());
         }
         chosen = match value {
             Literal::Keyword(v) if v == "reject" => "TO_IP",
@@ -60,7 +62,7 @@ pub fn to_ip_with_options(options: &[(String, Literal)]) -> Result<&'static str,
                 };
                 return Err(format!(
                     "Illegal leading_zeros [{shown}] in [{{call}}], expected one of [reject, octal, decimal]"
-                ));
+                ).into());
             }
         };
     }
@@ -90,7 +92,7 @@ fn to_ip_variant(name: &'static str, kernel: crate::udf::Kernel) -> FunctionDef 
 
 /// Converts each value; values that are not addresses are dropped with a warning, as
 /// TO_IP does.
-fn to_ip_lenient(a: &[Value], ctx: &Ctx, octal: bool) -> Result<Value, String> {
+fn to_ip_lenient(a: &[Value], ctx: &Ctx, octal: bool) -> Result<Value, Failure> {
     let mut out = vec![];
     let mut first_err = None;
     for v in a[0].values() {
@@ -109,7 +111,7 @@ fn to_ip_lenient(a: &[Value], ctx: &Ctx, octal: bool) -> Result<Value, String> {
             }
         }
     }
-    ctx.values_or_error(out, first_err)
+    ctx.values_or_error(out, first_err.map(Failure::from))
 }
 
 /// Dotted IPv4 whose octets may have leading zeros: `010` is 8 when `octal` (as
@@ -143,7 +145,7 @@ fn ip_prefix_rule(a: &Args<'_>) -> Result<DataType, ArgError> {
 }
 
 /// Zeroes the host bits; both lengths are checked whatever the address family.
-fn ip_prefix(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn ip_prefix(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let len = |v: &Value| match v {
         Value::Int(i) => *i as i64,
         Value::Long(l) => *l,
@@ -153,12 +155,12 @@ fn ip_prefix(a: &[Value], _: &Ctx) -> Result<Value, String> {
     if !(0..=32).contains(&v4) {
         return Err(format!(
             "java.lang.IllegalArgumentException: Prefix length v4 must be in range [0, 32], found {v4}"
-        ));
+        ).into());
     }
     if !(0..=128).contains(&v6) {
         return Err(format!(
             "java.lang.IllegalArgumentException: Prefix length v6 must be in range [0, 128], found {v6}"
-        ));
+        ).into());
     }
     let Value::Str(ip) = &a[0] else {
         return Ok(Value::Null);
@@ -196,7 +198,7 @@ fn to_u128(ip: IpAddr) -> u128 {
     }
 }
 
-pub fn in_block(ip: &str, block: &str) -> Result<bool, String> {
+pub fn in_block(ip: &str, block: &str) -> Result<bool, Failure> {
     let addr: IpAddr = ip.parse().map_err(|_| {
         format!("java.lang.IllegalArgumentException: '{ip}' is not an IP string literal.")
     })?;
@@ -223,7 +225,7 @@ pub fn in_block(ip: &str, block: &str) -> Result<bool, String> {
     Ok(to_u128(addr) & mask == to_u128(net_addr) & mask)
 }
 
-fn cidr_match(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn cidr_match(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let Value::Str(ip) = &a[0] else {
         return Ok(Value::Null);
     };
@@ -266,6 +268,7 @@ mod tests {
         );
         assert!(p("1.2.3.4", 33, 0)
             .unwrap_err()
+            .0
             .contains("v4 must be in range [0, 32], found 33"));
     }
 }
@@ -308,10 +311,12 @@ mod option_tests {
         assert_eq!(to_ip_with_options(&opt("reject")), Ok("TO_IP"));
         assert!(to_ip_with_options(&opt("hex"))
             .unwrap_err()
+            .0
             .starts_with("Illegal leading_zeros [hex]"));
         let bad = vec![("zeros".to_string(), Literal::Keyword("octal".into()))];
         assert!(to_ip_with_options(&bad)
             .unwrap_err()
+            .0
             .starts_with("Invalid option [zeros]"));
     }
 }

@@ -4,6 +4,7 @@
 //! domain errors give ES's own messages (`Log of non-positive number`, …).
 
 use super::{scalar, FunctionDef, RetMulti};
+use crate::udf::Failure;
 use crate::udf::{Ctx, MultiValues};
 use crate::value::{cmp_values, Value};
 use esql::catalog::{arity, expect, is_integral, is_numeric, is_orderable, ArgError, Args};
@@ -277,29 +278,30 @@ pub fn f(v: &Value) -> f64 {
 }
 
 /// ES refuses NaN and infinities as results.
-pub fn finite(d: f64) -> Result<Value, String> {
+pub fn finite(d: f64) -> Result<Value, Failure> {
     if d.is_nan() {
-        Err(format!("{NOT_FINITE}NaN"))
+        Err(format!("{NOT_FINITE}NaN").into())
     } else if d.is_infinite() {
         Err(format!(
             "{NOT_FINITE}{}",
             if d > 0.0 { "Infinity" } else { "-Infinity" }
-        ))
+        )
+        .into())
     } else {
         Ok(Value::Double(d))
     }
 }
 
-fn overflow(d: f64, what: &str) -> Result<Value, String> {
+fn overflow(d: f64, what: &str) -> Result<Value, Failure> {
     if d.is_finite() {
         Ok(Value::Double(d))
     } else {
-        Err(format!("java.lang.ArithmeticException: {what} overflow"))
+        Err(format!("java.lang.ArithmeticException: {what} overflow").into())
     }
 }
 
 /// Logarithms refuse zero (both signs) and negatives.
-fn positive(d: f64) -> Result<f64, String> {
+fn positive(d: f64) -> Result<f64, Failure> {
     if d > 0.0 {
         Ok(d)
     } else {
@@ -315,7 +317,7 @@ fn identity_on(d: FunctionDef) -> FunctionDef {
 }
 
 /// A multi-value survives only where the function is the identity for its type.
-fn pass_through(v: &Value, identity_types: &[DataType]) -> Result<Value, String> {
+fn pass_through(v: &Value, identity_types: &[DataType]) -> Result<Value, Failure> {
     let first = v.values().first();
     let ty = match first {
         Some(Value::Int(_)) => DataType::Integer,
@@ -326,11 +328,11 @@ fn pass_through(v: &Value, identity_types: &[DataType]) -> Result<Value, String>
     if identity_types.contains(&ty) {
         Ok(v.clone())
     } else {
-        Err(crate::warnings::MULTI_VALUE.to_string())
+        Err(crate::warnings::MULTI_VALUE.to_string().into())
     }
 }
 
-fn integral_pass(v: &Value, op: fn(f64) -> f64) -> Result<Value, String> {
+fn integral_pass(v: &Value, op: fn(f64) -> f64) -> Result<Value, Failure> {
     match v {
         Value::Double(d) => Ok(Value::Double(op(*d))),
         Value::Multi(_) => pass_through(
@@ -368,7 +370,7 @@ fn min_of(a: Value, b: Value) -> Value {
     }
 }
 
-fn each_double(v: &Value, ctx: &Ctx, op: fn(f64) -> f64) -> Result<Value, String> {
+fn each_double(v: &Value, ctx: &Ctx, op: fn(f64) -> f64) -> Result<Value, Failure> {
     let mut out = vec![];
     let mut first_err = None;
     for x in v.values() {
@@ -394,7 +396,7 @@ fn decimals(a: &[Value]) -> i64 {
 
 /// Half away from zero at `decimals` digits (negative: tens, hundreds, …), keeping the
 /// input's type; integral types only change for negative decimals.
-fn round(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn round(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let d = decimals(a);
     match &a[0] {
         Value::Double(x) => Ok(Value::Double(round_double(*x, d))),
@@ -459,7 +461,7 @@ fn round_double(x: f64, decimals: i64) -> f64 {
 // ---- ROUND_TO ---------------------------------------------------------------------------
 
 /// The largest point not above the value; values below every point go to the smallest.
-fn round_to(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
+fn round_to(a: &[Value], ctx: &Ctx) -> Result<Value, Failure> {
     let v = to_type(&a[0], ctx.ret);
     let points: Vec<Value> = a[1..].iter().map(|p| to_type(p, ctx.ret)).collect();
     let below = points
@@ -478,7 +480,7 @@ fn round_to(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
 
 // ---- COPY_SIGN --------------------------------------------------------------------------
 
-fn copy_sign(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn copy_sign(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let negative = match &a[1] {
         Value::Double(d) => d.is_sign_negative(),
         other => f(other) < 0.0,
@@ -550,8 +552,8 @@ mod tests {
 
     #[test]
     fn domain_errors() {
-        assert!(finite(f64::NAN).unwrap_err().ends_with("NaN"));
-        assert!(finite(f64::INFINITY).unwrap_err().ends_with("Infinity"));
+        assert!(finite(f64::NAN).unwrap_err().0.ends_with("NaN"));
+        assert!(finite(f64::INFINITY).unwrap_err().0.ends_with("Infinity"));
         assert!(positive(-0.0).is_err());
     }
 }

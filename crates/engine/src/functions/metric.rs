@@ -6,6 +6,7 @@
 
 use super::{FunctionDef, Impl, RetMulti, RowImpl};
 use crate::format::java_double;
+use crate::udf::Failure;
 use crate::udf::{Ctx, MultiValues, Nulls};
 use crate::value::Value;
 use esql::catalog::{arity, expect, FunctionKind, Signature};
@@ -69,7 +70,7 @@ impl Metric {
 }
 
 /// One metric summarising all the values of the argument (a multi-value is one metric).
-fn to_metric(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn to_metric(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     if let Value::Str(s) = &a[0] {
         return Ok(Value::Str(s.clone()));
     }
@@ -97,19 +98,19 @@ fn to_metric(a: &[Value], _: &Ctx) -> Result<Value, String> {
 }
 
 /// Row kernels reading one part, for the aggregates.
-pub fn part_min(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn part_min(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(part(&a[0], |m| Value::Double(m.min)))
 }
 
-pub fn part_max(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn part_max(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(part(&a[0], |m| Value::Double(m.max)))
 }
 
-pub fn part_sum(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn part_sum(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(part(&a[0], |m| Value::Double(m.sum)))
 }
 
-pub fn part_count(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn part_count(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(part(&a[0], |m| Value::Long(m.count)))
 }
 

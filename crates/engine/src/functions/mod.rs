@@ -151,7 +151,7 @@ impl Catalog for Registry {
         options: &[(String, esql::ast::Literal)],
     ) -> Result<&'static str, String> {
         match name {
-            "TO_IP" => ip::to_ip_with_options(options),
+            "TO_IP" => ip::to_ip_with_options(options).map_err(|e| e.0),
             _ => Err(format!(
                 "function [{}] does not take named options",
                 name.to_ascii_lowercase()

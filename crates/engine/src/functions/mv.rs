@@ -4,6 +4,7 @@
 
 use super::math::{f, to_type};
 use super::{scalar, FunctionDef, RetMulti};
+use crate::udf::Failure;
 use crate::udf::{Ctx, MultiValues, Nulls};
 use crate::value::{cmp_values, Value};
 use esql::catalog::{arity, expect, is_any, is_integral, is_numeric, is_orderable, is_string};
@@ -125,7 +126,7 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
 
 /// The smallest of a (multi-)value's values, by ES's order; also SORT's key for a
 /// multi-value ascending and MIN's per-row reduction.
-pub fn mv_min(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn mv_min(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(a[0]
         .values()
         .iter()
@@ -136,7 +137,7 @@ pub fn mv_min(a: &[Value], _: &Ctx) -> Result<Value, String> {
 
 /// The largest of a (multi-)value's values, by ES's order; also SORT's key for a
 /// multi-value descending and MAX's per-row reduction.
-pub fn mv_max(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub fn mv_max(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(a[0]
         .values()
         .iter()
@@ -256,7 +257,7 @@ impl Kahan {
     }
 }
 
-fn sum(values: &[Value]) -> Result<Value, String> {
+fn sum(values: &[Value]) -> Result<Value, Failure> {
     let Some(first) = values.first() else {
         return Ok(Value::Null);
     };
@@ -303,7 +304,7 @@ fn sum(values: &[Value]) -> Result<Value, String> {
     }
 }
 
-fn avg(values: &[Value]) -> Result<Value, String> {
+fn avg(values: &[Value]) -> Result<Value, Failure> {
     if values.is_empty() {
         return Ok(Value::Null);
     }
@@ -389,12 +390,12 @@ fn median_absolute_deviation(values: &[Value]) -> Value {
 }
 
 /// Linear interpolation between the closest ranks; integral types round down.
-fn percentile(values: &[Value], p: f64, ret: DataType) -> Result<Value, String> {
+fn percentile(values: &[Value], p: f64, ret: DataType) -> Result<Value, Failure> {
     if !(0.0..=100.0).contains(&p) {
         return Err(format!(
             "java.lang.IllegalArgumentException: Percentile parameter must be a number between 0 and 100, found [{}]",
             crate::format::java_double(p)
-        ));
+        ).into());
     }
     let s = sorted(values);
     if s.is_empty() {
@@ -440,7 +441,7 @@ fn ip_key(s: &str) -> Option<u128> {
     })
 }
 
-fn mv_sort(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
+fn mv_sort(a: &[Value], ctx: &Ctx) -> Result<Value, Failure> {
     let desc = match a.get(1) {
         None => false,
         Some(Value::Str(o)) if o.eq_ignore_ascii_case("asc") => false,
@@ -448,7 +449,7 @@ fn mv_sort(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
         Some(Value::Str(o)) => {
             return Err(format!(
                 "org.elasticsearch.xpack.esql.core.InvalidArgumentException: Invalid order value in [mv_sort], expected one of [ASC, DESC] but got [{o}]"
-            ))
+            ).into())
         }
         Some(_) => false,
     };
@@ -469,7 +470,7 @@ fn index(v: &Value) -> i64 {
 }
 
 /// 0-based, `end` inclusive (defaults to `start`); negative offsets count from the end.
-fn mv_slice(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn mv_slice(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let values = a[0].values();
     let start = index(&a[1]);
     let end = a.get(2).map(index).unwrap_or(start);
@@ -489,7 +490,7 @@ fn mv_slice(a: &[Value], _: &Ctx) -> Result<Value, String> {
 }
 
 /// Pairs values by position; the longer side's tail is kept alone.
-fn mv_zip(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn mv_zip(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let delim = match a.get(2) {
         None => ",".to_string(),
         Some(Value::Str(d)) => d.clone(),

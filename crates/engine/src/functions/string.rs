@@ -2,6 +2,7 @@
 
 use super::{scalar, FunctionDef, RetMulti};
 use crate::udf::Ctx;
+use crate::udf::Failure;
 use crate::value::Value;
 use esql::catalog::{arity, expect, is_integral, is_string, ArgError, Args};
 use esql::DataType;
@@ -161,7 +162,7 @@ fn two_string_int(a: &Args<'_>) -> Result<DataType, ArgError> {
     Ok(DataType::Keyword)
 }
 
-fn map_str(a: &[Value], f: impl Fn(&str) -> String) -> Result<Value, String> {
+fn map_str(a: &[Value], f: impl Fn(&str) -> String) -> Result<Value, Failure> {
     match a {
         [Value::Str(s)] => Ok(Value::Str(f(s))),
         _ => Ok(Value::Null),
@@ -177,7 +178,7 @@ fn int(v: &Value) -> i64 {
 }
 
 /// 1-based start; 0 acts like 1; negative counts from the end; past the end is "".
-fn substring(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn substring(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let (s, start, len) = match a {
         [Value::Str(s), st] => (s, int(st), None),
         [Value::Str(s), st, l] => (s, int(st), Some(int(l))),
@@ -204,11 +205,11 @@ fn substring(a: &[Value], _: &Ctx) -> Result<Value, String> {
 }
 
 thread_local! {
-    static REGEXES: RefCell<HashMap<String, Result<regex::Regex, String>>> = RefCell::new(HashMap::new());
+    static REGEXES: RefCell<HashMap<String, Result<regex::Regex, Failure>>> = RefCell::new(HashMap::new());
 }
 
 /// Compiles (and caches) a Java-syntax regex; the common subset maps onto `regex`.
-pub fn java_regex<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> Result<T, String> {
+pub fn java_regex<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> Result<T, Failure> {
     REGEXES.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() > 256 {
@@ -216,7 +217,7 @@ pub fn java_regex<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> Resul
         }
         let compiled = cache.entry(pattern.to_string()).or_insert_with(|| {
             regex::Regex::new(pattern)
-                .map_err(|e| format!("java.util.regex.PatternSyntaxException: {e}"))
+                .map_err(|e| Failure(format!("java.util.regex.PatternSyntaxException: {e}")))
         });
         match compiled {
             Ok(r) => Ok(f(r)),
@@ -225,7 +226,7 @@ pub fn java_regex<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> Resul
     })
 }
 
-fn replace(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn replace(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match a {
         [Value::Str(s), Value::Str(re), Value::Str(rep)] => {
             // Java's `$1` group syntax; `${name}` is the same in both.
@@ -272,7 +273,7 @@ fn java_replacement(rep: &str) -> String {
     out
 }
 
-fn split(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn split(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match a {
         [Value::Str(s), Value::Str(d)] => {
             if d.is_empty() {

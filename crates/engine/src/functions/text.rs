@@ -3,6 +3,7 @@
 
 use super::{scalar, FunctionDef};
 use crate::udf::Ctx;
+use crate::udf::Failure;
 use crate::value::Value;
 use esql::catalog::{arity, expect, is_integral, is_string, ArgError, Args};
 use esql::DataType;
@@ -61,7 +62,8 @@ pub fn register(defs: &mut Vec<FunctionDef>) {
             .map(|b| Value::Str(String::from_utf8_lossy(&b).into_owned()))
             .ok_or_else(|| {
                 "java.lang.IllegalArgumentException: Illegal base64 character".to_string()
-            }),
+            })
+            .map_err(Failure::from),
         _ => Ok(Value::Null),
     }));
 }
@@ -102,7 +104,7 @@ fn int(v: &Value) -> i64 {
 }
 
 /// 1-based position of `sub` at or after `start` (1-based; below 1 means 1), 0 if absent.
-fn locate(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn locate(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let (Value::Str(s), Value::Str(sub)) = (&a[0], &a[1]) else {
         return Ok(Value::Null);
     };
@@ -118,16 +120,17 @@ fn locate(a: &[Value], _: &Ctx) -> Result<Value, String> {
     }))
 }
 
-fn repeat(s: &str, n: i64) -> Result<Value, String> {
+fn repeat(s: &str, n: i64) -> Result<Value, Failure> {
     if n < 0 {
         return Err(format!(
             "java.lang.IllegalArgumentException: Number parameter cannot be negative, found [{n}]"
-        ));
+        )
+        .into());
     }
     if (s.len() as i64).saturating_mul(n) > MAX_BYTES {
         return Err(format!(
             "org.elasticsearch.xpack.esql.core.InvalidArgumentException: Creating repeated strings with more than [{MAX_BYTES}] bytes is not supported"
-        ));
+        ).into());
     }
     Ok(Value::Str(s.repeat(n as usize)))
 }

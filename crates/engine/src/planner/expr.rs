@@ -5,6 +5,7 @@
 
 use super::PlanError;
 use crate::functions::{date, FunctionDef, Impl, Registry, RetMulti};
+use crate::udf::Failure;
 use crate::udf::{Kernel, MultiValues, Nulls, RowUdf, RowUdfSpec};
 use crate::value::{arrow_type, build_array, Value};
 use crate::warnings::{Site, Warnings};
@@ -230,7 +231,7 @@ impl<'a> ExprPlanner<'a> {
                 for p in patterns {
                     let one = if *regex {
                         let re = crate::pattern::lucene_to_regex(p)
-                            .map_err(|m| PlanError::at(self.source, e, m))?;
+                            .map_err(|m| PlanError::at(self.source, e, m.0))?;
                         let pat = Planned {
                             expr: Expr::Literal(ScalarValue::Utf8(Some(re)), None),
                             ty: DataType::Keyword,
@@ -483,7 +484,7 @@ impl<'a> ExprPlanner<'a> {
     }
 }
 
-fn neg(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+fn neg(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, Failure> {
     match &a[0] {
         Value::Int(i) => i
             .checked_neg()
@@ -502,7 +503,7 @@ fn neg(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
     }
 }
 
-fn rlike(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, String> {
+fn rlike(a: &[Value], _: &crate::udf::Ctx) -> Result<Value, Failure> {
     match a {
         [Value::Str(s), Value::Str(re)] => {
             crate::functions::string::java_regex(re, |r| Value::Bool(r.is_match(s)))

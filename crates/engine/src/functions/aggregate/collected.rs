@@ -8,6 +8,7 @@ use super::{agg, widen, AggCall, AggPlan};
 use crate::functions::FunctionDef;
 use crate::planner::expr::Planned;
 use crate::planner::PlanError;
+use crate::udf::Failure;
 use crate::udf::{Ctx, Kernel, MultiValues, Nulls, RowUdfSpec};
 use crate::value::Value;
 use datafusion::common::ScalarValue;
@@ -293,13 +294,13 @@ fn percentile_of(mut xs: Vec<f64>, p: f64) -> Option<f64> {
     Some(xs[lo] + (xs[hi] - xs[lo]) * (rank - lo as f64))
 }
 
-fn median_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn median_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(percentile_of(numbers(&a[0]), 50.0)
         .map(Value::Double)
         .unwrap_or(Value::Null))
 }
 
-fn percentile_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn percentile_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let p = match a.get(1) {
         Some(Value::Int(i)) => *i as f64,
         Some(Value::Long(l)) => *l as f64,
@@ -311,7 +312,7 @@ fn percentile_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
         .unwrap_or(Value::Null))
 }
 
-fn mad_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn mad_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let xs = numbers(&a[0]);
     let Some(m) = percentile_of(xs.clone(), 50.0) else {
         return Ok(Value::Null);
@@ -331,19 +332,19 @@ fn variance_of(xs: &[f64]) -> Option<f64> {
     Some(xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n)
 }
 
-fn std_dev_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn std_dev_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(variance_of(&numbers(&a[0]))
         .map(|v| Value::Double(v.sqrt()))
         .unwrap_or(Value::Null))
 }
 
-fn variance_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn variance_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(variance_of(&numbers(&a[0]))
         .map(Value::Double)
         .unwrap_or(Value::Null))
 }
 
-fn weighted_avg_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn weighted_avg_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match (&a[0], &a[1]) {
         (Value::Double(_), Value::Double(d)) if *d == 0.0 => {
             Err("java.lang.ArithmeticException: / by zero".into())
@@ -354,7 +355,7 @@ fn weighted_avg_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
 }
 
 /// TOP(field, limit, order): the `limit` smallest (asc) or largest (desc) values, sorted.
-fn top_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn top_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     let mut values = vec![];
     flatten_all(&a[0], &mut values);
     let limit = match a.get(1) {
@@ -371,10 +372,10 @@ fn top_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
     Ok(Value::from_values(values))
 }
 
-fn values_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn values_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(Value::from_values(distinct_values(&a[0])))
 }
 
-fn count_distinct_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn count_distinct_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(Value::Long(distinct_values(&a[0]).len() as i64))
 }

@@ -7,6 +7,7 @@ use super::{agg, numeric_or_metric, widen, AggCall, AggPlan};
 use crate::functions::{metric, mv, FunctionDef};
 use crate::planner::PlanError;
 use crate::udf::Ctx;
+use crate::udf::Failure;
 use crate::value::Value;
 use datafusion::arrow::datatypes::DataType as Arrow;
 use datafusion::common::ScalarValue;
@@ -198,7 +199,7 @@ pub(super) fn lit_i64(v: i64) -> Expr {
 }
 
 /// A 128-bit total that did not fit a long (`as_long` null while the total is not).
-fn sum_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
+fn sum_finish(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     match (&a[0], &a[1]) {
         (Value::Null, Value::Bool(true)) => {
             Err("java.lang.ArithmeticException: long overflow".into())
@@ -208,12 +209,12 @@ fn sum_finish(a: &[Value], _: &Ctx) -> Result<Value, String> {
 }
 
 /// The number of values in a row.
-pub(super) fn mv_count(a: &[Value], _: &Ctx) -> Result<Value, String> {
+pub(super) fn mv_count(a: &[Value], _: &Ctx) -> Result<Value, Failure> {
     Ok(Value::Long(a[0].values().len() as i64))
 }
 
 /// A row's values added up with ES's arithmetic (overflow is an error).
-pub(super) fn mv_sum(a: &[Value], ctx: &Ctx) -> Result<Value, String> {
+pub(super) fn mv_sum(a: &[Value], ctx: &Ctx) -> Result<Value, Failure> {
     let vs = a[0].values();
     let Some(first) = vs.first() else {
         return Ok(Value::Null);
