@@ -20,11 +20,8 @@
 //! spatial, date_nanos, FORK, …) and `-Ignore` blocks. Without `../shared/esql-spec` the test
 //! says so on stderr and passes, or fails under `TRAILHUNT_REQUIRE_SHARED=1` (`testkit`).
 
-use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
-use engine::{Dataset, MemoryDataset, QueryOptions, Value};
-use esql::{Column, DataType};
+use engine::{Dataset, QueryOptions, Value};
+use esql::DataType;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,187 +41,19 @@ const OLDER_SPECS: &[(&str, &str)] = &[
 
 // ---- data sets -------------------------------------------------------------------------
 
-/// A CSV column type as written in the data header, and how ES reads it back.
-fn column_type(t: &str) -> (DataType, &'static str) {
-    match t.trim() {
-        "keyword" | "string" => (DataType::Keyword, "keyword"),
-        "text" => (DataType::Text, "text"),
-        "integer" | "short" | "byte" => (DataType::Integer, "int"),
-        "long" => (DataType::Long, "long"),
-        "unsigned_long" => (DataType::UnsignedLong, "ul"),
-        "double" => (DataType::Double, "double"),
-        "float" => (DataType::Double, "float"),
-        "half_float" => (DataType::Double, "half_float"),
-        "scaled_float" => (DataType::Double, "scaled_float"),
-        "boolean" => (DataType::Boolean, "bool"),
-        "date" => (DataType::Date, "date"),
-        "ip" => (DataType::Ip, "ip"),
-        "version" => (DataType::Version, "version"),
-        _ => (DataType::Unsupported, "unsupported"),
-    }
-}
-
-/// Splits a CSV data line on commas outside brackets and quotes; `\,` is a literal comma.
-fn split_data_line(line: &str) -> Vec<String> {
-    let mut out = vec![];
-    let mut cur = String::new();
-    let (mut depth, mut quoted) = (0, false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&',') => {
-                cur.push(',');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            '[' if !quoted => {
-                depth += 1;
-                cur.push(c);
-            }
-            ']' if !quoted => {
-                depth -= 1;
-                cur.push(c);
-            }
-            ',' if depth == 0 && !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
-fn parse_scalar(text: &str, t: DataType, flavour: &str) -> Value {
-    let s = text.trim();
-    if s.is_empty() || s.eq_ignore_ascii_case("null") {
-        return Value::Null;
-    }
-    match t {
-        DataType::Integer => s.parse().map(Value::Int).unwrap_or(Value::Null),
-        DataType::Long => s.parse().map(Value::Long).unwrap_or(Value::Null),
-        DataType::UnsignedLong => s.parse().map(Value::UnsignedLong).unwrap_or(Value::Null),
-        DataType::Double => match s.parse::<f64>() {
-            // ES reads these mapping types back at their stored precision.
-            Ok(d) => Value::Double(match flavour {
-                "float" => d as f32 as f64,
-                "half_float" => half_float(d),
-                "scaled_float" => (d * 100.0).round() / 100.0,
-                _ => d,
-            }),
-            Err(_) => Value::Null,
-        },
-        DataType::Boolean => Value::Bool(s.eq_ignore_ascii_case("true")),
-        DataType::Date => javatime::parse_strict_date_optional_time(s)
-            .map(Value::Date)
-            .unwrap_or(Value::Null),
-        DataType::Ip => {
-            Value::Str(engine::functions::convert::parse_ip(s).unwrap_or_else(|| s.to_string()))
-        }
-        _ => Value::Str(s.to_string()),
-    }
-}
-
-/// IEEE 754 binary16 rounding, as ES's half_float mapping stores values.
-fn half_float(d: f64) -> f64 {
-    if d == 0.0 || !d.is_finite() {
-        return d;
-    }
-    let exp = d.abs().log2().floor().max(-14.0);
-    let quantum = 2f64.powf(exp - 10.0);
-    (d / quantum).round() * quantum
-}
-
-fn parse_cell(text: &str, t: DataType, flavour: &str) -> Value {
-    let s = text.trim();
-    if let Some(inner) = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
-        let mut values: Vec<Value> = split_data_line(inner)
-            .iter()
-            .map(|v| parse_scalar(v, t, flavour))
-            .filter(|v| !v.is_null())
-            .collect();
-        // Doc-values order: sorted; keyword-like types also de-duplicated.
-        values.sort_by(engine::value::cmp_values);
-        if matches!(
-            t,
-            DataType::Keyword | DataType::Text | DataType::Ip | DataType::Version
-        ) {
-            if t == DataType::Ip {
-                values.sort_by_key(ip_sort_key);
-            }
-            values.dedup();
-        }
-        return Value::from_values(values);
-    }
-    parse_scalar(s, t, flavour)
-}
-
-fn ip_sort_key(v: &Value) -> [u8; 16] {
-    match v {
-        Value::Str(s) => match s.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V4(v4)) => v4.to_ipv6_mapped().octets(),
-            Ok(std::net::IpAddr::V6(v6)) => v6.octets(),
-            Err(_) => [0xff; 16],
-        },
-        _ => [0; 16],
-    }
-}
-
-fn build_column(t: DataType, values: &[Value]) -> (ArrowType, ArrayRef) {
-    let multi = values.iter().any(|v| matches!(v, Value::Multi(_)));
-    let arr = engine::value::build_array(t, multi, values);
-    (arr.data_type().clone(), arr)
-}
-
+/// A csv-spec data set, through the engine's one CSV reader (the one `--lookup` uses).
 fn load_dataset(name: &str, csv: &Path, overrides: &[(&str, &str)]) -> Option<Arc<dyn Dataset>> {
-    let text = std::fs::read_to_string(csv).ok()?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<(String, String)> = split_data_line(lines.next()?)
-        .iter()
-        .map(|h| {
-            let (n, t) = h.rsplit_once(':').unwrap_or((h, "keyword"));
-            let t = overrides
-                .iter()
-                .find(|(f, _)| *f == n.trim())
-                .map(|(_, t)| t.to_string())
-                .unwrap_or_else(|| t.trim().to_string());
-            (n.trim().to_string(), t)
-        })
-        .collect();
-    let mut cols: Vec<Vec<Value>> = vec![vec![]; header.len()];
-    for line in lines {
-        let cells = split_data_line(line);
-        for (i, (_, t)) in header.iter().enumerate() {
-            let (dt, flavour) = column_type(t);
-            cols[i].push(parse_cell(
-                cells.get(i).map(String::as_str).unwrap_or(""),
-                dt,
-                flavour,
-            ));
+    let opts = engine::lookup::CsvOptions {
+        type_overrides: overrides,
+        sort_columns: true, // FROM lists columns sorted by name.
+    };
+    match engine::lookup::read_csv(name, csv, &opts) {
+        Ok(t) => Some(Arc::new(t)),
+        Err(e) => {
+            eprintln!("data set {name} not loaded: {e}");
+            None
         }
     }
-    // FROM lists columns sorted by name.
-    let mut order: Vec<usize> = (0..header.len()).collect();
-    order.sort_by(|a, b| header[*a].0.cmp(&header[*b].0));
-    let mut fields = vec![];
-    let mut arrays = vec![];
-    let mut columns = vec![];
-    for i in order {
-        let (dt, _) = column_type(&header[i].1);
-        let (at, arr) = build_column(dt, &cols[i]);
-        fields.push(Field::new(&header[i].0, at, true));
-        arrays.push(arr);
-        columns.push(Column {
-            name: header[i].0.clone(),
-            ty: dt,
-        });
-    }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).ok()?;
-    Some(Arc::new(MemoryDataset {
-        name: name.to_string(),
-        columns,
-        batches: vec![batch],
-        schema,
-    }))
 }
 
 fn datasets(dir: &Path) -> BTreeMap<String, Arc<dyn Dataset>> {
