@@ -2,6 +2,11 @@
 //! `DateTimeFormatter.parse` (strict, case sensitive, adjacent value parsing) with
 //! `ResolverStyle.STRICT`, followed by Elasticsearch's `DateFormatters.from`, which fills in
 //! missing fields (midnight, January 1st, 1970) and applies a parsed offset.
+//!
+//! One file (~900 lines) on purpose: the parser walks the compiled elements of
+//! `pattern.rs` with the JDK's parse-position rules and then resolves fields with its
+//! STRICT rules; the two halves share one state and are checked against the JDK together
+//! (`tests/parse_oracle.rs`).
 
 use crate::calendar::{
     checked_days, civil_from_days, days_from_iso_week, is_leap, iso_weeks_in_year,

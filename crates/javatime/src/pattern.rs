@@ -5,6 +5,10 @@
 //! `yyyyMMdd` parses like Java) and the odd corners that decide which patterns are errors.
 //! Text is the root-locale text of the JDK (`Jul`, `Wed`, `AD`, `Q3`, `AM`), and week fields
 //! use ISO rules (Monday first, 4 minimal days) — what Elasticsearch 8 renders.
+//!
+//! One file (~1k lines) on purpose: it follows the JDK's builder letter by letter, and the
+//! letter table, the compiler's bookkeeping and the formatter that reads both are checked
+//! against the JDK together (`tests/oracle.rs`); split apart they would be read apart.
 
 use crate::calendar::{days_from_civil, Civil};
 use std::fmt;

@@ -36,6 +36,8 @@ pub enum SourceError {
     BadUrl { url: String, why: String },
     #[error("{url}: {hint}")]
     S3 { url: String, hint: String },
+    #[error("{0}")]
+    Credentials(String),
     #[error("invalid --{flag} value [{value}]: expected a date such as 2024-08-01 or an ISO-8601 timestamp")]
     BadDate { flag: &'static str, value: String },
     #[error("{path}: {error}")]

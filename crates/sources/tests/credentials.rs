@@ -27,6 +27,7 @@ fn resolve(profile: &str) -> Result<(String, bool), String> {
         .build()
         .unwrap()
         .block_on(sources::s3::credentials::resolve(Some(profile)))
+        .map_err(|e| e.to_string())
 }
 
 /// A moto server (S3 and STS) on 127.0.0.1, killed on drop.
@@ -40,7 +41,14 @@ impl Moto {
             .unwrap()
             .port();
         let child = Command::new(py)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -76,7 +84,10 @@ fn profiles_resolve_through_the_sdk_chain() {
         std::env::remove_var(v);
     }
     std::fs::write(dir.path().join("credentials"), "").unwrap();
-    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("credentials"));
+    std::env::set_var(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        dir.path().join("credentials"),
+    );
     // No instance metadata service here: don't wait for one.
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
 
@@ -99,8 +110,14 @@ fn profiles_resolve_through_the_sdk_chain() {
             script.display()
         ),
     );
-    assert_eq!(resolve("proc").unwrap(), ("AKIDFROMPROCESS".to_string(), true));
-    assert_eq!(resolve("static").unwrap(), ("AKIDSTATIC".to_string(), false));
+    assert_eq!(
+        resolve("proc").unwrap(),
+        ("AKIDFROMPROCESS".to_string(), true)
+    );
+    assert_eq!(
+        resolve("static").unwrap(),
+        ("AKIDSTATIC".to_string(), false)
+    );
     // A profile that does not exist names what to check.
     let err = resolve("nope").unwrap_err();
     assert!(err.contains("no usable AWS credentials"), "{err}");
@@ -123,5 +140,8 @@ fn profiles_resolve_through_the_sdk_chain() {
     let (key, temporary) = resolve("assumer").unwrap();
     assert_ne!(key, "AKIDBASE", "the source profile's keys were used as is");
     assert!(temporary, "assumed-role credentials carry a session token");
-    assert!(key.starts_with("ASIA"), "{key}: not STS temporary credentials");
+    assert!(
+        key.starts_with("ASIA"),
+        "{key}: not STS temporary credentials"
+    );
 }

@@ -53,18 +53,19 @@ pub async fn sdk_config(profile: Option<&str>) -> aws_config::SdkConfig {
     loader.load().await
 }
 
-/// Resolves the chain once, as S3 requests would: for `trailhunt`'s tests and for a user
-/// checking which identity a profile gives. Returns the access key id and whether the
-/// credentials are temporary (carry a session token).
-pub async fn resolve(profile: Option<&str>) -> Result<(String, bool), String> {
+/// Resolves the chain once, as S3 requests would: for tests and for a user checking which
+/// identity a profile gives. Returns the access key id and whether the credentials are
+/// temporary (carry a session token).
+pub async fn resolve(profile: Option<&str>) -> Result<(String, bool), crate::SourceError> {
+    let failed = |detail: &str| crate::SourceError::Credentials(no_credentials_hint(detail));
     let conf = sdk_config(profile).await;
     let provider = conf
         .credentials_provider()
-        .ok_or_else(|| no_credentials_hint("no credentials provider"))?;
+        .ok_or_else(|| failed("no credentials provider"))?;
     let c = provider
         .provide_credentials()
         .await
-        .map_err(|e| no_credentials_hint(&format!("{e}: {e:?}")))?;
+        .map_err(|e| failed(&format!("{e}: {e:?}")))?;
     Ok((c.access_key_id().to_string(), c.session_token().is_some()))
 }
 
