@@ -321,24 +321,6 @@ fn delivery_day(key: &str) -> Option<u32> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::delivery_day;
-
-    #[test]
-    fn delivery_days_from_s3_layout_paths() {
-        assert_eq!(
-            delivery_day("/x/AWSLogs/123/CloudTrail/eu-west-1/2024/08/01/a.json.gz"),
-            Some(20240801)
-        );
-        assert_eq!(
-            delivery_day("s3://b/AWSLogs/o-abc/123/CloudTrail/us-east-1/2023/12/31/f.json.gz"),
-            Some(20231231)
-        );
-        assert_eq!(delivery_day("/logs/export.json"), None);
-        assert_eq!(delivery_day("/x/CloudTrail/eu-west-1/24/08/01/a"), None);
-    }
-}
 
 /// A chunk whose rows are all with the writer, waiting for its files to be written.
 struct ScannedChunk {
@@ -451,4 +433,23 @@ fn commit(
     report.records += done.stats.records();
     report.bytes_read += done.stats.bytes();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delivery_day;
+
+    #[test]
+    fn delivery_days_from_s3_layout_paths() {
+        assert_eq!(
+            delivery_day("/x/AWSLogs/123/CloudTrail/eu-west-1/2024/08/01/a.json.gz"),
+            Some(20240801)
+        );
+        assert_eq!(
+            delivery_day("s3://b/AWSLogs/o-abc/123/CloudTrail/us-east-1/2023/12/31/f.json.gz"),
+            Some(20231231)
+        );
+        assert_eq!(delivery_day("/logs/export.json"), None);
+        assert_eq!(delivery_day("/x/CloudTrail/eu-west-1/24/08/01/a"), None);
+    }
 }
