@@ -86,14 +86,12 @@ impl Pushdown {
                     _ => {}
                 }
             }
-            Expr::Between(b) if !b.negated => {
-                if column_name(&b.expr) == Some(time_column) {
-                    if let Some(lo) = millis(&b.low) {
-                        self.raise_min(lo);
-                    }
-                    if let Some(hi) = millis(&b.high) {
-                        self.lower_max(hi);
-                    }
+            Expr::Between(b) if !b.negated && column_name(&b.expr) == Some(time_column) => {
+                if let Some(lo) = millis(&b.low) {
+                    self.raise_min(lo);
+                }
+                if let Some(hi) = millis(&b.high) {
+                    self.lower_max(hi);
                 }
             }
             _ => {}

@@ -4,17 +4,21 @@
 //! semantics are provably the same (so pruning and pushdown work), or an aggregate.
 //! Adding a function is one entry in one small file.
 
+// The families are the crate's business; outside it, the registry is the library. Public:
+// the aggregate planning hook (to add aggregates) and the IP text rules other crates share.
 pub mod aggregate;
-pub mod conditional;
+pub(crate) mod conditional;
 pub mod convert;
-pub mod date;
-pub mod digest;
-pub mod ip;
-pub mod math;
-pub mod metric;
-pub mod mv;
-pub mod string;
-pub mod text;
+pub(crate) mod date;
+pub(crate) mod digest;
+pub(crate) mod ip;
+pub(crate) mod math;
+pub(crate) mod metric;
+pub(crate) mod mv;
+pub(crate) mod string;
+pub(crate) mod text;
+
+pub use aggregate::{AggCall, AggPlan, PlanAggregate};
 
 use crate::udf::{Kernel, MultiValues, Nulls};
 use esql::catalog::{Catalog, FunctionKind, Signature, TypeRule};

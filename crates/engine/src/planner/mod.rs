@@ -2,17 +2,19 @@
 //! command keeps the analyzer's column list as the plan's output, in order, so the plan's
 //! schema always means what ES|QL says it means.
 
-pub mod expr;
+pub(crate) mod expr;
 mod join;
 mod show;
 mod stats;
+
+pub use expr::Planned;
 
 use crate::warnings::Warnings;
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
 use esql::analyzer::{Analyzed, Step, TExpr, TKind};
 use esql::{DataType, Position};
-use expr::{column, ExprPlanner, Planned};
+use expr::{column, ExprPlanner};
 
 /// Why a query could not be planned.
 #[derive(Debug, thiserror::Error)]
