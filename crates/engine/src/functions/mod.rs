@@ -1,7 +1,8 @@
 //! The ES|QL function library. Each family lives in its own file and registers its
 //! functions here: a [`Signature`] (the analyzer's type rule) plus how to run it — a row
 //! kernel for the generic [`crate::udf::RowUdf`], a native DataFusion expression where the
-//! semantics are provably the same (so pruning and pushdown work), or an aggregate.
+//! semantics are provably the same (so pruning and pushdown work), or an aggregate with
+//! the hook `STATS` plans it by ([`aggregate::PlanAggregate`]).
 //! Adding a function is one entry in one small file.
 
 // The families are the crate's business; outside it, the registry is the library. Public:

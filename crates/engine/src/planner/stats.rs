@@ -15,7 +15,7 @@
 //! Nothing here knows an aggregate by name: adding one is an entry in
 //! `functions::aggregate`.
 
-use super::expr::{column, Planned};
+use super::expr::{column, ExprPlanner, Planned};
 use super::{rewrite, PlanContext, PlanError};
 use crate::functions::aggregate::{AggCall, AggPlan};
 use crate::functions::{Impl, Registry};
@@ -51,6 +51,8 @@ fn key_column(j: usize) -> String {
     format!("__g{j}")
 }
 
+/// Plans `STATS aggs BY groups` on top of `input`: the phases below, in order. `ordered`
+/// says whether the groups' order can be seen later (then it is ES's first-seen order).
 pub fn plan_stats(
     ctx: &PlanContext<'_>,
     input: LogicalPlan,
@@ -122,55 +124,12 @@ fn aggregate_inputs(
     for (_, e) in aggs {
         let mut err = None;
         let r = rewrite(e, &mut |x| {
-            if let TKind::Agg { name, args, filter } = &x.kind {
+            if let TKind::Agg { .. } = &x.kind {
                 let k = calls.len();
-                let mut planned = vec![];
-                for (i, a) in args.iter().enumerate() {
-                    // `COUNT(*)`: the star is syntax, not a value to count.
-                    if name == "COUNT"
-                        && matches!(&a.kind, TKind::Literal(esql::ast::Literal::Keyword(s)) if s == "*")
-                    {
-                        continue;
-                    }
-                    match planner.plan(a) {
-                        Ok(p) => {
-                            let alias = format!("__a{k}_{i}");
-                            pre.push(p.expr.clone().alias(&alias));
-                            planned.push(Planned {
-                                expr: column(&alias),
-                                ty: p.ty,
-                                multi: p.multi,
-                            });
-                        }
-                        Err(e) => err = Some(e),
-                    }
+                match call_inputs(&planner, k, x, &mut pre) {
+                    Ok(c) => calls.push(c),
+                    Err(e) => err = Some(e),
                 }
-                let filter = match filter {
-                    Some(f) => match planner.plan(f) {
-                        Ok(p) => {
-                            let alias = format!("__f{k}");
-                            // A null condition keeps no rows.
-                            let cond = if p.ty == DataType::Null {
-                                Expr::Literal(ScalarValue::Boolean(Some(false)), None)
-                            } else {
-                                p.expr
-                            };
-                            pre.push(cond.alias(&alias));
-                            Some(alias)
-                        }
-                        Err(e) => {
-                            err = Some(e);
-                            None
-                        }
-                    },
-                    None => None,
-                };
-                calls.push(Call {
-                    name: name.clone(),
-                    args: planned,
-                    filter,
-                    site: x.clone(),
-                });
                 return Some(TExpr {
                     kind: TKind::Column(format!("__agg{k}")),
                     ty: x.ty,
@@ -200,6 +159,67 @@ fn aggregate_inputs(
     }
     let plan = LogicalPlanBuilder::from(input).project(pre)?.build()?;
     Ok((plan, calls, rewritten))
+}
+
+/// One aggregate call's inputs, added to the projection `pre`: its arguments
+/// (`__a{k}_{i}`) and its `WHERE` (`__f{k}`, a null condition keeping no rows). Every part
+/// is planned; when several fail, the last failure is the error.
+fn call_inputs(
+    planner: &ExprPlanner<'_>,
+    k: usize,
+    site: &TExpr,
+    pre: &mut Vec<Expr>,
+) -> Result<Call, PlanError> {
+    let TKind::Agg { name, args, filter } = &site.kind else {
+        return Err(PlanError::Internal("aggregate site".into()));
+    };
+    let mut err = None;
+    let mut planned = vec![];
+    for (i, a) in args.iter().enumerate() {
+        // `COUNT(*)`: the star is syntax, not a value to count.
+        if name == "COUNT"
+            && matches!(&a.kind, TKind::Literal(esql::ast::Literal::Keyword(s)) if s == "*")
+        {
+            continue;
+        }
+        match planner.plan(a) {
+            Ok(p) => {
+                let alias = format!("__a{k}_{i}");
+                pre.push(p.expr.alias(&alias));
+                planned.push(Planned {
+                    expr: column(&alias),
+                    ty: p.ty,
+                    multi: p.multi,
+                });
+            }
+            Err(e) => err = Some(e),
+        }
+    }
+    let mut filter_column = None;
+    if let Some(f) = filter {
+        match planner.plan(f) {
+            Ok(p) => {
+                let alias = format!("__f{k}");
+                let cond = if p.ty == DataType::Null {
+                    Expr::Literal(ScalarValue::Boolean(Some(false)), None)
+                } else {
+                    p.expr
+                };
+                pre.push(cond.alias(&alias));
+                filter_column = Some(alias);
+            }
+            Err(e) => err = Some(e),
+        }
+    }
+    if let Some(e) = err {
+        return Err(e);
+    }
+    Ok(Call {
+        name: name.clone(),
+        args: planned,
+        filter: filter_column,
+        site: site.clone(),
+    })
 }
 
 /// Phase 2: a row belongs to every group of a multi-valued key, so each such key is

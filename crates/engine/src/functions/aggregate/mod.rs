@@ -29,23 +29,34 @@ use esql::DataType;
 /// plans everything around the call (keys, unnesting, order, output columns) itself.
 ///
 /// Adding an aggregate is one entry in one family file: its type rule beside this hook.
-/// For instance a `RANGE(x)` (largest minus smallest value) in `native`'s `register`:
+/// For instance a `RANGE(x)` (largest minus smallest value), in a family's `register`:
 ///
 /// ```ignore
-/// defs.push(agg("RANGE", one_numeric_to_double, |call| {
-///     let p = call.first()?;
-///     // Every value of a multi-valued row counts: reduce each row to its extremes first.
-///     let lo = call.per_row(p, "mv_min", crate::functions::mv::mv_min, p.ty);
-///     let hi = call.per_row(p, "mv_max", crate::functions::mv::mv_max, p.ty);
-///     Ok(AggPlan {
-///         aggregates: vec![
-///             call.filtered(agg::min(widen(lo, p.ty, DataType::Double)))?,
-///             call.filtered(agg::max(widen(hi, p.ty, DataType::Double)))?,
-///         ],
-///         finish: call.raw(1) - call.raw(0),
-///     })
-/// }));
+/// defs.push(agg(
+///     "RANGE",
+///     |a| {
+///         arity(a, 1, Some(1))?;
+///         expect(a, 0, is_numeric, "numeric except unsigned_long or counter types")?;
+///         Ok(DataType::Double)
+///     },
+///     |call| {
+///         let p = call.first()?;
+///         // Every value of a multi-valued row counts: reduce each row to its extremes.
+///         let lo = call.per_row(p, "mv_min", crate::functions::mv::mv_min, p.ty);
+///         let hi = call.per_row(p, "mv_max", crate::functions::mv::mv_max, p.ty);
+///         Ok(AggPlan {
+///             aggregates: vec![
+///                 call.filtered(df::min(widen(lo, p.ty, DataType::Double)))?,
+///                 call.filtered(df::max(widen(hi, p.ty, DataType::Double)))?,
+///             ],
+///             finish: call.raw(1) - call.raw(0),
+///         })
+///     },
+/// ));
 /// ```
+///
+/// Nothing else changes: the analyzer finds the signature in the registry, and `STATS`
+/// finds the hook there.
 pub type PlanAggregate = fn(&AggCall<'_>) -> Result<AggPlan, PlanError>;
 
 /// What an aggregate's [`PlanAggregate`] hook emits for one call.
