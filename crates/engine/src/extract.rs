@@ -27,9 +27,9 @@ pub fn dissect(args: &[Value], _: &Ctx) -> Result<Value, Failure> {
     };
     DISSECT.with(|cache| {
         let mut cache = cache.borrow_mut();
-        let parsed = cache
-            .entry(pattern.clone())
-            .or_insert_with(|| DissectPattern::parse(pattern).map_err(Failure::from));
+        let parsed = cache.entry(pattern.clone()).or_insert_with(|| {
+            DissectPattern::parse(pattern).map_err(|e| Failure::from(e.to_string()))
+        });
         let p = parsed.as_ref().map_err(|e| e.clone())?;
         let mut out = vec![];
         for v in input.values() {
@@ -76,7 +76,7 @@ fn match_grok(patterns: &str, input: &str) -> Result<GrokMatch, Failure> {
             patterns
                 .split(PATTERN_SEPARATOR)
                 .map(|p| {
-                    let g = GrokPattern::parse(p)?;
+                    let g = GrokPattern::parse(p).map_err(|e| e.to_string())?;
                     let re = fancy_regex::Regex::new(&g.regex)
                         .map_err(|e| format!("invalid grok pattern [{p}]: {e}"))?;
                     Ok((g, re))

@@ -28,8 +28,24 @@ pub struct DissectPattern {
     pub keys: Vec<(Key, String)>,
 }
 
+/// A DISSECT or GROK pattern that cannot be compiled; the message is Elasticsearch's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError(pub String);
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
 impl DissectPattern {
-    pub fn parse(pattern: &str) -> Result<DissectPattern, String> {
+    pub fn parse(pattern: &str) -> Result<DissectPattern, PatternError> {
+        Self::compile(pattern).map_err(PatternError)
+    }
+
+    fn compile(pattern: &str) -> Result<DissectPattern, String> {
         let mut rest = pattern;
         let Some(first) = rest.find("%{") else {
             return Err(format!("Invalid pattern [{pattern}] for dissect: no keys"));

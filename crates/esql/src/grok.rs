@@ -173,14 +173,14 @@ pub struct GrokPattern {
 }
 
 impl GrokPattern {
-    pub fn parse(pattern: &str) -> Result<GrokPattern, String> {
+    pub fn parse(pattern: &str) -> Result<GrokPattern, crate::dissect::PatternError> {
         let mut out = GrokPattern {
             source: pattern.to_string(),
             regex: String::new(),
             groups: vec![],
             fields: vec![],
         };
-        out.regex = expand(pattern, &mut out, 0, true)?;
+        out.regex = expand(pattern, &mut out, 0, true).map_err(crate::dissect::PatternError)?;
         Ok(out)
     }
 
@@ -287,6 +287,7 @@ mod tests {
         assert_eq!(p.groups.len(), 4);
         assert!(GrokPattern::parse("%{NOPE:x}")
             .unwrap_err()
+            .0
             .contains("Unable to find pattern [NOPE]"));
     }
 

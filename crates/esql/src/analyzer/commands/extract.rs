@@ -21,7 +21,7 @@ impl Analyzer<'_> {
         let parsed = match crate::dissect::DissectPattern::parse(pattern) {
             Ok(p) => p,
             Err(m) => {
-                self.problem(*pspan, m);
+                self.problem(*pspan, m.0);
                 return None;
             }
         };
@@ -68,7 +68,7 @@ impl Analyzer<'_> {
                     }
                     parsed.push(g);
                 }
-                Err(m) => self.problem(*pspan, m),
+                Err(m) => self.problem(*pspan, m.0),
             }
         }
         for (f, ty) in &fields {
