@@ -4,7 +4,7 @@
 //! values) or Parquet (types from the schema), recognised by extension. Tables are loaded
 //! whole into memory: lookup indices are small by nature.
 
-use crate::source::{column_indices, BatchIter, Dataset, DatasetError};
+use crate::source::{BatchIter, Dataset, DatasetError, MemoryDataset};
 use crate::value::{build_array, Value};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -67,31 +67,28 @@ fn read_text(path: &Path) -> Result<String> {
     })
 }
 
+/// A table loaded into memory ([`MemoryDataset`]), usable by `LOOKUP JOIN` and, with a
+/// match field, as an `ENRICH` policy.
 pub struct LookupTable {
-    name: String,
-    columns: Vec<Column>,
-    schema: SchemaRef,
-    batch: RecordBatch,
+    table: MemoryDataset,
     match_field: Option<String>,
 }
 
 impl Dataset for LookupTable {
     fn name(&self) -> &str {
-        &self.name
+        self.table.name()
     }
 
     fn columns(&self) -> Vec<Column> {
-        self.columns.clone()
+        self.table.columns()
     }
 
     fn schema(&self) -> SchemaRef {
-        self.schema.clone()
+        self.table.schema()
     }
 
     fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
-        let idx = column_indices(&self.schema, columns)?;
-        let b = self.batch.project(&idx)?;
-        Ok(Box::new(std::iter::once(Ok(b))))
+        self.table.scan(columns)
     }
 
     fn enrich_match_field(&self) -> Option<String> {
@@ -119,7 +116,7 @@ pub fn parse_enrich(spec: &str) -> Result<LookupTable> {
     let (name, rest) = spec.split_once('=').ok_or_else(bad)?;
     let (file, field) = rest.rsplit_once(':').ok_or_else(bad)?;
     let t = load(name, Path::new(file), Some(field.to_string()))?;
-    if !t.columns.iter().any(|c| c.name == field) {
+    if !t.table.columns.iter().any(|c| c.name == field) {
         return Err(LookupError::NoMatchField {
             policy: name.to_string(),
             path: file.to_string(),
@@ -180,10 +177,12 @@ fn build(
             error,
         })?;
     Ok(LookupTable {
-        name: name.to_string(),
-        columns,
-        schema,
-        batch,
+        table: MemoryDataset {
+            name: name.to_string(),
+            columns,
+            batches: vec![batch],
+            schema,
+        },
         match_field,
     })
 }

@@ -4,8 +4,7 @@
 //! environment variables that parallel tests would race on.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use testkit::Moto;
 
 /// Variables of the developer's or CI's own AWS setup that would otherwise take part.
 const AMBIENT: &[&str] = &[
@@ -28,48 +27,6 @@ fn resolve(profile: &str) -> Result<(String, bool), String> {
         .unwrap()
         .block_on(sources::s3::credentials::resolve(Some(profile)))
         .map_err(|e| e.to_string())
-}
-
-/// A moto server (S3 and STS) on 127.0.0.1, killed on drop.
-struct Moto(Child, String);
-
-impl Moto {
-    fn start(py: &str) -> Option<Moto> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(py)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let moto = Moto(child, format!("http://127.0.0.1:{port}"));
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(moto);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        testkit::missing("the moto server did not start");
-        None
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn write_config(dir: &Path, text: &str) {
@@ -127,14 +84,14 @@ fn profiles_resolve_through_the_sdk_chain() {
     let Some(py) = testkit::require_python(&["moto", "flask"]) else {
         return;
     };
-    let Some(moto) = Moto::start(&py) else {
+    let Some(moto) = Moto::start(&py, &[]) else {
         return;
     };
     write_config(
         dir.path(),
         &format!(
             "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\nregion = us-east-1\n\n[profile assumer]\nrole_arn = arn:aws:iam::123456789012:role/hunter\nsource_profile = base\nregion = us-east-1\nendpoint_url = {}\n",
-            moto.1
+            moto.url
         ),
     );
     let (key, temporary) = resolve("assumer").unwrap();

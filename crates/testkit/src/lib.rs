@@ -109,6 +109,64 @@ pub fn require_python(modules: &[&str]) -> Option<String> {
     }
 }
 
+/// A moto server (S3, STS, …) on 127.0.0.1 at a free port, killed on drop: the offline
+/// stand-in for AWS in the `s3://` and credential tests.
+pub struct Moto {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl Moto {
+    /// Starts `python -m moto.server` with extra environment variables (e.g.
+    /// `INITIAL_NO_AUTH_ACTION_COUNT=0` to make it check credentials); `None` and
+    /// [`missing`] when it does not come up within 10 s.
+    #[track_caller]
+    pub fn start(python: &str, env: &[(&str, &str)]) -> Option<Moto> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free local port");
+        let mut cmd = Command::new(python);
+        cmd.args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let Ok(child) = cmd.spawn() else {
+            missing(format_args!("cannot run `{python} -m moto.server`"));
+            return None;
+        };
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(moto);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        missing("the moto server did not start within 10 s");
+        None
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
