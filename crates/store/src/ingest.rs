@@ -321,7 +321,6 @@ fn delivery_day(key: &str) -> Option<u32> {
     }
 }
 
-
 /// A chunk whose rows are all with the writer, waiting for its files to be written.
 struct ScannedChunk {
     version: u64,
