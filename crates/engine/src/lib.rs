@@ -161,7 +161,7 @@ struct Resolver<'a> {
 }
 
 impl esql::SourceResolver for Resolver<'_> {
-    fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, String> {
+    fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, esql::ResolveError> {
         let mut found: Option<&Arc<dyn Dataset>> = None;
         for p in patterns {
             if p.starts_with('-') {
@@ -173,22 +173,24 @@ impl esql::SourceResolver for Resolver<'_> {
                 .find(|d| esql::analyzer::wildcard_match(p, d.name()));
             match hit {
                 Some(d) => found = found.or(Some(d)),
-                None if !p.contains('*') => return Err(format!("Unknown index [{p}]")),
+                None if !p.contains('*') => {
+                    return Err(esql::ResolveError::UnknownIndex(p.clone()))
+                }
                 None => {}
             }
         }
         match found {
             Some(d) => Ok(d.columns()),
-            None => Err(format!("Unknown index [{}]", patterns.join(","))),
+            None => Err(esql::ResolveError::UnknownIndex(patterns.join(","))),
         }
     }
 
-    fn enrich_policy(&self, name: &str) -> Result<esql::EnrichPolicy, String> {
+    fn enrich_policy(&self, name: &str) -> Result<esql::EnrichPolicy, esql::ResolveError> {
         let d = self
             .datasets
             .iter()
             .find(|d| d.name() == name && d.enrich_match_field().is_some())
-            .ok_or_else(|| format!("unresolved enrich policy [{name}]"))?;
+            .ok_or_else(|| esql::ResolveError::UnknownEnrichPolicy(name.to_string()))?;
         Ok(esql::EnrichPolicy {
             index: d.name().to_string(),
             match_field: d.enrich_match_field().unwrap_or_default(),

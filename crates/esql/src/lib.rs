@@ -22,7 +22,8 @@ mod typed;
 mod types;
 
 pub use analyzer::{
-    analyze, Analyzed, Column, EnrichPolicy, SourceResolver, Step, TExpr, TKind, TSortKey, TSource,
+    analyze, Analyzed, Column, EnrichPolicy, ResolveError, SourceResolver, Step, TExpr, TKind,
+    TSortKey, TSource,
 };
 pub use error::{ErrorKind, EsqlError, Problem};
 pub use params::{is_param_name, ParamError, ParamValue, Params};

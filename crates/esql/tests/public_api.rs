@@ -23,12 +23,12 @@ use esql::{
 struct Empty;
 
 impl SourceResolver for Empty {
-    fn resolve(&self, _: &[String]) -> Result<Vec<esql::Column>, String> {
+    fn resolve(&self, _: &[String]) -> Result<Vec<esql::Column>, esql::ResolveError> {
         Ok(vec![])
     }
 
-    fn enrich_policy(&self, name: &str) -> Result<esql::EnrichPolicy, String> {
-        Err(format!("unresolved enrich policy [{name}]"))
+    fn enrich_policy(&self, name: &str) -> Result<esql::EnrichPolicy, esql::ResolveError> {
+        Err(esql::ResolveError::UnknownEnrichPolicy(name.to_string()))
     }
 }
 

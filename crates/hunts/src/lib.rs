@@ -8,16 +8,18 @@
 //! hunt can fix it without guessing.
 //!
 //! [`Library`] holds the built-in hunts plus any loaded from directories, and
-//! resolves the names a user types on the command line.
+//! resolves the names a user types on the command line; [`Runner`] runs them over data.
 
 mod library;
 mod parse;
+pub mod runner;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use library::{Library, ResolveError};
 pub use parse::parse_hunt;
+pub use runner::{EmptyWindow, Event, QueryRun, Runner};
 
 /// One hunt: metadata plus one or more query strings.
 ///

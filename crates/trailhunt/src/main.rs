@@ -391,10 +391,6 @@ impl Session {
         }
     }
 
-    fn run(&self, query: &str, now_ms: i64) -> Result<QueryResult, EngineError> {
-        self.run_with_params(query, &engine::Params::default(), now_ms)
-    }
-
     fn options(&self, now_ms: i64) -> QueryOptions {
         QueryOptions {
             now_ms,
@@ -512,65 +508,49 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
     add_lookups(&mut session, data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
     let format = output_format(data.format);
+    let runner = hunts::Runner::new(
+        session.data.clone(),
+        session.datasets[1..].to_vec(),
+        session.options(now),
+    );
     let mut out = std::io::stdout().lock();
     let mut json_hunts = vec![];
     let mut failed = false;
-    for hunt in &selected {
-        if !hunt.is_esql() {
-            eprintln!("skipping {} ({}): not an ES|QL hunt", hunt.stem, hunt.name);
-            continue;
+    let mut written: Result<()> = Ok(());
+    runner.run(&selected, |event| {
+        let run = match event {
+            hunts::Event::NotEsql(hunt) => {
+                eprintln!("skipping {} ({}): not an ES|QL hunt", hunt.stem, hunt.name);
+                return;
+            }
+            hunts::Event::Query(run) => run,
+        };
+        let hunt = run.hunt;
+        let result = match &run.result {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!(
+                    "hunt {} ({}), query {}:",
+                    hunt.stem,
+                    hunt.name,
+                    run.index + 1
+                );
+                report_query_error(run.query, e);
+                failed = true;
+                return;
+            }
+        };
+        for w in &result.warnings {
+            eprintln!("warning: {w}");
         }
-        // Mixed-language hunt files also carry SQL (osquery) queries: run the ES|QL ones.
-        for (qi, query) in hunt.esql_queries() {
-            let result = match session.run(query, now) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("hunt {} ({}), query {}:", hunt.stem, hunt.name, qi + 1);
-                    report_query_error(query, &e);
-                    failed = true;
-                    continue;
-                }
-            };
-            for w in &result.warnings {
-                eprintln!("warning: {w}");
-            }
-            if result.rows.is_empty() {
-                explain_empty(&session, hunt, query, now);
-            }
-            match format {
-                Format::Json => {
-                    let mut body = render::es_body(&result);
-                    if let serde_json::Value::Object(m) = &mut body {
-                        let mut h = serde_json::Map::new();
-                        h.insert("uuid".into(), hunt.uuid.clone().into());
-                        h.insert("name".into(), hunt.name.clone().into());
-                        h.insert("query".into(), (qi + 1).into());
-                        h.append(m);
-                        json_hunts.push(serde_json::Value::Object(h));
-                    }
-                }
-                Format::Ndjson => {
-                    for mut row in render::row_objects(&result) {
-                        row.insert("hunt.uuid".into(), hunt.uuid.clone().into());
-                        row.insert("hunt.name".into(), hunt.name.clone().into());
-                        serde_json::to_writer(&mut out, &serde_json::Value::Object(row))?;
-                        writeln!(out)?;
-                    }
-                }
-                other => {
-                    let n = hunt.queries.len();
-                    let q = if n > 1 {
-                        format!(" (query {} of {n})", qi + 1)
-                    } else {
-                        String::new()
-                    };
-                    writeln!(out, "# {}{q} — {} row(s)", hunt.name, result.rows.len())?;
-                    render::write(&mut out, &result, other)?;
-                    writeln!(out)?;
-                }
-            }
+        if let Some(empty) = &run.empty {
+            eprintln!("note: {} returned no rows, but {empty}", hunt.stem);
         }
-    }
+        if written.is_ok() {
+            written = write_hunt_result(&mut out, &mut json_hunts, hunt, run.index, result, format);
+        }
+    });
+    written?;
     if format == Format::Json {
         serde_json::to_writer(&mut out, &serde_json::json!({ "hunts": json_hunts }))?;
         writeln!(out)?;
@@ -580,40 +560,48 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
     Ok(if failed { 1 } else { 0 })
 }
 
-/// A hunt with a `now()` window that finds nothing may simply be looking at the wrong
-/// week: say where the data is and how to pin `NOW()`.
-fn explain_empty(session: &Session, hunt: &hunts::Hunt, query: &str, now: i64) {
-    if !query.to_ascii_lowercase().contains("now()") {
-        return;
-    }
-    let Ok(span) = datasets::time_span(session.data.clone(), &session.options(now)) else {
-        return;
-    };
-    if let engine::TimeSpan {
-        events: n,
-        first: Some(first),
-        last: Some(last),
-    } = &span
-    {
-        if *n > 0 && (*last < now - 30 * 86_400_000 || *last > now) {
-            eprintln!(
-                "note: {} returned no rows, but its time window is relative to NOW() = {} and the data holds {n} events from {} to {}. Replaying old logs? Try --now latest (or --now {}).",
-                hunt.stem,
-                javatime::format_iso_millis(now),
-                javatime::format_iso_millis(*first),
-                javatime::format_iso_millis(*last),
-                javatime::format_iso_millis(*last + 1),
-            );
-        } else if *n > 0 {
-            eprintln!(
-                "note: {} returned no rows; the data holds {n} events from {} to {} (NOW() = {}).",
-                hunt.stem,
-                javatime::format_iso_millis(*first),
-                javatime::format_iso_millis(*last),
-                javatime::format_iso_millis(now)
-            );
+/// One query's result in the chosen format (JSON results are collected for one document).
+fn write_hunt_result(
+    out: &mut dyn Write,
+    json_hunts: &mut Vec<serde_json::Value>,
+    hunt: &hunts::Hunt,
+    qi: usize,
+    result: &QueryResult,
+    format: Format,
+) -> Result<()> {
+    match format {
+        Format::Json => {
+            let mut body = render::es_body(result);
+            if let serde_json::Value::Object(m) = &mut body {
+                let mut h = serde_json::Map::new();
+                h.insert("uuid".into(), hunt.uuid.clone().into());
+                h.insert("name".into(), hunt.name.clone().into());
+                h.insert("query".into(), (qi + 1).into());
+                h.append(m);
+                json_hunts.push(serde_json::Value::Object(h));
+            }
+        }
+        Format::Ndjson => {
+            for mut row in render::row_objects(result) {
+                row.insert("hunt.uuid".into(), hunt.uuid.clone().into());
+                row.insert("hunt.name".into(), hunt.name.clone().into());
+                serde_json::to_writer(&mut *out, &serde_json::Value::Object(row))?;
+                writeln!(out)?;
+            }
+        }
+        other => {
+            let n = hunt.queries.len();
+            let q = if n > 1 {
+                format!(" (query {} of {n})", qi + 1)
+            } else {
+                String::new()
+            };
+            writeln!(out, "# {}{q} — {} row(s)", hunt.name, result.rows.len())?;
+            render::write(out, result, other)?;
+            writeln!(out)?;
         }
     }
+    Ok(())
 }
 
 fn cmd_hunts(action: HuntsAction) -> Result<i32> {

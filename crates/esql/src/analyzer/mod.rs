@@ -32,14 +32,34 @@ pub const MAX_LIMIT: u64 = 10_000;
 
 /// Tells the analyzer which columns an index pattern list has.
 pub trait SourceResolver {
-    /// `Err(message)` becomes a verification problem at the pattern (`Unknown index [x]`).
-    fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, String>;
+    /// An error becomes a verification problem at the pattern (`Unknown index [x]`).
+    fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, ResolveError>;
 
     /// An ENRICH policy: the lookup data it reads and its match field.
-    fn enrich_policy(&self, name: &str) -> Result<EnrichPolicy, String> {
-        Err(format!("unresolved enrich policy [{name}]"))
+    fn enrich_policy(&self, name: &str) -> Result<EnrichPolicy, ResolveError> {
+        Err(ResolveError::UnknownEnrichPolicy(name.to_string()))
     }
 }
+
+/// Why a [`SourceResolver`] could not answer; `Display` is Elasticsearch's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolveError {
+    /// No index matches: `Unknown index [pattern]`.
+    UnknownIndex(String),
+    /// `unresolved enrich policy [name]`.
+    UnknownEnrichPolicy(String),
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::UnknownIndex(p) => write!(f, "Unknown index [{p}]"),
+            ResolveError::UnknownEnrichPolicy(n) => write!(f, "unresolved enrich policy [{n}]"),
+        }
+    }
+}
+
+impl std::error::Error for ResolveError {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrichPolicy {

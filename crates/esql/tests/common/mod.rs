@@ -16,7 +16,7 @@ fn col(name: &str, ty: DataType) -> Column {
 }
 
 impl SourceResolver for TestData {
-    fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, String> {
+    fn resolve(&self, patterns: &[String]) -> Result<Vec<Column>, esql::ResolveError> {
         match patterns[0].as_str() {
             "test" | "employees" => Ok(vec![
                 col("emp_no", DataType::Integer),
@@ -34,13 +34,13 @@ impl SourceResolver for TestData {
                 col("language_code", DataType::Integer),
                 col("language_name", DataType::Keyword),
             ]),
-            other => Err(format!("Unknown index [{other}]")),
+            other => Err(esql::ResolveError::UnknownIndex(other.to_string())),
         }
     }
 
-    fn enrich_policy(&self, name: &str) -> Result<EnrichPolicy, String> {
+    fn enrich_policy(&self, name: &str) -> Result<EnrichPolicy, esql::ResolveError> {
         if name != "languages_policy" {
-            return Err(format!("unresolved enrich policy [{name}]"));
+            return Err(esql::ResolveError::UnknownEnrichPolicy(name.to_string()));
         }
         Ok(EnrichPolicy {
             index: "languages".into(),

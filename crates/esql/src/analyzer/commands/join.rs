@@ -18,7 +18,7 @@ impl Analyzer<'_> {
         let right = match self.resolver.resolve(std::slice::from_ref(index)) {
             Ok(c) => c,
             Err(m) => {
-                self.problem(*ispan, m);
+                self.problem(*ispan, m.to_string());
                 return None;
             }
         };
@@ -59,7 +59,7 @@ impl Analyzer<'_> {
         let pol = match self.resolver.enrich_policy(name) {
             Ok(p) => p,
             Err(m) => {
-                self.problem(*pspan, m);
+                self.problem(*pspan, m.to_string());
                 return None;
             }
         };

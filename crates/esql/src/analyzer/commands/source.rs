@@ -60,7 +60,7 @@ impl Analyzer<'_> {
         let cols = match resolver.resolve(&names) {
             Ok(c) => c,
             Err(msg) => {
-                self.problem(patterns[0].1, msg);
+                self.problem(patterns[0].1, msg.to_string());
                 return Err(TSource::From {
                     patterns: names,
                     columns: vec![],

@@ -1,0 +1,186 @@
+//! Runs hunts over data, outside any terminal: each ES|QL query of each hunt, with its rows
+//! or its Elasticsearch-style error and how long it took — and, when a query relative to
+//! `NOW()` finds nothing, where the data actually lies, because the usual reason is a
+//! replay of old logs with the wall clock as `NOW()`. Callers render the runs; a run is
+//! reported as soon as it finishes so output can stream.
+
+use crate::Hunt;
+use engine::{Dataset, EngineError, QueryOptions, QueryResult, TimeSpan};
+use std::cell::OnceCell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The data hunts run on.
+pub struct Runner {
+    /// The CloudTrail data (its time span explains empty results).
+    data: Arc<dyn Dataset>,
+    /// `data` and any lookup tables the queries may join.
+    datasets: Vec<Arc<dyn Dataset>>,
+    opts: QueryOptions,
+    /// Computed on the first empty windowed result, then reused.
+    span: OnceCell<Option<TimeSpan>>,
+}
+
+/// What happened to one hunt or one of its queries, in run order.
+pub enum Event<'h> {
+    /// The hunt has no ES|QL query (an osquery-only hunt, say): nothing was run.
+    NotEsql(&'h Hunt),
+    Query(QueryRun<'h>),
+}
+
+/// One query of one hunt, run.
+pub struct QueryRun<'h> {
+    pub hunt: &'h Hunt,
+    /// 0-based position among the hunt's queries (mixed-language hunts skip non-ES|QL ones).
+    pub index: usize,
+    pub query: &'h str,
+    pub result: Result<QueryResult, EngineError>,
+    pub elapsed: Duration,
+    /// For a query relative to `NOW()` that returned no rows: what the data spans.
+    pub empty: Option<EmptyWindow>,
+}
+
+/// An empty result of a `NOW()`-relative query, next to what the data holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmptyWindow {
+    pub now_ms: i64,
+    pub events: i64,
+    pub first: i64,
+    pub last: i64,
+}
+
+impl EmptyWindow {
+    /// Whether the data lies outside any window ending at `NOW()` (older than 30 days, or
+    /// in its future): then `--now` is almost certainly what the user needs.
+    pub fn looks_like_replay(&self) -> bool {
+        self.last < self.now_ms - 30 * 86_400_000 || self.last > self.now_ms
+    }
+}
+
+impl fmt::Display for EmptyWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let iso = javatime::format_iso_millis;
+        if self.looks_like_replay() {
+            write!(
+                f,
+                "its time window is relative to NOW() = {} and the data holds {} events from {} to {}. Replaying old logs? Try --now latest (or --now {}).",
+                iso(self.now_ms),
+                self.events,
+                iso(self.first),
+                iso(self.last),
+                iso(self.last + 1),
+            )
+        } else {
+            write!(
+                f,
+                "the data holds {} events from {} to {} (NOW() = {}).",
+                self.events,
+                iso(self.first),
+                iso(self.last),
+                iso(self.now_ms)
+            )
+        }
+    }
+}
+
+impl Runner {
+    /// `data` is the CloudTrail dataset; `extra` are lookup tables and enrich policies.
+    pub fn new(data: Arc<dyn Dataset>, extra: Vec<Arc<dyn Dataset>>, opts: QueryOptions) -> Runner {
+        let mut datasets = vec![data.clone()];
+        datasets.extend(extra);
+        Runner {
+            data,
+            datasets,
+            opts,
+            span: OnceCell::new(),
+        }
+    }
+
+    /// Runs every ES|QL query of every hunt in order, handing each [`Event`] to `on_event`
+    /// as it happens.
+    pub fn run<'h>(&self, hunts: &'h [Hunt], mut on_event: impl FnMut(Event<'h>)) {
+        for hunt in hunts {
+            if !hunt.is_esql() {
+                on_event(Event::NotEsql(hunt));
+                continue;
+            }
+            for (index, query) in hunt.esql_queries() {
+                on_event(Event::Query(self.run_query(hunt, index, query)));
+            }
+        }
+    }
+
+    /// Runs one query of a hunt.
+    pub fn run_query<'h>(&self, hunt: &'h Hunt, index: usize, query: &'h str) -> QueryRun<'h> {
+        let started = Instant::now();
+        let result = engine::execute_blocking(query, &self.datasets, &self.opts);
+        let elapsed = started.elapsed();
+        let empty = match &result {
+            Ok(r) if r.rows.is_empty() && mentions_now(query) => self.empty_window(),
+            _ => None,
+        };
+        QueryRun {
+            hunt,
+            index,
+            query,
+            result,
+            elapsed,
+            empty,
+        }
+    }
+
+    fn empty_window(&self) -> Option<EmptyWindow> {
+        let span = self
+            .span
+            .get_or_init(|| engine::time_span_blocking(self.data.clone(), &self.opts).ok());
+        match span {
+            Some(TimeSpan {
+                events,
+                first: Some(first),
+                last: Some(last),
+            }) if *events > 0 => Some(EmptyWindow {
+                now_ms: self.opts.now_ms,
+                events: *events,
+                first: *first,
+                last: *last,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a query's result depends on `NOW()` (so an empty one may be a wrong `--now`).
+fn mentions_now(query: &str) -> bool {
+    query.to_ascii_lowercase().contains("now()")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_windows_say_what_to_do() {
+        let day = 86_400_000;
+        let old = EmptyWindow {
+            now_ms: 100 * day,
+            events: 5,
+            first: day,
+            last: 2 * day,
+        };
+        assert!(old.looks_like_replay());
+        let text = old.to_string();
+        assert!(
+            text.contains("Try --now latest (or --now 1970-01-03T00:00:00.001Z)"),
+            "{text}"
+        );
+        let recent = EmptyWindow {
+            last: 99 * day,
+            ..old
+        };
+        assert!(!recent.looks_like_replay());
+        assert!(recent.to_string().starts_with("the data holds 5 events"));
+        assert!(mentions_now("FROM x | WHERE @timestamp > NOW() - 7 days"));
+        assert!(!mentions_now("FROM x | LIMIT 1"));
+    }
+}
