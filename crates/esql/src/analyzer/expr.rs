@@ -16,11 +16,7 @@ impl Analyzer<'_> {
         columns: &[Column],
         agg: Option<&AggContext<'_>>,
     ) -> TExpr {
-        let mk = |kind: TKind, ty: DataType| TExpr {
-            kind,
-            ty,
-            span: e.span,
-        };
+        let mk = typed_at(e.span);
         match &e.kind {
             ExprKind::Literal(l) => mk(TKind::Literal(l.clone()), literal_type(l)),
             ExprKind::Star => {
@@ -94,11 +90,7 @@ impl Analyzer<'_> {
         columns: &[Column],
         agg: Option<&AggContext<'_>>,
     ) -> TExpr {
-        let mk = |kind: TKind, ty: DataType| TExpr {
-            kind,
-            ty,
-            span: e.span,
-        };
+        let mk = typed_at(e.span);
         if let Some(ctx) = agg {
             // Inside STATS, outside an aggregate: a grouping key by name.
             if let Some((_, g)) = ctx.groups.iter().find(|(n, _)| n == name) {
@@ -126,11 +118,7 @@ impl Analyzer<'_> {
         columns: &[Column],
         agg: Option<&AggContext<'_>>,
     ) -> TExpr {
-        let mk = |kind: TKind, ty: DataType| TExpr {
-            kind,
-            ty,
-            span: e.span,
-        };
+        let mk = typed_at(e.span);
         let t = self.expr(inner, columns, agg);
         if !(t.ty.is_numeric() || t.ty.is_span() || t.ty == DataType::Null || t.ty == ERR) {
             self.problem(
@@ -236,11 +224,7 @@ impl Analyzer<'_> {
         columns: &[Column],
         agg: Option<&AggContext<'_>>,
     ) -> TExpr {
-        let mk = |kind: TKind, ty: DataType| TExpr {
-            kind,
-            ty,
-            span: e.span,
-        };
+        let mk = typed_at(e.span);
         let v = self.expr(expr, columns, agg);
         let p = self.expr(pattern, columns, agg);
         for (x, t) in [(expr, &v), (pattern, &p)] {
@@ -303,11 +287,7 @@ impl Analyzer<'_> {
         columns: &[Column],
         agg: Option<&AggContext<'_>>,
     ) -> TExpr {
-        let mk = |kind: TKind, ty: DataType| TExpr {
-            kind,
-            ty,
-            span: e.span,
-        };
+        let mk = typed_at(e.span);
         let v = self.expr(expr, columns, agg);
         match DataType::from_name(type_name) {
             Some(to) if !matches!(to, DataType::Null | DataType::Unsupported) => {
@@ -532,4 +512,9 @@ pub fn castable(from: DataType, to: DataType) -> bool {
         TimeDuration => from.is_string() || from == TimeDuration,
         _ => false,
     }
+}
+
+/// Builds typed expressions that all carry `span` (the expression being analyzed).
+fn typed_at(span: Span) -> impl Fn(TKind, DataType) -> TExpr {
+    move |kind, ty| TExpr { kind, ty, span }
 }
