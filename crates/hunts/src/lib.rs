@@ -10,7 +10,9 @@
 //! [`Library`] holds the built-in hunts plus any loaded from directories, and
 //! resolves the names a user types on the command line; [`Runner`] runs them over data.
 
+pub mod install;
 mod library;
+pub mod lint;
 mod parse;
 pub mod runner;
 
