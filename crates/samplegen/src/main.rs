@@ -10,6 +10,7 @@
 mod actors;
 mod background;
 mod event;
+mod intrusion;
 mod ops;
 mod rng;
 mod story;
@@ -36,7 +37,7 @@ const DEFAULT_PER_DAY: u64 = 250;
 /// CloudTrail delivers a file roughly every five minutes.
 const WINDOW_SECS: i64 = 300;
 
-const USAGE: &str = "usage: samplegen --out DIR [--seed N] [--days N] [--events-per-day N | --events N] [--force]
+const USAGE: &str = "usage: samplegen --out DIR [--seed N] [--days N] [--events-per-day N | --events N] [--background-only] [--force]
 
 Writes CloudTrail logs as CloudTrail delivers them to S3:
   DIR/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<random>.json.gz
@@ -47,8 +48,11 @@ Writes CloudTrail logs as CloudTrail delivers them to S3:
   --events N          benchmark scale: about N events in total, generated and written one
                       day at a time on all cores (bounded memory, gzip level 6); the files
                       differ from the default mode's but are just as deterministic
+  --background-only   leave out the scripted story: the same background activity (same
+                      records) with nothing to find, for negative tests of hunts and rules
   --force             replace an existing DIR/AWSLogs
-The scripted story events (2024-07-20 … 2024-07-31) are always included.";
+Unless --background-only is given, the scripted story events (2024-07-20 … 2024-07-31)
+are included.";
 
 /// One generated record with the keys that decide its delivery file.
 pub struct Event {
@@ -77,6 +81,8 @@ struct Args {
     per_day: u64,
     /// Benchmark scale (`--events`): streamed day by day.
     total: Option<u64>,
+    /// `--background-only`: no story events.
+    background_only: bool,
     force: bool,
 }
 
@@ -88,6 +94,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         days: DEFAULT_DAYS,
         per_day: DEFAULT_PER_DAY,
         total: None,
+        background_only: false,
         force: false,
     };
     fn num<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -102,6 +109,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--days" => args.days = num("--days", it.next())?,
             "--events-per-day" => args.per_day = num("--events-per-day", it.next())?,
             "--events" => args.total = Some(num("--events", it.next())?),
+            "--background-only" => args.background_only = true,
             "--force" => args.force = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
@@ -158,7 +166,9 @@ fn run(args: &Args) -> Result<(usize, usize, u64), String> {
         return run_scaled(args, &root, last_day, total);
     }
     let mut events = background::generate(args.seed, last_day, args.days, args.per_day);
-    events.extend(story::events(args.seed));
+    if !args.background_only {
+        events.extend(story::events(args.seed));
+    }
     let count = events.len();
 
     let files = deliveries(events);
@@ -173,7 +183,8 @@ fn run(args: &Args) -> Result<(usize, usize, u64), String> {
 
 /// `--events`: each day's background is generated, grouped into delivery files and written
 /// before the next day starts, by one worker per core, so memory holds a day per worker
-/// whatever the total. The story's events get files of their own.
+/// whatever the total. The story's events (unless `--background-only`) get files of their
+/// own.
 fn run_scaled(
     args: &Args,
     root: &Path,
@@ -211,13 +222,12 @@ fn run_scaled(
             .map(|h| h.join().unwrap_or_else(|_| Err("a worker panicked".into())))
             .collect()
     });
-    let mut sum = write_all(
-        root,
-        story::events(args.seed),
-        args.seed,
-        "file-names-story",
-        6,
-    )?;
+    let story = if args.background_only {
+        Vec::new()
+    } else {
+        story::events(args.seed)
+    };
+    let mut sum = write_all(root, story, args.seed, "file-names-story", 6)?;
     for r in results {
         let (f, e, b) = r?;
         sum = (sum.0 + f, sum.1 + e, sum.2 + b);
@@ -316,6 +326,12 @@ mod tests {
             .contains("not a valid number"));
         assert!(args(&["--out", "x", "--bogus"]).is_err());
         assert_eq!(args(&["--help"]).err(), Some(String::new()));
+        assert!(!a.background_only);
+        assert!(
+            args(&["--out", "x", "--background-only"])
+                .unwrap()
+                .background_only
+        );
     }
 
     #[test]

@@ -64,7 +64,7 @@ const VPCS: &[&str] = &["vpc-0c1f2e3d4a5b69788", "vpc-04e8d2b1a7c3f5061"];
 const FUNCTIONS: &[&str] = &["order-processor", "invoice-renderer", "thumbnail-resizer"];
 const OBJECT_PREFIXES: &[&str] = &["uploads/", "reports/2024/07/", "static/js/", "exports/"];
 
-fn s3_extra(rng: &mut Rng, bytes_in: u64, bytes_out: u64) -> Value {
+pub(crate) fn s3_extra(rng: &mut Rng, bytes_in: u64, bytes_out: u64) -> Value {
     json!({"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256",
         "bytesTransferredIn": bytes_in, "AuthenticationMethod": "AuthHeader",
         "x-amz-id-2": format!("{}=", rng.alnum(75)), "bytesTransferredOut": bytes_out})

@@ -62,22 +62,36 @@ const ALICE: Who = Who::User {
 
 const EC2_XMLNS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
-struct Call {
-    who: Who,
-    account: &'static str,
-    region: &'static str,
-    time: i64,
-    source: &'static str,
-    name: &'static str,
-    ip: &'static str,
-    agent: &'static str,
-    req: Value,
-    resp: Value,
-    read_only: bool,
-    denied: bool,
+/// One scripted call; `finish` renders it.
+pub(crate) struct Call {
+    pub who: Who,
+    pub account: &'static str,
+    pub region: &'static str,
+    pub time: i64,
+    pub source: &'static str,
+    pub name: &'static str,
+    pub ip: &'static str,
+    pub agent: &'static str,
+    pub req: Value,
+    pub resp: Value,
+    pub read_only: bool,
+    pub denied: bool,
+    /// Another error than AccessDenied: (errorCode, errorMessage).
+    pub error: Option<(String, String)>,
+    /// `resources` and `additionalEventData` (S3 calls carry both).
+    pub resources: Option<Value>,
+    pub additional: Option<Value>,
+    pub management: bool,
 }
 
-fn call(
+/// Whether CloudTrail marks an API `readOnly` (reads are Describe/Get/List/Lookup/Head).
+pub(crate) fn is_read(name: &str) -> bool {
+    ["Describe", "Get", "List", "Lookup", "Head"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+pub(crate) fn call(
     who: &Who,
     (account, region): (&'static str, &'static str),
     time: i64,
@@ -97,8 +111,12 @@ fn call(
         agent,
         req,
         resp,
-        read_only: name.starts_with(['D', 'G', 'L']),
+        read_only: is_read(name),
         denied: false,
+        error: None,
+        resources: None,
+        additional: None,
+        management: true,
     }
 }
 
@@ -405,10 +423,14 @@ pub fn events(seed: u64) -> Vec<Event> {
         Value::Null,
     ));
 
-    calls.into_iter().map(|c| finish(c, &mut rng)).collect()
+    let mut out: Vec<Event> = calls.into_iter().map(|c| finish(c, &mut rng)).collect();
+    // The rest of the attacker's day, with its own PRNG stream so the events above keep
+    // their IDs.
+    out.extend(crate::intrusion::events(seed));
+    out
 }
 
-fn finish(c: Call, rng: &mut Rng) -> Event {
+pub(crate) fn finish(c: Call, rng: &mut Rng) -> Event {
     let arn = c.who.arn(c.account).unwrap_or_default();
     let session_start = c.time - 600;
     let temp_key = format!("ASIA{}", rng.upper(16));
@@ -428,6 +450,7 @@ fn finish(c: Call, rng: &mut Rng) -> Event {
             (code, msg)
         }
     });
+    let error = error.or(c.error);
     let spec = Spec {
         time: c.time,
         identity: c.who.identity(c.account, session_start, &temp_key),
@@ -440,11 +463,11 @@ fn finish(c: Call, rng: &mut Rng) -> Event {
         resp: if error.is_some() { Value::Null } else { c.resp },
         error,
         req: c.req,
-        additional: None,
+        additional: c.additional,
         read_only: c.read_only,
-        resources: None,
+        resources: c.resources,
         event_type: "AwsApiCall",
-        management: true,
+        management: c.management,
         shared_event_id: false,
         vpce: None,
         console: c.who.console() || c.agent == "AWS Internal",

@@ -318,12 +318,120 @@ fn story_events_exist() {
     ] {
         find(&recs, name, time);
     }
+    // The rest of the attacker's day (for the ES|QL rules and the built-in hunts).
+    let recon: Vec<&Value> = recs
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| {
+            r["eventName"] == "DescribeInstances"
+                && r["sourceIPAddress"] == "203.0.113.77"
+                && r["eventTime"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("2024-07-31T12:58:")
+        })
+        .collect();
+    let regions: std::collections::BTreeSet<&str> = recon
+        .iter()
+        .map(|r| r["awsRegion"].as_str().unwrap())
+        .collect();
+    assert_eq!((recon.len(), regions.len()), (17, 17));
+    let own = find(&recs, "CreateAccessKey", "2024-07-31T13:11:05Z");
+    assert_eq!(own["requestParameters"]["userName"], "svc-legacy-backup");
+    let new_key = own["responseElements"]["accessKey"]["accessKeyId"]
+        .as_str()
+        .unwrap();
+    let used = find(&recs, "GetCallerIdentity", "2024-07-31T13:11:31Z");
+    assert_eq!(used["userIdentity"]["accessKeyId"], new_key);
+    assert_eq!(used["userIdentity"]["arn"], attacker);
+    let other = find(&recs, "CreateAccessKey", "2024-07-31T13:12:20Z");
+    assert_eq!(other["userIdentity"]["arn"], attacker);
+    assert_eq!(other["requestParameters"]["userName"], "ci-deployer");
+    let backdoor = find(&recs, "GetCallerIdentity", "2024-07-31T13:12:51Z");
+    assert_eq!(
+        backdoor["userIdentity"]["accessKeyId"],
+        other["responseElements"]["accessKey"]["accessKeyId"]
+    );
+    assert_eq!(
+        find(&recs, "UpdateDetector", "2024-07-31T13:46:30Z")["requestParameters"]["enable"],
+        false
+    );
+    assert_eq!(
+        find(&recs, "StopConfigurationRecorder", "2024-07-31T13:47:12Z")["errorCode"],
+        "AccessDenied"
+    );
+    find(&recs, "DeleteAlarms", "2024-07-31T13:05:51Z");
+    let buckets: std::collections::BTreeSet<&str> = recs
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| {
+            r["eventName"] == "GetBucketAcl"
+                && r["userIdentity"]["accessKeyId"] == new_key
+                && r.get("errorCode").is_none()
+        })
+        .map(|r| {
+            let t = r["eventTime"].as_str().unwrap();
+            assert!(
+                ("2024-07-31T14:02:10Z"..="2024-07-31T14:02:19Z").contains(&t),
+                "{t}"
+            );
+            r["resources"][0]["ARN"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(buckets.len(), 18);
+    for (name, time) in [
+        ("DeleteLogGroup", "2024-07-27T10:20:14Z"),
+        ("UpdateDetector", "2024-07-25T14:03:27Z"),
+    ] {
+        find(&recs, name, time);
+    }
+    // Only reads are readOnly.
+    for (_, r) in &recs {
+        let name = r["eventName"].as_str().unwrap();
+        if name.starts_with("Delete") || name.starts_with("Stop") || name.starts_with("Create") {
+            assert_eq!(r["readOnly"], false, "{name}");
+        }
+    }
     // Story files live in the right folders.
     let (path, _) = recs
         .iter()
         .find(|(_, r)| r["eventName"] == "DeleteTrail" && r["eventTime"] == "2024-07-20T14:22:51Z")
         .unwrap();
     assert!(path.starts_with("418295730164/CloudTrail/us-east-1/2024/07/20/"));
+}
+
+#[test]
+fn background_only_is_the_same_background_without_the_story() {
+    let ((_ta, full), (_tb, bare)) = (scratch("full"), scratch("bare"));
+    generate(&full, &["--days", "3", "--events-per-day", "60"]);
+    generate(
+        &bare,
+        &["--days", "3", "--events-per-day", "60", "--background-only"],
+    );
+    let id = |(_, r): &(String, Value)| r["eventID"].as_str().unwrap().to_string();
+    let full_ids: std::collections::BTreeSet<String> = records(&full).iter().map(id).collect();
+    let bare_recs = records(&bare);
+    let bare_ids: std::collections::BTreeSet<String> = bare_recs.iter().map(id).collect();
+    assert!(!bare_ids.is_empty());
+    assert!(bare_ids.is_subset(&full_ids));
+    // Exactly the scripted events are missing: 24 of the tampering story, 68 more of the
+    // attacker's day and its look-alikes.
+    assert_eq!(full_ids.len() - bare_ids.len(), 92);
+    for (_, r) in &bare_recs {
+        assert_ne!(r["sourceIPAddress"], "203.0.113.77");
+        let name = r["eventName"].as_str().unwrap();
+        assert!(
+            ![
+                "StopLogging",
+                "DeleteTrail",
+                "DeleteFlowLogs",
+                "CreateAccessKey",
+                "DeleteAlarms"
+            ]
+            .contains(&name),
+            "{name}"
+        );
+    }
 }
 
 /// The committed sample is what the defaults produce, and its README's table
