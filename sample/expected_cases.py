@@ -12,8 +12,11 @@ The query text lives only in cli.rs; each case below is a hand-written Python re
 of that query, named like the test. The query is passed in (`--query`) only so that the
 oracle can report warning positions (`Line 1:COL`) the way ES does.
 
-    python3 sample/expected_cases.py --case NAME [--query Q] [--input DIR]
+    python3 sample/expected_cases.py --case NAME [--query Q] [--input DIR] [--now T]
     python3 sample/expected_cases.py --list
+
+Three more cases are trailhunt's built-in hunts (crates/hunts/builtin/<case>.toml), run as
+of `--now`; cli.rs compares them with `trailhunt hunt <file> --format json`.
 
 Output (one JSON object): {"columns": ["name:type", ...], "rows": [[...], ...],
 "warnings": [...]}. Dates are rendered as ES does (`2024-07-22T14:30:17.000Z`), a
@@ -279,7 +282,9 @@ def ingest(record):
     # §2.6
     doc["event.provider"] = r.get("eventSource")
     doc["event.action"] = r.get("eventName")
-    # §2.7
+    # §2.6 / §2.7
+    doc["cloud.region"] = r.get("awsRegion")
+    doc["source.address"] = r.get("sourceIPAddress")
     addr = r.get("sourceIPAddress")
     ip = None
     if addr is not None:
@@ -790,11 +795,153 @@ def conversions_and_implicit_casts(docs, q):
     return table(["t:date", "i:integer", "d:double", "ip:ip"], [row] * min(n, 1))
 
 
+# ---- trailhunt's built-in hunts (crates/hunts/builtin/<case>.toml), by hand ----------------
+# Each renders its file's query as of --now (default 2024-08-02T00:00:00Z). VALUES has no
+# defined order in ES, so multi-valued cells are sorted here and the test sorts
+# trailhunt's the same way before comparing.
+
+DAY_MS = 86_400_000
+
+
+def values(docs, field):
+    """VALUES(field): the distinct non-null values, a scalar when there is one."""
+    vs = sorted({v for d in docs for v in mv(d.get(field))})
+    if not vs:
+        return None
+    return vs[0] if len(vs) == 1 else vs
+
+
+def in_window(docs, now_ms, days):
+    return [d for d in docs if ts(d) > now_ms - days * DAY_MS]
+
+
+def per_principal_day(rows):
+    """STATS ... BY aws.cloudtrail.user_identity.arn, day (day = yyyy-MM-dd of @timestamp)."""
+    return group(rows, f("aws.cloudtrail.user_identity.arn"),
+                 lambda d: date_format("yyyy-MM-dd", ts(d)))
+
+
+def failures(rows):
+    return sum(1 for d in rows if d["event.outcome"] == "failure")
+
+
+def like_or_null(v, pattern):
+    return None if v is None else like(v, pattern)
+
+
+def keep_unless(action, d, actions, pattern, negate=False):
+    """`event.action not in (actions) or [not] request_parameters like pattern`, with ES|QL's
+    three-valued logic (a null LIKE leaves the row out)."""
+    if d["event.action"] not in actions:
+        return True
+    m = like_or_null(d["aws.cloudtrail.request_parameters"], pattern)
+    if m is None:
+        return False
+    return (not m) if negate else m
+
+
+LOGGING_PROVIDERS = {"cloudtrail.amazonaws.com", "s3.amazonaws.com", "logs.amazonaws.com",
+                     "ec2.amazonaws.com", "route53resolver.amazonaws.com",
+                     "guardduty.amazonaws.com", "config.amazonaws.com",
+                     "securityhub.amazonaws.com"}
+LOGGING_ACTIONS = {"UpdateTrail", "PutEventSelectors", "DeleteEventDataStore",
+                   "StopEventDataStoreIngestion", "PutBucketLogging", "DeleteLogGroup",
+                   "DeleteDetector", "StopConfigurationRecorder", "DeleteDeliveryChannel",
+                   "DisableSecurityHub", "DeleteFlowLogs", "DeleteResolverQueryLogConfig",
+                   "StopLogging", "DeleteTrail"}
+
+
+@case
+def logging_disabled_across_services_by_one_principal(docs, q, now_ms):
+    rows = [d for d in in_window(docs, now_ms, 30)
+            if d["event.provider"] in LOGGING_PROVIDERS and d["event.action"] in LOGGING_ACTIONS
+            and keep_unless(d["event.action"], d, {"PutBucketLogging"}, "*LoggingEnabled*",
+                            negate=True)]
+    out = []
+    for (arn, day), g in per_principal_day(rows).items():
+        services = {d["event.provider"] for d in g}
+        actions = {d["event.action"] for d in g}
+        if len(actions) < 2:
+            continue
+        out.append([day, arn, len(services), len(actions), len(g), failures(g),
+                    values(g, "event.provider"), values(g, "event.action"),
+                    iso(min(map(ts, g))), iso(max(map(ts, g))), values(g, "cloud.region"),
+                    values(g, "source.address"), values(g, "user_agent.original")])
+    out = sort_rows(out, [(lambda r: r[2], True, None), (lambda r: r[3], True, None),
+                          (lambda r: r[8], False, None)])
+    return table(["day:keyword", "aws.cloudtrail.user_identity.arn:keyword",
+                  "service_count:long", "action_count:long", "calls:long", "failures:long",
+                  "services:keyword", "actions:keyword", "first_seen:date", "last_seen:date",
+                  "regions:keyword", "source_addresses:keyword", "user_agents:keyword"], out)
+
+
+DETECTIVE_PROVIDERS = {"guardduty.amazonaws.com", "securityhub.amazonaws.com",
+                       "config.amazonaws.com"}
+DETECTIVE_ACTIONS = {
+    "DeleteDetector", "UpdateDetector", "DisassociateFromMasterAccount",
+    "DisassociateFromAdministratorAccount", "DisassociateMembers", "DeleteMembers",
+    "StopMonitoringMembers", "DeletePublishingDestination", "CreateFilter", "UpdateFilter",
+    "CreateIPSet", "UpdateIPSet", "DisableSecurityHub", "BatchDisableStandards",
+    "DisableImportFindingsForProduct", "UpdateStandardsControl",
+    "DisableOrganizationAdminAccount", "StopConfigurationRecorder",
+    "DeleteConfigurationRecorder", "DeleteDeliveryChannel", "DeleteConfigRule",
+    "DeleteOrganizationConfigRule", "DeleteConformancePack", "DeleteConfigurationAggregator"}
+
+
+def rollup(g, with_services):
+    head = [len(g), failures(g)]
+    if with_services:
+        head.append(values(g, "event.provider"))
+    return head + [values(g, "event.action"), values(g, "aws.cloudtrail.request_parameters"),
+                   iso(min(map(ts, g))), iso(max(map(ts, g))), values(g, "cloud.region"),
+                   values(g, "source.address"), values(g, "user_agent.original")]
+
+
+@case
+def guardduty_securityhub_config_disabled_or_weakened(docs, q, now_ms):
+    rows = [d for d in in_window(docs, now_ms, 30)
+            if d["event.provider"] in DETECTIVE_PROVIDERS and d["event.action"] in DETECTIVE_ACTIONS
+            and keep_unless(d["event.action"], d, {"UpdateDetector"}, "*enable=false*")
+            and keep_unless(d["event.action"], d, {"CreateFilter", "UpdateFilter"},
+                            "*action=ARCHIVE*")
+            and keep_unless(d["event.action"], d, {"UpdateStandardsControl"},
+                            "*controlStatus=DISABLED*")]
+    out = [[day, arn, *rollup(g, True)] for (arn, day), g in per_principal_day(rows).items()]
+    out = sort_rows(out, [(lambda r: r[7], True, None)])
+    return table(["day:keyword", "aws.cloudtrail.user_identity.arn:keyword", "calls:long",
+                  "failures:long", "services:keyword", "actions:keyword", "requests:keyword",
+                  "first_seen:date", "last_seen:date", "regions:keyword",
+                  "source_addresses:keyword", "user_agents:keyword"], out)
+
+
+@case
+def cloudwatch_alarms_or_log_groups_deleted(docs, q, now_ms):
+    wanted = {("monitoring.amazonaws.com", a) for a in ("DeleteAlarms", "DisableAlarmActions")}
+    wanted |= {("logs.amazonaws.com", a) for a in
+               ("DeleteLogGroup", "DeleteLogStream", "DeleteMetricFilter",
+                "DeleteSubscriptionFilter", "PutRetentionPolicy")}
+    rows = [d for d in in_window(docs, now_ms, 30)
+            if (d["event.provider"], d["event.action"]) in wanted]
+    out = [[day, arn, *rollup(g, False)] for (arn, day), g in per_principal_day(rows).items()]
+    out = sort_rows(out, [(lambda r: r[6], True, None)])
+    return table(["day:keyword", "aws.cloudtrail.user_identity.arn:keyword", "calls:long",
+                  "failures:long", "actions:keyword", "requests:keyword", "first_seen:date",
+                  "last_seen:date", "regions:keyword", "source_addresses:keyword",
+                  "user_agents:keyword"], out)
+
+
+HUNT_CASES = {"logging_disabled_across_services_by_one_principal",
+              "guardduty_securityhub_config_disabled_or_weakened",
+              "cloudwatch_alarms_or_log_groups_deleted"}
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--case")
     ap.add_argument("--query", default="")
     ap.add_argument("--input", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "AWSLogs"))
+    ap.add_argument("--now", default="2024-08-02T00:00:00Z",
+                    help="NOW() of the built-in hunt cases")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args(argv)
     if args.list:
@@ -803,7 +950,11 @@ def main(argv):
     if args.case not in CASES:
         raise SystemExit(f"unknown case {args.case!r}; known: {', '.join(CASES)}")
     docs = load(args.input)
-    json.dump(CASES[args.case](docs, args.query), sys.stdout, ensure_ascii=False)
+    if args.case in HUNT_CASES:
+        result = CASES[args.case](docs, args.query, date_ms(args.now))
+    else:
+        result = CASES[args.case](docs, args.query)
+    json.dump(result, sys.stdout, ensure_ascii=False)
     print()
 
 

@@ -73,10 +73,16 @@ fn query(input: &str, q: &str) -> Table {
 /// integration's field mapping, without running trailhunt. `None` (a skip, or a failure
 /// under `TRAILHUNT_REQUIRE_SHARED=1`) when python3 is missing.
 fn oracle(case: &str, q: &str) -> Option<Table> {
+    oracle_with(case, &["--query", q])
+}
+
+/// [`oracle`] with other arguments after `--case NAME` (e.g. `--now` for the built-in hunts).
+fn oracle_with(case: &str, args: &[&str]) -> Option<Table> {
     let py = testkit::require_python(&[])?;
     let o = Command::new(py)
         .arg(workspace().join("sample/expected_cases.py"))
-        .args(["--case", case, "--query", q])
+        .args(["--case", case])
+        .args(args)
         .output()
         .expect("run python3");
     assert!(
@@ -413,6 +419,66 @@ fn seed_hunt_on_the_sample_matches_the_story() {
         ),
     ]);
     assert_eq!(sorted(t.rows), expected);
+}
+
+// ---- trailhunt's own built-in hunts, against the oracle ---------------------------------
+
+/// A row with the elements of each multi-valued cell sorted: `VALUES` has no defined order
+/// in ES (the oracle sorts them too).
+fn values_sorted(row: &str) -> String {
+    let mut cells: Vec<J> = serde_json::from_str(row).unwrap();
+    for c in &mut cells {
+        if let J::Array(items) = c {
+            items.sort_by_key(|v| v.to_string());
+        }
+    }
+    J::Array(cells).to_string()
+}
+
+/// `trailhunt hunt crates/hunts/builtin/<stem>.toml` on the sample equals the oracle's
+/// case `<stem>` (`sample/expected_cases.py`), rows in the query's SORT order.
+fn builtin_hunt_matches_the_oracle(stem: &str, rows: usize) {
+    const NOW: &str = "2024-08-02T00:00:00Z";
+    let Some(expected) = oracle_with(stem, &["--now", NOW]) else {
+        return;
+    };
+    let file = workspace().join(format!("crates/hunts/builtin/{stem}.toml"));
+    let o = th(&[
+        "hunt",
+        file.to_str().unwrap(),
+        "-q",
+        "--input",
+        &sample(),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let body: J = serde_json::from_str(&stdout(&o)).unwrap();
+    let t = table(&body["hunts"][0]);
+    assert_eq!(t.columns, expected.columns, "columns of {stem}");
+    let got: Vec<String> = t.rows.iter().map(|r| values_sorted(r)).collect();
+    let want: Vec<String> = expected.rows.iter().map(|r| values_sorted(r)).collect();
+    assert_eq!(got, want, "rows of {stem}");
+    assert_eq!(t.warnings, expected.warnings, "warnings of {stem}");
+    // The story gives each hunt a finding (sample/README.md lists the rows).
+    assert_eq!(got.len(), rows, "{got:#?}");
+}
+
+#[test]
+fn builtin_logging_disabled_across_services_by_one_principal() {
+    builtin_hunt_matches_the_oracle("logging_disabled_across_services_by_one_principal", 3);
+}
+
+#[test]
+fn builtin_guardduty_securityhub_config_disabled_or_weakened() {
+    builtin_hunt_matches_the_oracle("guardduty_securityhub_config_disabled_or_weakened", 1);
+}
+
+#[test]
+fn builtin_cloudwatch_alarms_or_log_groups_deleted() {
+    builtin_hunt_matches_the_oracle("cloudwatch_alarms_or_log_groups_deleted", 2);
 }
 
 #[test]
