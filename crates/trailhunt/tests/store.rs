@@ -184,7 +184,7 @@ fn store_equals_raw_on_sample_queries_and_seed_hunt() {
     let store = tmp.path("store");
     let o = ingest(&store, &[&sample()]);
     let err = text(&o.stderr);
-    assert!(err.contains("3624 records stored, 0 rejected"), "{err}");
+    assert!(err.contains("3692 records stored, 0 rejected"), "{err}");
     compare_queries(&sample(), &store);
     let seed = "multiple_service_logging_deleted_or_stopped";
     let raw = th(&[
@@ -283,8 +283,8 @@ fn reingest_is_a_noop_and_info_reports_the_store() {
     let manifest = std::fs::read(tmp.0.path().join("store/_trailhunt/manifest.json")).unwrap();
     let o = ingest(&store, &[&sample()]);
     let err = text(&o.stderr);
-    assert!(err.contains("ingested 0 of 545 files"), "{err}");
-    assert!(err.contains("(545 already stored)"), "{err}");
+    assert!(err.contains("ingested 0 of 566 files"), "{err}");
+    assert!(err.contains("(566 already stored)"), "{err}");
     assert_eq!(
         std::fs::read(tmp.0.path().join("store/_trailhunt/manifest.json")).unwrap(),
         manifest
@@ -292,12 +292,12 @@ fn reingest_is_a_noop_and_info_reports_the_store() {
     let info = th(&["store", "info", "--store", &store, "--json"]);
     assert!(info.status.success(), "{}", text(&info.stderr));
     let v: J = serde_json::from_slice(&info.stdout).unwrap();
-    assert_eq!(v["events"], 3624);
+    assert_eq!(v["events"], 3692);
     assert_eq!(v["first"], "2024-07-19T00:14:35.000Z");
     assert_eq!(v["last"], "2024-08-01T21:14:01.000Z");
     assert_eq!(v["accounts"].as_array().unwrap().len(), 2);
     assert_eq!(v["regions"].as_array().unwrap().len(), 4);
-    assert_eq!(v["sources"], 545);
+    assert_eq!(v["sources"], 566);
     let human = th(&["store", "info", "--store", &store]);
     let out = text(&human.stdout);
     for k in [
@@ -323,10 +323,10 @@ fn reingest_is_a_noop_and_info_reports_the_store() {
         .unwrap();
     assert_eq!(
         text(&q.stdout).trim(),
-        r#"{"columns":[{"name":"n","type":"long"}],"values":[[3624]]}"#
+        r#"{"columns":[{"name":"n","type":"long"}],"values":[[3692]]}"#
     );
     assert!(
-        text(&q.stderr).contains("3624 events"),
+        text(&q.stderr).contains("3692 events"),
         "{}",
         text(&q.stderr)
     );
@@ -460,7 +460,7 @@ print(json.dumps(out))
         assert!(o.status.success(), "{}", text(&o.stderr));
         serde_json::from_slice::<J>(&o.stdout).unwrap()["values"].clone()
     };
-    assert_eq!(duck["count"], 3624);
+    assert_eq!(duck["count"], 3692);
     assert_eq!(
         duck["count"],
         q("FROM logs-aws.cloudtrail* | STATS n = COUNT(*)")[0][0]
@@ -623,7 +623,7 @@ for d, _, files in os.walk(sys.argv[2]):
         .and_then(|head| head.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no listing line in: {err}"));
-    assert!(listed > 0 && listed < 545, "{err}");
+    assert!(listed > 0 && listed < 566, "{err}");
     let fixed = th(&[
         "hunt",
         "-q",
@@ -652,7 +652,7 @@ for d, _, files in os.walk(sys.argv[2]):
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
-        text(&o.stderr).contains("3624 records stored"),
+        text(&o.stderr).contains("3692 records stored"),
         "{}",
         text(&o.stderr)
     );
@@ -679,12 +679,12 @@ for d, _, files in os.walk(sys.argv[2]):
         &cache,
     );
     assert!(
-        text(&o.stderr).contains("ingested 0 of 545"),
+        text(&o.stderr).contains("ingested 0 of 566"),
         "{}",
         text(&o.stderr)
     );
 
-    // The whole bucket: 1090 objects over two listing pages.
+    // The whole bucket: 1132 objects over two listing pages.
     let all = th_s3(
         &[
             "query",
@@ -700,12 +700,12 @@ for d, _, files in os.walk(sys.argv[2]):
     );
     assert!(all.status.success(), "{}", text(&all.stderr));
     assert!(
-        text(&all.stderr).contains("1090 objects"),
+        text(&all.stderr).contains("1132 objects"),
         "{}",
         text(&all.stderr)
     );
     assert!(
-        text(&all.stdout).contains("[[7248]]"),
+        text(&all.stdout).contains("[[7384]]"),
         "{}",
         text(&all.stdout)
     );
@@ -732,7 +732,7 @@ for d, _, files in os.walk(sys.argv[2]):
         .and_then(|s| s.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{err}"));
-    assert!(objects > 0 && objects < 545, "{err}");
+    assert!(objects > 0 && objects < 566, "{err}");
     let local_dir = sample();
     let mut args = vec!["query", "-i", &local_dir, "-f", "json"];
     args.extend_from_slice(&window);
