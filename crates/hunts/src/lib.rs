@@ -10,18 +10,22 @@
 //! [`Library`] holds the built-in hunts plus any loaded from directories, and
 //! resolves the names a user types on the command line; [`Runner`] runs them over data.
 
+mod docs;
 pub mod install;
 mod library;
 pub mod lint;
+pub mod mitre;
 mod parse;
+pub mod replay;
 pub mod runner;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use library::{Library, ResolveError};
-pub use parse::parse_hunt;
-pub use runner::{EmptyWindow, Event, QueryRun, Runner};
+pub use docs::{markdown, technique_url, Filter};
+pub use library::{Library, Provenance, ResolveError};
+pub use parse::{parse_file, parse_hunt};
+pub use runner::{EmptyWindow, Event, Outcome, QueryRun, Runner, Status, Totals};
 
 /// One hunt: metadata plus one or more query strings.
 ///
@@ -44,6 +48,68 @@ pub struct Hunt {
     pub references: Vec<String>,
     pub queries: Vec<String>,
     pub origin: Origin,
+    /// A hunt (`[hunt]`) or a detection rule (`[rule]`) with its scheduling.
+    pub kind: Kind,
+}
+
+/// What kind of file a [`Hunt`] was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A hunting query (`[hunt]` table): run once, by hand, relative to `NOW()`.
+    Hunt,
+    /// A detection rule (`[rule]` table): one query that Kibana's scheduler runs every
+    /// `interval` over the look-back window `from`.
+    Rule(Rule),
+}
+
+/// A detection rule's metadata: what it alerts with and how Kibana schedules it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub rule_id: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    pub risk_score: Option<i64>,
+    /// How often the rule runs, e.g. `5m` (Kibana's default when absent).
+    pub interval: String,
+    /// The look-back of each run, e.g. `now-9m` (Kibana's default `now-6m` when absent).
+    pub from: String,
+    /// The most alerts one run creates (Kibana's default 100).
+    pub max_signals: u32,
+    /// The field the scheduler's time range applies to instead of `@timestamp`.
+    pub timestamp_override: Option<String>,
+    /// The ATT&CK techniques with their names, as the rule's `threat` tables give them.
+    pub techniques: Vec<(String, String)>,
+    /// A building-block rule (its alerts are hidden by default in Kibana).
+    pub building_block: bool,
+    pub tags: Vec<String>,
+}
+
+impl Hunt {
+    /// The hunt's ATT&CK techniques as `(id, name)`; the name is empty when unknown.
+    /// A rule's own names win over trailhunt's table.
+    pub fn techniques(&self) -> Vec<(String, String)> {
+        self.mitre
+            .iter()
+            .map(|id| {
+                let from_rule = self
+                    .rule()
+                    .and_then(|r| r.techniques.iter().find(|(i, _)| i == id))
+                    .map(|(_, n)| n.clone());
+                let name = from_rule
+                    .or_else(|| mitre::technique_name(id).map(str::to_string))
+                    .unwrap_or_default();
+                (id.clone(), name)
+            })
+            .collect()
+    }
+
+    /// The rule metadata, when this is a detection rule.
+    pub fn rule(&self) -> Option<&Rule> {
+        match &self.kind {
+            Kind::Rule(r) => Some(r),
+            Kind::Hunt => None,
+        }
+    }
 }
 
 /// Where a hunt came from, so listings and errors can say which copy is used.
@@ -196,10 +262,24 @@ impl HuntError {
     }
 }
 
-const BUILTIN_FILES: &[(&str, &str)] = &[(
-    "multiple_service_logging_deleted_or_stopped",
-    include_str!("../builtin/multiple_service_logging_deleted_or_stopped.toml"),
-)];
+const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "multiple_service_logging_deleted_or_stopped",
+        include_str!("../builtin/multiple_service_logging_deleted_or_stopped.toml"),
+    ),
+    (
+        "logging_disabled_across_services_by_one_principal",
+        include_str!("../builtin/logging_disabled_across_services_by_one_principal.toml"),
+    ),
+    (
+        "guardduty_securityhub_config_disabled_or_weakened",
+        include_str!("../builtin/guardduty_securityhub_config_disabled_or_weakened.toml"),
+    ),
+    (
+        "cloudwatch_alarms_or_log_groups_deleted",
+        include_str!("../builtin/cloudwatch_alarms_or_log_groups_deleted.toml"),
+    ),
+];
 
 /// The hunts compiled into trailhunt, so the seed hunt works without a
 /// detection-rules checkout.
@@ -223,7 +303,8 @@ mod tests {
     #[test]
     fn builtin_seed_metadata() {
         let hunts = builtin();
-        assert_eq!(hunts.len(), 1);
+        assert_eq!(hunts.len(), 4);
+        assert!(hunts[1..].iter().all(|h| h.license == "Apache-2.0"));
         let h = &hunts[0];
         assert_eq!(h.uuid, "d74f8928-5e46-11ef-9488-f661ea17fbce");
         assert_eq!(h.name, "Multiple Service Logging Deleted or Stopped");

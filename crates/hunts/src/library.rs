@@ -4,7 +4,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{builtin, parse_hunt, Hunt, HuntError, Origin};
+use crate::{builtin, parse_file, Hunt, HuntError, Kind, Origin};
 
 /// Built-in hunts plus hunts loaded from directories.
 ///
@@ -13,6 +13,29 @@ use crate::{builtin, parse_hunt, Hunt, HuntError, Origin};
 #[derive(Debug, Clone)]
 pub struct Library {
     hunts: Vec<Hunt>,
+    /// The directories hunts were loaded from, with how they were given.
+    roots: Vec<(PathBuf, Provenance)>,
+}
+
+/// Where a hunt in the library comes from, as `hunts list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// Compiled into trailhunt.
+    BuiltIn,
+    /// The library `trailhunt hunts update` installed.
+    Installed,
+    /// A `--hunts DIR` (or a file named on the command line).
+    Dir(PathBuf),
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::BuiltIn => f.write_str("built-in"),
+            Provenance::Installed => f.write_str("installed"),
+            Provenance::Dir(d) => write!(f, "{}", d.display()),
+        }
+    }
 }
 
 impl Default for Library {
@@ -53,7 +76,50 @@ fn did_you_mean(suggestions: &[String]) -> String {
 impl Library {
     /// A library holding only the built-in hunts.
     pub fn new() -> Library {
-        Library { hunts: builtin() }
+        Library {
+            hunts: builtin(),
+            roots: Vec::new(),
+        }
+    }
+
+    /// A library without the built-ins (for `hunts lint PATH`).
+    pub fn empty() -> Library {
+        Library {
+            hunts: Vec::new(),
+            roots: Vec::new(),
+        }
+    }
+
+    /// Loads one hunt or rule file.
+    pub fn add_file(&mut self, path: &Path) -> Vec<HuntError> {
+        match load_file(path) {
+            Ok(h) => {
+                self.insert(h);
+                Vec::new()
+            }
+            Err(e) => vec![e],
+        }
+    }
+
+    /// Loads the library `hunts update` installed (see [`Library::add_dir`]); its hunts
+    /// are listed as [`Provenance::Installed`].
+    pub fn add_installed(&mut self, dir: &Path) -> Vec<HuntError> {
+        self.add_root(dir, Provenance::Installed)
+    }
+
+    /// Where a hunt of this library comes from.
+    pub fn provenance(&self, hunt: &Hunt) -> Provenance {
+        let Origin::File(path) = &hunt.origin else {
+            return Provenance::BuiltIn;
+        };
+        self.roots
+            .iter()
+            .filter(|(root, _)| path.starts_with(root))
+            .max_by_key(|(root, _)| root.components().count())
+            .map_or_else(
+                || Provenance::Dir(path.parent().unwrap_or(path).to_path_buf()),
+                |(_, p)| p.clone(),
+            )
     }
 
     /// Loads every `*.toml` below `dir`, recursively, in sorted order.
@@ -66,17 +132,29 @@ impl Library {
     /// same file twice replaces the first copy. Two *files* sharing a UUID are
     /// both kept, as upstream has such pairs; see [`Library::duplicate_uuids`].
     pub fn add_dir(&mut self, dir: &Path) -> Vec<HuntError> {
-        let hunting = dir.join("hunting");
-        let root = if hunting.is_dir() {
-            hunting
+        self.add_root(dir, Provenance::Dir(dir.to_path_buf()))
+    }
+
+    fn add_root(&mut self, dir: &Path, provenance: Provenance) -> Vec<HuntError> {
+        self.roots.push((dir.to_path_buf(), provenance));
+        // A detection-rules checkout (or an installed library): its hunts and rules
+        // folders only; the rest of such a tree is not hunts (tests, configs, etc.).
+        let known: Vec<PathBuf> = ["hunting", "rules", "rules_building_block"]
+            .iter()
+            .map(|d| dir.join(d))
+            .filter(|d| d.is_dir())
+            .collect();
+        let roots = if known.is_empty() {
+            vec![dir.to_path_buf()]
         } else {
-            dir.to_path_buf()
+            known
         };
         let mut files = Vec::new();
         let mut errors = Vec::new();
-        if let Err(source) = collect_toml(&root, &mut files) {
-            errors.push(HuntError::Io { file: root, source });
-            return errors;
+        for root in roots {
+            if let Err(source) = collect_toml(&root, &mut files) {
+                errors.push(HuntError::Io { file: root, source });
+            }
         }
         for file in files {
             match load_file(&file) {
@@ -92,7 +170,16 @@ impl Library {
             (Origin::File(a), Origin::File(b)) => same_path(a, b),
             _ => false,
         };
+        // The same hunt or rule from another root (installed, then `--hunts DIR`): the
+        // later root wins, so a user's tuned copy replaces the installed one.
+        let same_hunt = |h: &Hunt| {
+            matches!(h.origin, Origin::File(_))
+                && h.stem == hunt.stem
+                && h.uuid.eq_ignore_ascii_case(&hunt.uuid)
+        };
         if let Some(i) = self.hunts.iter().position(same_file) {
+            self.hunts[i] = hunt;
+        } else if let Some(i) = self.hunts.iter().position(same_hunt) {
             self.hunts[i] = hunt;
         } else if let Some(i) = self
             .hunts
@@ -195,12 +282,30 @@ impl Library {
             .collect()
     }
 
-    /// ES|QL hunts whose `integration` list contains `integration` exactly
-    /// (e.g. `aws.cloudtrail`): what "run every hunt that fits the data" runs.
+    /// ES|QL hunts and rules whose `integration` list contains `integration` exactly.
     pub fn for_integration(&self, integration: &str) -> Vec<&Hunt> {
         self.hunts
             .iter()
             .filter(|h| h.is_esql() && h.integration.iter().any(|i| i == integration))
+            .collect()
+    }
+
+    /// ES|QL hunts and rules for CloudTrail: what "run every hunt that fits the data"
+    /// runs. A hunt matches when its `integration` list holds `aws.cloudtrail`; a rule's
+    /// `[metadata] integration` names packages, so a rule matches on `aws` (some of
+    /// those read other data too, and then fail with Elasticsearch's unknown-index error,
+    /// as they would on a cluster without it) or on a query that reads CloudTrail.
+    pub fn for_cloudtrail(&self) -> Vec<&Hunt> {
+        self.hunts
+            .iter()
+            .filter(|h| h.is_esql())
+            .filter(|h| match h.kind {
+                Kind::Hunt => h.integration.iter().any(|i| i == "aws.cloudtrail"),
+                Kind::Rule(_) => {
+                    h.integration.iter().any(|i| i == "aws" || i == "aws.cloudtrail")
+                        || h.queries.iter().any(|q| q.contains("logs-aws.cloudtrail"))
+                }
+            })
             .collect()
     }
 }
@@ -214,7 +319,7 @@ fn load_file(path: &Path) -> Result<Hunt, HuntError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    parse_hunt(&text, Origin::File(path.to_path_buf()), &stem)
+    parse_file(&text, Origin::File(path.to_path_buf()), &stem)
 }
 
 /// Recursive, sorted listing of `*.toml` files; hidden entries (`.git`) skipped.

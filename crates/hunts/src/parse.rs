@@ -10,11 +10,29 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use crate::{Hunt, HuntError, Origin};
+use crate::{Hunt, HuntError, Kind, Origin, Rule};
+
+type RawTable = Spanned<BTreeMap<String, Spanned<Value>>>;
 
 #[derive(Deserialize)]
 struct RawDoc {
-    hunt: Option<Spanned<BTreeMap<String, Spanned<Value>>>>,
+    hunt: Option<RawTable>,
+    rule: Option<RawTable>,
+    metadata: Option<RawTable>,
+}
+
+/// Parses a hunt (`[hunt]`) or an Elastic detection rule (`[rule]`, with its
+/// `[metadata]`): what `--hunts DIR` and `trailhunt hunt FILE` accept.
+pub fn parse_file(text: &str, origin: Origin, stem: &str) -> Result<Hunt, HuntError> {
+    let (cx, doc) = read_doc(text, &origin, stem)?;
+    match (doc.hunt, doc.rule) {
+        (Some(table), _) => hunt_from(&cx, table, origin, stem),
+        (None, Some(rule)) => rule_from(&cx, rule, doc.metadata, origin, stem),
+        (None, None) => Err(cx.err(
+            0,
+            "neither a [hunt] nor a [rule] table: not a hunt or rule file".into(),
+        )),
+    }
 }
 
 /// Parses the text of a hunt file.
@@ -22,22 +40,30 @@ struct RawDoc {
 /// `stem` is the file name without `.toml` (it is not stored in the file);
 /// `origin` is used both for the result and to name the file in errors.
 pub fn parse_hunt(text: &str, origin: Origin, stem: &str) -> Result<Hunt, HuntError> {
-    let file = match &origin {
+    let (cx, doc) = read_doc(text, &origin, stem)?;
+    let Some(table) = doc.hunt else {
+        return Err(cx.err(0, "no [hunt] table: not a hunt file".into()));
+    };
+    hunt_from(&cx, table, origin, stem)
+}
+
+fn read_doc<'t>(text: &'t str, origin: &Origin, stem: &str) -> Result<(Cx<'t>, RawDoc), HuntError> {
+    let file = match origin {
         Origin::BuiltIn => format!("<built-in>/{stem}.toml"),
         Origin::File(p) => p.display().to_string(),
     };
     let cx = Cx { text, file };
-
     let doc: RawDoc = toml::from_str(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         cx.err(at, e.message().trim_end().to_string())
     })?;
-    let Some(table) = doc.hunt else {
-        return Err(cx.err(0, "no [hunt] table: not a hunt file".into()));
-    };
+    Ok((cx, doc))
+}
+
+fn hunt_from(cx: &Cx, table: RawTable, origin: Origin, stem: &str) -> Result<Hunt, HuntError> {
     let at = table.span().start;
     let t = Table {
-        cx: &cx,
+        cx,
         map: table.into_inner(),
         at,
     };
@@ -69,7 +95,131 @@ pub fn parse_hunt(text: &str, origin: Origin, stem: &str) -> Result<Hunt, HuntEr
         references: t.string_list("references", false, true)?,
         queries,
         origin,
+        kind: Kind::Hunt,
     })
+}
+
+/// An Elastic detection rule as a one-query [`Hunt`] (`uuid` = `rule_id`).
+///
+/// The rule schema is far larger than what is read here (exceptions, actions, …);
+/// only what running, replaying and reporting need is kept, and other keys are ignored.
+fn rule_from(
+    cx: &Cx,
+    table: RawTable,
+    metadata: Option<RawTable>,
+    origin: Origin,
+    stem: &str,
+) -> Result<Hunt, HuntError> {
+    let at = table.span().start;
+    let t = Table {
+        cx,
+        map: table.into_inner(),
+        at,
+    };
+    let rule_id = t.string("rule_id", true)?;
+    let name = t.string("name", true)?;
+    if name.trim().is_empty() {
+        return Err(t.error_at("name", "`name` is empty"));
+    }
+    let language = t.string("language", false)?;
+    // ML and threshold rules have no query; they cannot run here but still list.
+    let query = t.string("query", false)?;
+    let integration = match metadata {
+        Some(m) => {
+            let at = m.span().start;
+            Table {
+                cx,
+                map: m.into_inner(),
+                at,
+            }
+            .string_list("integration", false, true)?
+        }
+        None => Vec::new(),
+    };
+    let risk_score = match t.map.get("risk_score").map(|v| v.get_ref()) {
+        None => None,
+        Some(Value::Integer(i)) => Some(*i),
+        Some(other) => {
+            return Err(t.error_at(
+                "risk_score",
+                &format!("`risk_score` must be an integer, found {}", other.type_str()),
+            ))
+        }
+    };
+    let max_signals = match t.map.get("max_signals").map(|v| v.get_ref()) {
+        None => 100,
+        Some(Value::Integer(i)) if (1..=i64::from(u32::MAX)).contains(i) => *i as u32,
+        Some(_) => {
+            return Err(t.error_at(
+                "max_signals",
+                "`max_signals` must be a positive integer",
+            ))
+        }
+    };
+    let techniques = t
+        .map
+        .get("threat")
+        .map(|v| threat_techniques(v.get_ref()))
+        .unwrap_or_default();
+    let mitre = techniques.iter().map(|(id, _)| id.clone()).collect();
+    let or_default = |s: String, d: &str| if s.trim().is_empty() { d.to_string() } else { s };
+    let note = t.string("note", false)?;
+    let rule = Rule {
+        rule_id: rule_id.clone(),
+        severity: t.string("severity", false)?,
+        risk_score,
+        interval: or_default(t.string("interval", false)?, "5m"),
+        from: or_default(t.string("from", false)?, "now-6m"),
+        max_signals,
+        timestamp_override: Some(t.string("timestamp_override", false)?)
+            .filter(|s| !s.is_empty()),
+        techniques,
+        building_block: t.map.contains_key("building_block_type"),
+        tags: t.string_list("tags", false, true)?,
+    };
+    Ok(Hunt {
+        uuid: rule_id,
+        name,
+        stem: stem.to_string(),
+        description: t.string("description", false)?,
+        author: t.string_list("author", false, true)?.join(", "),
+        integration,
+        language: if language.is_empty() { vec![] } else { vec![language] },
+        license: t.string("license", false)?,
+        notes: if note.is_empty() { vec![] } else { vec![note] },
+        mitre,
+        references: t.string_list("references", false, true)?,
+        queries: if query.is_empty() { vec![] } else { vec![query] },
+        origin,
+        kind: Kind::Rule(rule),
+    })
+}
+
+/// `[[rule.threat]]` → the techniques, sub-techniques in place of their parent when
+/// given (`T1078.004` rather than `T1078`), in file order, each once.
+fn threat_techniques(threat: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |t: &Value| {
+        let id = t.get("id").and_then(Value::as_str).unwrap_or_default();
+        let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
+        if !id.is_empty() && !out.iter().any(|(i, _)| i == id) {
+            out.push((id.to_string(), name.to_string()));
+        }
+    };
+    for entry in threat.as_array().into_iter().flatten() {
+        for tech in entry
+            .get("technique")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match tech.get("subtechnique").and_then(Value::as_array) {
+                Some(subs) if !subs.is_empty() => subs.iter().for_each(&mut push),
+                _ => push(tech),
+            }
+        }
+    }
+    out
 }
 
 /// Error context: the file name and text, to turn byte offsets into line:col.

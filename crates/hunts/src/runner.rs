@@ -4,6 +4,7 @@
 //! replay of old logs with the wall clock as `NOW()`. Callers render the runs; a run is
 //! reported as soon as it finishes so output can stream.
 
+use crate::lint::{self, Finding};
 use crate::Hunt;
 use engine::{Dataset, EngineError, QueryOptions, QueryResult, TimeSpan};
 use std::cell::OnceCell;
@@ -39,6 +40,89 @@ pub struct QueryRun<'h> {
     pub elapsed: Duration,
     /// For a query relative to `NOW()` that returned no rows: what the data spans.
     pub empty: Option<EmptyWindow>,
+    /// What the linter finds in the query text (shown under the results).
+    pub lint: Vec<Finding>,
+}
+
+impl QueryRun<'_> {
+    /// How this query ended, for the summary.
+    pub fn status(&self) -> Status {
+        match &self.result {
+            Err(_) => Status::Failed,
+            Ok(r) if r.rows.is_empty() => Status::Empty,
+            Ok(r) => Status::Fired(r.rows.len()),
+        }
+    }
+}
+
+/// How one query (or one hunt that could not run at all) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Returned this many rows (a hunt "fires" when it returns any).
+    Fired(usize),
+    /// Ran and returned nothing.
+    Empty,
+    /// Elasticsearch would have rejected it, or reading the data failed.
+    Failed,
+    /// Not ES|QL (osquery, EQL, KQL): trailhunt cannot run it.
+    NotRun,
+}
+
+impl Status {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Fired(_) => "fired",
+            Status::Empty => "no rows",
+            Status::Failed => "error",
+            Status::NotRun => "not ES|QL",
+        }
+    }
+}
+
+/// Counts over a whole run, and what it means for a script.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Queries that returned rows, and the rows they returned.
+    pub fired: usize,
+    pub rows: usize,
+    pub empty: usize,
+    pub failed: usize,
+    pub not_run: usize,
+}
+
+/// The outcome of a run, in grep's terms: something found, nothing found, trouble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// At least one query returned rows and none failed.
+    Fired,
+    /// Every query ran and returned nothing.
+    Nothing,
+    /// At least one query failed (whatever the others found).
+    Errors,
+}
+
+impl Totals {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Fired(n) => {
+                self.fired += 1;
+                self.rows += n;
+            }
+            Status::Empty => self.empty += 1,
+            Status::Failed => self.failed += 1,
+            Status::NotRun => self.not_run += 1,
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        if self.failed > 0 {
+            Outcome::Errors
+        } else if self.fired > 0 {
+            Outcome::Fired
+        } else {
+            Outcome::Nothing
+        }
+    }
 }
 
 /// An empty result of a `NOW()`-relative query, next to what the data holds.
@@ -105,16 +189,24 @@ impl Runner {
                 on_event(Event::NotEsql(hunt));
                 continue;
             }
+            let mut findings = lint::lint_hunt(hunt);
             for (index, query) in hunt.esql_queries() {
-                on_event(Event::Query(self.run_query(hunt, index, query)));
+                let mut run = self.run_query(hunt, index, query);
+                run.lint = findings
+                    .iter()
+                    .filter(|f| f.query == index)
+                    .map(|f| f.finding.clone())
+                    .collect();
+                findings.retain(|f| f.query != index);
+                on_event(Event::Query(run));
             }
         }
     }
 
-    /// Runs one query of a hunt.
+    /// Runs one query of a hunt (without lint: [`Runner::run`] adds it).
     pub fn run_query<'h>(&self, hunt: &'h Hunt, index: usize, query: &'h str) -> QueryRun<'h> {
         let started = Instant::now();
-        let result = engine::execute_blocking(query, &self.datasets, &self.opts);
+        let result = self.execute(query, &self.opts);
         let elapsed = started.elapsed();
         let empty = match &result {
             Ok(r) if r.rows.is_empty() && mentions_now(query) => self.empty_window(),
@@ -127,7 +219,29 @@ impl Runner {
             result,
             elapsed,
             empty,
+            lint: Vec::new(),
         }
+    }
+
+    /// Runs a query over the runner's datasets with other options (the replay's `NOW()`
+    /// and time range).
+    pub fn execute(&self, query: &str, opts: &QueryOptions) -> Result<QueryResult, EngineError> {
+        engine::execute_blocking(query, &self.datasets, opts)
+    }
+
+    /// The options every query runs with.
+    pub fn options(&self) -> &QueryOptions {
+        &self.opts
+    }
+
+    /// The CloudTrail dataset and the lookup tables.
+    pub fn datasets(&self) -> &[Arc<dyn Dataset>] {
+        &self.datasets
+    }
+
+    /// The CloudTrail dataset.
+    pub fn data(&self) -> &Arc<dyn Dataset> {
+        &self.data
     }
 
     fn empty_window(&self) -> Option<EmptyWindow> {

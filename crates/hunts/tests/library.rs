@@ -46,11 +46,15 @@ fn whole_elastic_library_parses() {
     assert_eq!(files.len(), 140);
     let queries: usize = files.iter().map(|h| h.queries.len()).sum();
     assert_eq!(queries, 239);
-    // The seed file replaced the built-in (same UUID), so 140 in total.
-    assert_eq!(lib.hunts().len(), 140);
-    assert!(lib.hunts().iter().all(|h| h.origin != Origin::BuiltIn));
+    // The seed file replaced the built-in (same UUID); our own built-ins stay.
+    assert_eq!(lib.hunts().len(), 140 + hunts::builtin().len() - 1);
+    assert!(lib.resolve(SEED_STEM).unwrap().origin != Origin::BuiltIn);
 
-    let aws = lib.for_integration("aws.cloudtrail");
+    let aws: Vec<_> = lib
+        .for_integration("aws.cloudtrail")
+        .into_iter()
+        .filter(|h| h.origin != Origin::BuiltIn)
+        .collect();
     assert_eq!(aws.len(), 24);
     assert!(aws.iter().all(|h| h.platform() == Some("aws")));
     assert!(files.iter().all(|h| h.author == "Elastic"));
@@ -194,14 +198,15 @@ fn add_dir_reports_bad_files_and_loads_the_rest() {
         "{msg}"
     );
     assert_eq!(errors[0].position(), Some((1, 1)));
-    assert_eq!(lib.hunts().len(), 2);
+    let builtins = hunts::builtin().len();
+    assert_eq!(lib.hunts().len(), builtins + 1);
     assert_eq!(lib.resolve("good").unwrap().platform(), Some("aws"));
-    assert_eq!(lib.for_integration("aws.cloudtrail").len(), 2);
+    assert_eq!(lib.for_integration("aws.cloudtrail").len(), builtins + 1);
     assert!(lib.for_integration("okta").is_empty());
 
     // Loading the same directory again does not duplicate anything.
     lib.add_dir(&dir);
-    assert_eq!(lib.hunts().len(), 2);
+    assert_eq!(lib.hunts().len(), builtins + 1);
 
     let missing = lib.add_dir(&dir.join("nope"));
     assert_eq!(missing.len(), 1);
@@ -220,7 +225,8 @@ fn duplicate_uuid_handling() {
 
     let mut lib = Library::new();
     assert!(lib.add_dir(&dir).is_empty());
-    assert_eq!(lib.hunts().len(), 3);
+    // The seed was replaced; the other built-ins stay.
+    assert_eq!(lib.hunts().len(), hunts::builtin().len() - 1 + 3);
     let seed = lib.resolve(SEED_UUID).unwrap();
     assert_eq!(seed.stem, "tuned_seed");
     assert!(matches!(seed.origin, Origin::File(_)));
@@ -236,10 +242,17 @@ fn duplicate_uuid_handling() {
 }
 
 #[test]
-fn detection_rules_checkout_reads_only_hunting() {
+fn detection_rules_checkout_reads_hunting_and_rules_only() {
     let (_tmp, dir) = scratch("checkout");
     fs::create_dir_all(dir.join("rules/aws")).unwrap();
-    fs::write(dir.join("rules/aws/r.toml"), "[rule]\nname = \"x\"\n").unwrap();
+    fs::write(
+        dir.join("rules/aws/r.toml"),
+        "[rule]\nrule_id = \"r-1\"\nname = \"x\"\nlanguage = \"esql\"\nquery = \"from logs-aws.cloudtrail-*\"\n",
+    )
+    .unwrap();
+    // Elsewhere in a checkout: configs and test data, not hunts.
+    fs::create_dir_all(dir.join("detection_rules/etc")).unwrap();
+    fs::write(dir.join("detection_rules/etc/x.toml"), "a = 1\n").unwrap();
     fs::create_dir_all(dir.join("hunting/okta/queries")).unwrap();
     let mut text = hunt_toml("dddddddd-0000-0000-0000-000000000001", "Okta one");
     text = text.replace("aws.cloudtrail", "okta");
@@ -247,4 +260,8 @@ fn detection_rules_checkout_reads_only_hunting() {
     let mut lib = Library::new();
     assert!(lib.add_dir(&dir).is_empty());
     assert_eq!(lib.resolve("o").unwrap().platform(), Some("okta"));
+    let rule = lib.resolve("r-1").unwrap();
+    assert_eq!(rule.rule().unwrap().rule_id, "r-1");
+    assert!(lib.for_cloudtrail().iter().any(|h| h.uuid == "r-1"));
+    assert_eq!(lib.provenance(&rule), hunts::Provenance::Dir(dir.clone()));
 }
