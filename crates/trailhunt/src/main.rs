@@ -2,6 +2,7 @@
 //! renderers together. Logic lives in the library crates; this file parses arguments,
 //! reports progress and errors, and sets the exit code.
 
+mod hunt_out;
 mod render;
 mod store_cmd;
 
@@ -48,8 +49,12 @@ enum Command {
         hunt_dirs: Vec<PathBuf>,
         #[arg(value_name = "HUNT")]
         hunts: Vec<String>,
+        /// Run detection rules as Kibana's scheduler would over the data's time span (every
+        /// `interval`, over the `from` look-back) and report each alert once.
+        #[arg(long)]
+        replay: bool,
     },
-    /// List, show or check hunts.
+    /// List, show, lint or install hunts and rules.
     Hunts {
         #[command(subcommand)]
         action: HuntsAction,
@@ -86,12 +91,37 @@ enum Command {
 
 #[derive(Subcommand)]
 enum HuntsAction {
-    /// One line per hunt: stem, language, name.
+    /// One line per hunt or rule: stem, kind, language, where it comes from, ATT&CK, name.
     List {
         #[arg(long = "hunts", value_name = "DIR")]
         hunt_dirs: Vec<PathBuf>,
+        /// Only this platform folder (aws, okta, linux, …).
+        #[arg(long)]
+        platform: Option<String>,
+        /// Only hunts citing this ATT&CK technique (T1562 also matches T1562.008).
+        #[arg(long)]
+        technique: Option<String>,
+        /// Only hunts whose name, description, notes or query contain this (any case).
+        #[arg(long)]
+        keyword: Option<String>,
     },
-    /// A hunt's description, notes and queries.
+    /// Check ES|QL queries for the library's known mistakes (see `hunts::lint`).
+    Lint {
+        #[arg(long = "hunts", value_name = "DIR")]
+        hunt_dirs: Vec<PathBuf>,
+        /// Hunt or rule files or directories (default: the whole library).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Install or update Elastic's hunting library and AWS ES|QL rules in the data
+    /// directory ($TRAILHUNT_HOME, else $XDG_DATA_HOME/trailhunt).
+    Update {
+        /// Where from: an https:// tarball URL, a detection-rules checkout, or a .tar.gz
+        /// (default: the upstream GitHub repository).
+        #[arg(long, value_name = "URL|DIR|TARBALL")]
+        from: Option<String>,
+    },
+    /// A hunt as the library's Markdown docs show it.
     Show {
         #[arg(long = "hunts", value_name = "DIR")]
         hunt_dirs: Vec<PathBuf>,
@@ -235,7 +265,7 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            1
+            EXIT_ERROR
         }
     };
     std::process::exit(code);
@@ -252,7 +282,8 @@ fn run(cli: Cli) -> Result<i32> {
             data,
             hunt_dirs,
             hunts,
-        } => cmd_hunt(&data, &hunt_dirs, &hunts),
+            replay,
+        } => cmd_hunt(&data, &hunt_dirs, &hunts, replay),
         Command::Hunts { action } => cmd_hunts(action),
         Command::Ingest(args) => store_cmd::cmd_ingest(&args),
         Command::Store(args) => store_cmd::cmd_store(&args),
@@ -395,6 +426,7 @@ impl Session {
         QueryOptions {
             now_ms,
             memory_limit: self.memory_limit,
+            ..Default::default()
         }
     }
 
@@ -477,9 +509,21 @@ fn cmd_query(data: &DataArgs, query: &str, param_specs: &[String]) -> Result<i32
     Ok(0)
 }
 
+/// The hunts trailhunt knows: built-in, then the installed library (`hunts update`), then
+/// each `--hunts DIR` (a later copy of the same hunt wins).
 fn library(dirs: &[PathBuf]) -> Result<hunts::Library> {
     let mut lib = hunts::Library::new();
+    let home = hunts::install::home()?;
+    let installed = hunts::install::library_dir(&home);
+    if installed.is_dir() {
+        for e in lib.add_installed(&installed) {
+            eprintln!("warning: {e}");
+        }
+    }
     for d in dirs {
+        if !d.exists() {
+            bail!("--hunts {}: no such directory", d.display());
+        }
         for e in lib.add_dir(d) {
             eprintln!("warning: {e}");
         }
@@ -487,18 +531,23 @@ fn library(dirs: &[PathBuf]) -> Result<hunts::Library> {
     Ok(lib)
 }
 
-fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
+/// Exit codes of `hunt` (grep's convention): something fired, nothing fired, errors.
+const EXIT_FIRED: i32 = 0;
+const EXIT_NOTHING: i32 = 1;
+const EXIT_ERROR: i32 = 2;
+
+fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String], replay: bool) -> Result<i32> {
     let lib = library(dirs)?;
     let selected: Vec<hunts::Hunt> = if keys.is_empty() {
-        lib.for_integration("aws.cloudtrail")
-            .into_iter()
-            .cloned()
-            .collect()
+        lib.for_cloudtrail().into_iter().cloned().collect()
     } else {
         keys.iter()
             .map(|k| lib.resolve(k).map_err(|e| anyhow!("{e}")))
             .collect::<Result<_>>()?
     };
+    if selected.is_empty() {
+        bail!("no ES|QL hunts or rules for CloudTrail to run: give a HUNT, --hunts DIR, or run `trailhunt hunts update` once");
+    }
     let queries: Vec<&str> = selected
         .iter()
         .filter(|h| h.is_esql())
@@ -513,105 +562,103 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String]) -> Result<i32> {
         session.datasets[1..].to_vec(),
         session.options(now),
     );
-    let mut out = std::io::stdout().lock();
-    let mut json_hunts = vec![];
-    let mut failed = false;
+    let mut stdout = std::io::stdout().lock();
+    let mut output = hunt_out::HuntOutput::new(&mut stdout, format);
     let mut written: Result<()> = Ok(());
-    runner.run(&selected, |event| {
-        let run = match event {
-            hunts::Event::NotEsql(hunt) => {
-                eprintln!("skipping {} ({}): not an ES|QL hunt", hunt.stem, hunt.name);
-                return;
-            }
-            hunts::Event::Query(run) => run,
-        };
-        let hunt = run.hunt;
-        let result = match &run.result {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!(
-                    "hunt {} ({}), query {}:",
-                    hunt.stem,
-                    hunt.name,
-                    run.index + 1
-                );
-                report_query_error(run.query, e);
-                failed = true;
-                return;
+    let (rules, plain): (Vec<hunts::Hunt>, Vec<hunts::Hunt>) = if replay {
+        selected.into_iter().partition(|h| h.rule().is_some())
+    } else {
+        (Vec::new(), selected)
+    };
+    runner.run(&plain, |event| {
+        if written.is_err() {
+            return;
+        }
+        written = match event {
+            hunts::Event::NotEsql(hunt) => output.not_esql(hunt),
+            hunts::Event::Query(run) => {
+                report_run(&run);
+                output.query(&run)
             }
         };
-        for w in &result.warnings {
-            eprintln!("warning: {w}");
-        }
-        if let Some(empty) = &run.empty {
-            eprintln!("note: {} returned no rows, but {empty}", hunt.stem);
-        }
-        if written.is_ok() {
-            written = write_hunt_result(&mut out, &mut json_hunts, hunt, run.index, result, format);
-        }
     });
     written?;
-    if format == Format::Json {
-        serde_json::to_writer(&mut out, &serde_json::json!({ "hunts": json_hunts }))?;
-        writeln!(out)?;
+    for rule in &rules {
+        if !rule.is_esql() {
+            output.not_esql(rule)?;
+            continue;
+        }
+        let run = runner.replay(rule).map_err(|e| anyhow!("{}: {e}", rule.stem))?;
+        if let Some(e) = &run.error {
+            eprintln!("rule {} ({}):", rule.stem, rule.name);
+            if let Some((_, q)) = rule.esql_queries().first() {
+                report_query_error(q, e);
+            }
+        }
+        output.replay(&run)?;
     }
-    out.flush()?;
+    let totals = output.finish()?;
     session.summary();
-    Ok(if failed { 1 } else { 0 })
+    Ok(match totals.outcome() {
+        hunts::Outcome::Fired => EXIT_FIRED,
+        hunts::Outcome::Nothing => EXIT_NOTHING,
+        hunts::Outcome::Errors => EXIT_ERROR,
+    })
 }
 
-/// One query's result in the chosen format (JSON results are collected for one document).
-fn write_hunt_result(
-    out: &mut dyn Write,
-    json_hunts: &mut Vec<serde_json::Value>,
-    hunt: &hunts::Hunt,
-    qi: usize,
-    result: &QueryResult,
-    format: Format,
-) -> Result<()> {
-    match format {
-        Format::Json => {
-            let mut body = render::es_body(result);
-            if let serde_json::Value::Object(m) = &mut body {
-                let mut h = serde_json::Map::new();
-                h.insert("uuid".into(), hunt.uuid.clone().into());
-                h.insert("name".into(), hunt.name.clone().into());
-                h.insert("query".into(), (qi + 1).into());
-                h.append(m);
-                json_hunts.push(serde_json::Value::Object(h));
-            }
+/// What stderr says about one query as it finishes: its error with a caret, warnings,
+/// and why an empty result may only be a wrong `--now`.
+fn report_run(run: &hunts::QueryRun) {
+    let hunt = run.hunt;
+    match &run.result {
+        Err(e) => {
+            eprintln!(
+                "hunt {} ({}), query {}:",
+                hunt.stem,
+                hunt.name,
+                run.index + 1
+            );
+            report_query_error(run.query, e);
         }
-        Format::Ndjson => {
-            for mut row in render::row_objects(result) {
-                row.insert("hunt.uuid".into(), hunt.uuid.clone().into());
-                row.insert("hunt.name".into(), hunt.name.clone().into());
-                serde_json::to_writer(&mut *out, &serde_json::Value::Object(row))?;
-                writeln!(out)?;
+        Ok(result) => {
+            for w in &result.warnings {
+                eprintln!("warning: {w}");
             }
-        }
-        other => {
-            let n = hunt.queries.len();
-            let q = if n > 1 {
-                format!(" (query {} of {n})", qi + 1)
-            } else {
-                String::new()
-            };
-            writeln!(out, "# {}{q} — {} row(s)", hunt.name, result.rows.len())?;
-            render::write(out, result, other)?;
-            writeln!(out)?;
+            if let Some(empty) = run.empty.filter(|e| e.looks_like_replay()) {
+                eprintln!("note: {} returned no rows, but {empty}", hunt.stem);
+            }
         }
     }
-    Ok(())
 }
 
 fn cmd_hunts(action: HuntsAction) -> Result<i32> {
     match action {
-        HuntsAction::List { hunt_dirs } => {
+        HuntsAction::List {
+            hunt_dirs,
+            platform,
+            technique,
+            keyword,
+        } => {
             let lib = library(&hunt_dirs)?;
             let mut out = std::io::stdout().lock();
-            for h in lib.hunts() {
+            let filter = hunts::Filter {
+                platform,
+                technique,
+                keyword,
+            };
+            for h in lib.hunts().iter().filter(|h| filter.matches(h)) {
+                let kind = if h.rule().is_some() { "rule" } else { "hunt" };
                 let lang = h.language.join(",");
-                writeln!(out, "{:<60} {:<8} {}", h.stem, lang, h.name)?;
+                writeln!(
+                    out,
+                    "{:<60} {:<4} {:<8} {:<10} {:<18} {}",
+                    h.stem,
+                    kind,
+                    lang,
+                    lib.provenance(h),
+                    h.mitre.join(","),
+                    h.name
+                )?;
             }
             Ok(0)
         }
@@ -623,27 +670,96 @@ fn cmd_hunts(action: HuntsAction) -> Result<i32> {
             let mut out = std::io::stdout().lock();
             for k in keys {
                 let h = lib.resolve(&k).map_err(|e| anyhow!("{e}"))?;
-                writeln!(out, "{}\n{}\n", h.name, "=".repeat(h.name.chars().count()))?;
-                writeln!(out, "uuid:        {}", h.uuid)?;
-                writeln!(out, "file:        {}", h.stem)?;
-                writeln!(out, "integration: {}", h.integration.join(", "))?;
-                writeln!(out, "mitre:       {}", h.mitre.join(", "))?;
-                writeln!(out, "language:    {}", h.language.join(", "))?;
-                writeln!(out, "\n{}\n", h.description.trim())?;
-                if !h.notes.is_empty() {
-                    writeln!(out, "Notes:")?;
-                    for n in &h.notes {
-                        writeln!(out, "  - {n}")?;
-                    }
-                    writeln!(out)?;
-                }
-                for (i, q) in h.queries.iter().enumerate() {
-                    writeln!(out, "Query {}:\n{}\n", i + 1, q.trim_end())?;
-                }
+                write!(out, "{}", hunts::markdown(&h))?;
             }
             Ok(0)
         }
+        HuntsAction::Lint { hunt_dirs, paths } => cmd_lint(&hunt_dirs, &paths),
+        HuntsAction::Update { from } => cmd_update(from.as_deref()),
     }
+}
+
+/// `hunts lint [PATH…]`: the findings of every ES|QL query, `file:line:col` first so editors
+/// jump to them; with no PATH, the whole library. Exit 0 clean, 1 findings, 2 errors.
+fn cmd_lint(dirs: &[PathBuf], paths: &[PathBuf]) -> Result<i32> {
+    let mut errors = 0;
+    let lib = if paths.is_empty() {
+        library(dirs)?
+    } else {
+        let mut lib = hunts::Library::empty();
+        for p in paths {
+            let errs = if p.is_dir() {
+                lib.add_dir(p)
+            } else {
+                lib.add_file(p)
+            };
+            for e in errs {
+                eprintln!("error: {e}");
+                errors += 1;
+            }
+        }
+        lib
+    };
+    let mut out = std::io::stdout().lock();
+    let mut findings = 0;
+    for h in lib.hunts() {
+        for f in hunts::lint::lint_hunt(h) {
+            findings += 1;
+            // Positions are in the query text; the file position of a TOML string is not
+            // kept, so the hunt and query number lead the line.
+            let fix = f
+                .finding
+                .fix
+                .as_ref()
+                .map_or(String::new(), |x| format!("\n    fix: {x}"));
+            writeln!(
+                out,
+                "{} [query {}] {}:{}: {} [{}]{fix}",
+                h.origin,
+                f.query + 1,
+                f.finding.line,
+                f.finding.column,
+                f.finding.message,
+                f.finding.code
+            )?;
+        }
+    }
+    for group in lib.duplicate_uuids() {
+        findings += 1;
+        let files: Vec<String> = group.iter().map(|h| h.origin.to_string()).collect();
+        writeln!(
+            out,
+            "duplicate UUID {}: {}",
+            group[0].uuid,
+            files.join(", ")
+        )?;
+    }
+    eprintln!(
+        "{} hunts and rules checked: {findings} finding(s)",
+        lib.hunts().len()
+    );
+    Ok(if errors > 0 {
+        EXIT_ERROR
+    } else if findings > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+fn cmd_update(from: Option<&str>) -> Result<i32> {
+    let source = match from {
+        Some(s) => hunts::install::UpdateSource::parse(s),
+        None => hunts::install::UpdateSource::Url(hunts::install::DEFAULT_URL.to_string()),
+    };
+    let home = hunts::install::home()?;
+    eprintln!("trailhunt: installing the hunting library from {source} into {}", home.display());
+    let installed = hunts::install::update(&source, &home)?;
+    for w in &installed.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("{}", installed.manifest);
+    Ok(0)
 }
 
 /// Prints one ECS document per line, exactly as the pipeline built it (see
