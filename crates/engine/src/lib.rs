@@ -7,6 +7,7 @@ pub mod extract;
 pub mod format;
 pub mod functions;
 pub mod lookup;
+pub mod metadata;
 pub mod pattern;
 pub mod planner;
 pub mod pushdown;
@@ -21,7 +22,9 @@ use datafusion::prelude::SessionContext;
 pub use esql::Params;
 use esql::{Column, EsqlError};
 pub use pushdown::{Needle, Pushdown};
-pub use source::{BatchIter, Dataset, DatasetError, DatasetTable, MemoryDataset};
+pub use source::{
+    BatchIter, Dataset, DatasetError, DatasetTable, DocumentId, IndexNaming, MemoryDataset,
+};
 use std::sync::Arc;
 pub use value::Value;
 pub use warnings::Warnings;
@@ -33,6 +36,33 @@ pub struct QueryOptions {
     /// The query's memory budget in bytes (`None`: unbounded): sorts and aggregations
     /// spill to disk rather than exceed it. Scans stream in bounded batches whatever it is.
     pub memory_limit: Option<usize>,
+    /// The time range of a scheduled rule run, as Kibana sends it with an ES|QL rule's
+    /// query: only source documents in the range are read, as if the query's first command
+    /// were preceded by the filter (so STATS counts only them). `None`: all documents.
+    pub time_filter: Option<TimeFilter>,
+}
+
+/// A range filter `field >= from AND field <= to` (both ends included, epoch ms) on the
+/// documents of the query's `FROM` data, before the query's first command: what Kibana's
+/// rule executor puts in the `filter` of an ES|QL rule's request. Data without the field
+/// has no document in range (an ES range query on an unmapped field matches nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeFilter {
+    /// The date column, `@timestamp` for Kibana's rules.
+    pub field: String,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+impl TimeFilter {
+    /// A range on `@timestamp`.
+    pub fn timestamp(from_ms: i64, to_ms: i64) -> TimeFilter {
+        TimeFilter {
+            field: source::TIME_COLUMN.to_string(),
+            from_ms,
+            to_ms,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -241,7 +271,9 @@ fn logical_plan(
     };
     let input =
         match &analyzed.source {
-            esql::TSource::From { patterns, .. } => {
+            esql::TSource::From {
+                patterns, metadata, ..
+            } => {
                 let dataset = datasets
                     .iter()
                     .find(|d| {
@@ -253,10 +285,18 @@ fn logical_plan(
                     .ok_or_else(|| EngineError::Execution("no dataset matches".into()))?;
                 let table = dataset
                     .table_provider()
-                    .unwrap_or_else(|| Arc::new(DatasetTable::new(dataset)));
-                LogicalPlanBuilder::scan("data", provider_as_source(table), None)
+                    .unwrap_or_else(|| Arc::new(DatasetTable::new(dataset.clone())));
+                let scan = LogicalPlanBuilder::scan("data", provider_as_source(table), None)
                     .and_then(|b| b.build())
-                    .map_err(|e| EngineError::Plan(e.into()))?
+                    .map_err(|e| EngineError::Plan(e.into()))?;
+                // The rule's time range sits directly on the scan, where DataFusion pushes
+                // it into the scan's filters like any WHERE on the time column (files and
+                // row groups out of range are skipped), below everything the query does.
+                let scan = match &opts.time_filter {
+                    Some(tf) => time_filter(scan, tf)?,
+                    None => scan,
+                };
+                metadata::project(scan, dataset.as_ref(), metadata).map_err(EngineError::Plan)?
             }
             esql::TSource::Row(_) | esql::TSource::Show(_) => LogicalPlanBuilder::empty(true)
                 .build()
@@ -264,6 +304,37 @@ fn logical_plan(
         };
     let plan = planner::plan_steps(&ctx, &analyzed, input).map_err(EngineError::Plan)?;
     Ok((analyzed, plan))
+}
+
+/// `plan` (a scan) filtered to the documents in `tf`'s range.
+fn time_filter(
+    plan: datafusion::logical_expr::LogicalPlan,
+    tf: &TimeFilter,
+) -> Result<datafusion::logical_expr::LogicalPlan, EngineError> {
+    use datafusion::arrow::datatypes::DataType as ArrowType;
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::{lit, Expr};
+    let cond = match plan.schema().field_with_unqualified_name(&tf.field) {
+        Err(_) => lit(false),
+        Ok(f) => match f.data_type() {
+            ArrowType::Timestamp(..) => {
+                let ts =
+                    |ms| Expr::Literal(ScalarValue::TimestampMillisecond(Some(ms), None), None);
+                let c = planner::expr::column(&tf.field);
+                c.clone().gt_eq(ts(tf.from_ms)).and(c.lt_eq(ts(tf.to_ms)))
+            }
+            other => {
+                return Err(EngineError::Execution(format!(
+                    "time filter field [{}] is not a date (it is {other})",
+                    tf.field
+                )))
+            }
+        },
+    };
+    LogicalPlanBuilder::from(plan)
+        .filter(cond)
+        .and_then(|b| b.build())
+        .map_err(|e| EngineError::Plan(e.into()))
 }
 
 /// The `@timestamp` bounds (epoch ms, inclusive; `None` = open) a query's filters put on

@@ -77,6 +77,38 @@ pub trait Dataset: Send + Sync {
     fn table_provider(&self) -> Option<Arc<dyn TableProvider>> {
         None
     }
+    /// How ES names the index a document is in (`METADATA _index`): by default the
+    /// dataset's name, as for a plain index such as csv-spec's `employees`.
+    fn index_naming(&self) -> IndexNaming {
+        IndexNaming::Index(self.name().to_string())
+    }
+    /// What a document's `METADATA _id` is derived from: by default all its columns (the
+    /// document's content; ES would have made a random id, which nothing can reproduce).
+    fn document_id(&self) -> DocumentId {
+        DocumentId {
+            key: self.columns().into_iter().map(|c| c.name).collect(),
+            fallback: vec![],
+        }
+    }
+}
+
+/// The `_index` of a dataset's documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexNaming {
+    /// A plain index: every document's `_index` is this name.
+    Index(String),
+    /// A data stream: a document is in the backing index of its day (UTC) by
+    /// `time_field`, `.ds-<stream>-<yyyy.MM.dd>-000001` (what ES shows for a stream that
+    /// rolls over daily; a document without a time has no backing index: null).
+    DataStream { stream: String, time_field: String },
+}
+
+/// The columns a document's `_id` is a hash of (see [`crate::metadata`]): `key` when none
+/// of them is null, otherwise `key` and `fallback` together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentId {
+    pub key: Vec<String>,
+    pub fallback: Vec<String>,
 }
 
 /// Wraps a [`Dataset`] as a DataFusion table.

@@ -4,14 +4,15 @@
 //!
 //! The public API is curated: the AST (`ast`), the function-catalog contract the engine
 //! implements (`catalog`), the analyzer and its typed IR (`analyzer`, re-exported here),
-//! the DISSECT and GROK pattern compilers (`dissect`, `grok`), and the items re-exported
-//! below. The lexer, the parser's internals and the helper modules are private.
+//! the DISSECT and GROK pattern compilers (`dissect`, `grok`), ES's metadata fields
+//! (`metadata`), and the items re-exported below. The lexer, the parser's internals and the helper modules are private.
 
 pub mod analyzer;
 pub mod ast;
 pub mod catalog;
 pub mod dissect;
 pub mod grok;
+pub mod metadata;
 
 mod error;
 mod lexer;

@@ -74,10 +74,13 @@ pub struct TSortKey {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TSource {
-    /// The data behind the index patterns, with the columns the resolver reported.
+    /// The data behind the index patterns, with the columns the resolver reported and the
+    /// `METADATA` fields asked for (in the written order; they follow `columns` in the
+    /// first command's input, as in ES).
     From {
         patterns: Vec<String>,
         columns: Vec<Column>,
+        metadata: Vec<Column>,
     },
     Row(Vec<(String, TExpr)>),
     /// `SHOW INFO` / `SHOW FUNCTIONS`; the engine supplies the rows.

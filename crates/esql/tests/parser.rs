@@ -134,3 +134,23 @@ fn parse_errors_point_at_the_token() {
         SourceCommand::Row { .. }
     ));
 }
+
+/// ES's `LogicalPlanBuilder.visitFromCommand`: metadata names are checked while parsing,
+/// unknown ones first, then repeats (the first declaration as `@line:column`).
+#[test]
+fn metadata_names_are_checked_while_parsing() {
+    assert_eq!(
+        err("from test metadata _id, _foo"),
+        "line 1:25: unsupported metadata field [_foo]"
+    );
+    assert_eq!(
+        err("from test metadata _id, _index, _id"),
+        "line 1:33: metadata field [_id] already declared [@1:20]"
+    );
+    let q = parse("from test metadata _index, _id, _version, _score, _source").unwrap();
+    let SourceCommand::From { metadata, .. } = &q.source else {
+        unreachable!()
+    };
+    let names: Vec<&str> = metadata.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["_index", "_id", "_version", "_score", "_source"]);
+}

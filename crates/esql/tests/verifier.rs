@@ -39,12 +39,61 @@ fn unknown_index() {
     assert_eq!(verify("from nope"), one("1:6", "Unknown index [nope]"));
 }
 
-/// trailhunt's own message (ES supports METADATA).
+/// The metadata fields trailhunt computes follow the mapped fields, in the written order
+/// (esql-spec.md §7.1); KEEP * keeps them there.
 #[test]
-fn metadata_not_supported() {
+fn metadata_columns_follow_the_mapped_fields() {
+    let q = "from test metadata _version, _id, _index | keep *";
+    let ast = parse_with_params(q, &Params::new()).unwrap();
+    let a = analyze(q, &ast, &TestCatalog, &TestData).unwrap();
+    let names: Vec<(&str, esql::DataType)> =
+        a.columns.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+    assert_eq!(names.len(), 13);
+    assert_eq!(names[0].0, "emp_no");
     assert_eq!(
-        verify("from test metadata _id"),
-        one("1:20", "METADATA fields are not supported yet by trailhunt")
+        names[10..],
+        [
+            ("_version", esql::DataType::Long),
+            ("_id", esql::DataType::Keyword),
+            ("_index", esql::DataType::Keyword),
+        ]
+    );
+    let esql::TSource::From {
+        columns, metadata, ..
+    } = &a.source
+    else {
+        panic!("{:?}", a.source)
+    };
+    assert_eq!((columns.len(), metadata.len()), (10, 3));
+    // Without METADATA there are none.
+    let q = "from test";
+    let a = analyze(
+        q,
+        &parse_with_params(q, &Params::new()).unwrap(),
+        &TestCatalog,
+        &TestData,
+    );
+    assert!(a.unwrap().columns.iter().all(|c| !c.name.starts_with('_')));
+    assert_eq!(
+        verify("from test | keep _id"),
+        one("1:18", "Unknown column [_id]")
+    );
+}
+
+/// trailhunt's own message: ES knows these fields, trailhunt does not compute them (a
+/// column of nulls would pass for data).
+#[test]
+fn metadata_fields_not_computed() {
+    assert_eq!(
+        verify("from test metadata _id, _source"),
+        one(
+            "1:25",
+            "METADATA field [_source] is not supported yet by trailhunt"
+        )
+    );
+    assert_eq!(
+        verify("from test metadata _score, _ignored, _index_mode"),
+        "Found 3 problems\nline 1:20: METADATA field [_score] is not supported yet by trailhunt\nline 1:28: METADATA field [_ignored] is not supported yet by trailhunt\nline 1:38: METADATA field [_index_mode] is not supported yet by trailhunt"
     );
 }
 

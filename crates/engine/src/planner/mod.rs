@@ -92,7 +92,13 @@ pub fn plan_steps(
     }
     // Columns in output order after each step, as the analyzer computed them.
     let mut names: Vec<String> = match &analyzed.source {
-        esql::TSource::From { columns, .. } => columns.iter().map(|c| c.name.clone()).collect(),
+        esql::TSource::From {
+            columns, metadata, ..
+        } => columns
+            .iter()
+            .chain(metadata)
+            .map(|c| c.name.clone())
+            .collect(),
         esql::TSource::Row(fields) => fields.iter().map(|(n, _)| n.clone()).collect(),
         esql::TSource::Show(what) => esql::analyzer::show_columns(*what)
             .into_iter()

@@ -100,13 +100,33 @@ impl Parser<'_> {
                 break;
             }
         }
-        let mut metadata = vec![];
+        let mut metadata: Vec<(String, Span)> = vec![];
         // The pattern-mode token after the list is already lexed; switch back to normal mode.
         self.lexer.reset(self.tok.span.start);
         self.tok = self.lexer.next_token()?;
         if self.eat_kw("metadata")? {
             loop {
                 let (name, span) = self.identifier()?;
+                // ES checks the names while parsing (a `parsing_exception`): unknown ones
+                // first, then repeats, pointing at the first declaration as `@line:column`.
+                if crate::metadata::metadata_field(&name).is_none() {
+                    return Err(EsqlError::parsing(
+                        self.src,
+                        span,
+                        format!("unsupported metadata field [{name}]"),
+                    ));
+                }
+                if let Some((_, first)) = metadata.iter().find(|(n, _)| *n == name) {
+                    let at = crate::span::Position::of(self.src, first.start);
+                    return Err(EsqlError::parsing(
+                        self.src,
+                        span,
+                        format!(
+                            "metadata field [{name}] already declared [@{}:{}]",
+                            at.line, at.column
+                        ),
+                    ));
+                }
                 metadata.push((name, span));
                 if !self.eat(&Tok::Comma)? {
                     break;

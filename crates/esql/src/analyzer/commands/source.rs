@@ -64,18 +64,38 @@ impl Analyzer<'_> {
                 return Err(TSource::From {
                     patterns: names,
                     columns: vec![],
+                    metadata: vec![],
                 });
             }
         };
-        if let Some((_, span)) = metadata.first() {
-            self.problem(*span, "METADATA fields are not supported yet by trailhunt");
+        // The parser has already refused names ES does not know and repeats.
+        let mut meta: Vec<Column> = vec![];
+        for (name, span) in metadata {
+            match crate::metadata::metadata_field(name) {
+                Some(f) if f.computed => meta.push(Column {
+                    name: name.clone(),
+                    ty: f.ty,
+                }),
+                _ => self.problem(
+                    *span,
+                    format!("METADATA field [{name}] is not supported yet by trailhunt"),
+                ),
+            }
         }
+        // Metadata columns come after the mapped fields (ES appends them to the relation's
+        // output); a mapped field of the same name is shadowed by the metadata field.
+        let columns: Vec<Column> = cols
+            .into_iter()
+            .filter(|c| !meta.iter().any(|m| m.name == c.name))
+            .collect();
+        let all: Vec<Column> = columns.iter().chain(&meta).cloned().collect();
         Ok((
             TSource::From {
                 patterns: names,
-                columns: cols.clone(),
+                columns,
+                metadata: meta,
             },
-            cols,
+            all,
         ))
     }
 
