@@ -5,6 +5,7 @@
 //!   literal prefilter and as day pruning of the delivery folders;
 //! * [`StoreDataset`]: the Parquet store, through DataFusion's Parquet scan;
 //! * the ES type of every CloudTrail column ([`es_type`], [`ecs_columns`]);
+//! * what `METADATA _index` and `_id` are for CloudTrail ([`index_naming`], [`document_id`]);
 //! * what the data spans ([`time_span`], for `--now latest`) and which delivery days a set of
 //!   queries can read ([`query_days`], for pruning S3 listings before anything is fetched).
 
@@ -14,7 +15,7 @@ mod store;
 pub use raw::{prefilter, CloudTrailFiles, Reporter};
 pub use store::{store_dir, StoreDataset, DEFAULT_STORE};
 
-use engine::{Dataset, EngineError, Params, QueryOptions, TimeSpan};
+use engine::{Dataset, DocumentId, EngineError, IndexNaming, Params, QueryOptions, TimeSpan};
 use esql::{Column, DataType};
 use sources::DayRange;
 use std::sync::Arc;
@@ -22,6 +23,39 @@ use std::sync::Arc;
 /// The data stream name Elastic's integration writes CloudTrail to; `FROM
 /// logs-aws.cloudtrail*` matches it.
 pub const INDEX_NAME: &str = "logs-aws.cloudtrail-default";
+
+/// `METADATA _index`: Elastic's integration writes to a data stream, so a document's
+/// `_index` is the backing index of its `@timestamp` day (UTC),
+/// `.ds-logs-aws.cloudtrail-default-2024.05.01-000001`; raw files and the store alike.
+pub fn index_naming() -> IndexNaming {
+    IndexNaming::DataStream {
+        stream: INDEX_NAME.to_string(),
+        time_field: engine::source::TIME_COLUMN.to_string(),
+    }
+}
+
+/// `METADATA _id` (see `engine::metadata`): a hash of `event.id` — CloudTrail's eventID,
+/// unique per event — and `@timestamp`, so the same event has the same id read raw or from
+/// the store and in every run (CloudTrail may deliver an event twice: both copies get one
+/// id, as one alert). An event without an eventID (hand-made or truncated records) is
+/// told apart by the fields that identify a call — its request ID, API, caller and
+/// origin — added to the hash; all are small columns, read only when `_id` is used.
+pub fn document_id() -> DocumentId {
+    DocumentId {
+        key: vec!["event.id".into(), engine::source::TIME_COLUMN.into()],
+        fallback: [
+            "aws.cloudtrail.request_id",
+            "event.provider",
+            "event.action",
+            "cloud.account.id",
+            "cloud.region",
+            "aws.cloudtrail.user_identity.arn",
+            "source.address",
+        ]
+        .map(String::from)
+        .to_vec(),
+    }
+}
 
 /// Every CloudTrail column with its ES|QL type, as `FROM logs-aws.cloudtrail*` lists them
 /// (raw files and the store alike).

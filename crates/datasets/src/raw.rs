@@ -94,6 +94,14 @@ impl Dataset for CloudTrailFiles {
         self.pushdown
     }
 
+    fn index_naming(&self) -> engine::IndexNaming {
+        crate::index_naming()
+    }
+
+    fn document_id(&self) -> engine::DocumentId {
+        crate::document_id()
+    }
+
     fn scan_filtered(
         &self,
         columns: &[String],

@@ -54,6 +54,12 @@ impl StoreDataset {
     pub fn file_count(&self) -> usize {
         self.manifest.files.len()
     }
+
+    /// Files the last scan read and files in the commit: how much the query's time range
+    /// (its WHERE or a rule run's time filter) pruned by the manifest's per-file bounds.
+    pub fn last_scan(&self) -> Option<(usize, usize)> {
+        self.table.last_scan()
+    }
 }
 
 impl Dataset for StoreDataset {
@@ -87,5 +93,13 @@ impl Dataset for StoreDataset {
 
     fn table_provider(&self) -> Option<Arc<dyn datafusion::catalog::TableProvider>> {
         Some(self.table.clone())
+    }
+
+    fn index_naming(&self) -> engine::IndexNaming {
+        crate::index_naming()
+    }
+
+    fn document_id(&self) -> engine::DocumentId {
+        crate::document_id()
     }
 }
