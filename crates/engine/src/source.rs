@@ -3,7 +3,7 @@
 //! batches of just the columns a query needs. The table provider below turns that into a
 //! DataFusion scan with projection pushdown and bounded memory.
 
-use datafusion::arrow::datatypes::SchemaRef;
+pub use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DataFusionError, Result as DfResult};

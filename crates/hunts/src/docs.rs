@@ -25,7 +25,11 @@ pub fn markdown(h: &Hunt) -> String {
         .collect();
     s += &format!("- **Integration:** {}\n", integrations.join(", "));
     s += &format!("- **Language:** `[{}]`\n", h.language.join(", "));
-    let folder = if h.rule().is_some() { "rules" } else { "queries" };
+    let folder = if h.rule().is_some() {
+        "rules"
+    } else {
+        "queries"
+    };
     s += &format!(
         "- **Source File:** [{}](../{folder}/{}.toml)\n\n## Query\n\n",
         h.name, h.stem

@@ -302,7 +302,9 @@ impl Library {
             .filter(|h| match h.kind {
                 Kind::Hunt => h.integration.iter().any(|i| i == "aws.cloudtrail"),
                 Kind::Rule(_) => {
-                    h.integration.iter().any(|i| i == "aws" || i == "aws.cloudtrail")
+                    h.integration
+                        .iter()
+                        .any(|i| i == "aws" || i == "aws.cloudtrail")
                         || h.queries.iter().any(|q| q.contains("logs-aws.cloudtrail"))
                 }
             })

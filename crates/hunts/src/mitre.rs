@@ -15,7 +15,10 @@ const TECHNIQUES: &[(&str, &str)] = &[
     ("T1087", "Account Discovery"),
     ("T1087.004", "Account Discovery: Cloud Account"),
     ("T1098", "Account Manipulation"),
-    ("T1098.001", "Account Manipulation: Additional Cloud Credentials"),
+    (
+        "T1098.001",
+        "Account Manipulation: Additional Cloud Credentials",
+    ),
     ("T1098.003", "Account Manipulation: Additional Cloud Roles"),
     ("T1105", "Ingress Tool Transfer"),
     ("T1136", "Create Account"),
@@ -40,7 +43,10 @@ const TECHNIQUES: &[(&str, &str)] = &[
         "Use Alternate Authentication Material: Application Access Token",
     ),
     ("T1552", "Unsecured Credentials"),
-    ("T1552.005", "Unsecured Credentials: Cloud Instance Metadata API"),
+    (
+        "T1552.005",
+        "Unsecured Credentials: Cloud Instance Metadata API",
+    ),
     ("T1555", "Credentials from Password Stores"),
     (
         "T1555.006",
@@ -54,7 +60,10 @@ const TECHNIQUES: &[(&str, &str)] = &[
     ("T1566.003", "Phishing: Spearphishing via Service"),
     ("T1567", "Exfiltration Over Web Service"),
     ("T1578", "Modify Cloud Compute Infrastructure"),
-    ("T1578.002", "Modify Cloud Compute Infrastructure: Create Cloud Instance"),
+    (
+        "T1578.002",
+        "Modify Cloud Compute Infrastructure: Create Cloud Instance",
+    ),
     ("T1580", "Cloud Infrastructure Discovery"),
     ("T1584.007", "Compromise Infrastructure: Serverless"),
     ("T1608", "Stage Capabilities"),

@@ -142,7 +142,10 @@ fn rule_from(
         Some(other) => {
             return Err(t.error_at(
                 "risk_score",
-                &format!("`risk_score` must be an integer, found {}", other.type_str()),
+                &format!(
+                    "`risk_score` must be an integer, found {}",
+                    other.type_str()
+                ),
             ))
         }
     };
@@ -150,10 +153,7 @@ fn rule_from(
         None => 100,
         Some(Value::Integer(i)) if (1..=i64::from(u32::MAX)).contains(i) => *i as u32,
         Some(_) => {
-            return Err(t.error_at(
-                "max_signals",
-                "`max_signals` must be a positive integer",
-            ))
+            return Err(t.error_at("max_signals", "`max_signals` must be a positive integer"))
         }
     };
     let techniques = t
@@ -162,7 +162,13 @@ fn rule_from(
         .map(|v| threat_techniques(v.get_ref()))
         .unwrap_or_default();
     let mitre = techniques.iter().map(|(id, _)| id.clone()).collect();
-    let or_default = |s: String, d: &str| if s.trim().is_empty() { d.to_string() } else { s };
+    let or_default = |s: String, d: &str| {
+        if s.trim().is_empty() {
+            d.to_string()
+        } else {
+            s
+        }
+    };
     let note = t.string("note", false)?;
     let rule = Rule {
         rule_id: rule_id.clone(),
@@ -171,8 +177,7 @@ fn rule_from(
         interval: or_default(t.string("interval", false)?, "5m"),
         from: or_default(t.string("from", false)?, "now-6m"),
         max_signals,
-        timestamp_override: Some(t.string("timestamp_override", false)?)
-            .filter(|s| !s.is_empty()),
+        timestamp_override: Some(t.string("timestamp_override", false)?).filter(|s| !s.is_empty()),
         techniques,
         building_block: t.map.contains_key("building_block_type"),
         tags: t.string_list("tags", false, true)?,
@@ -184,12 +189,20 @@ fn rule_from(
         description: t.string("description", false)?,
         author: t.string_list("author", false, true)?.join(", "),
         integration,
-        language: if language.is_empty() { vec![] } else { vec![language] },
+        language: if language.is_empty() {
+            vec![]
+        } else {
+            vec![language]
+        },
         license: t.string("license", false)?,
         notes: if note.is_empty() { vec![] } else { vec![note] },
         mitre,
         references: t.string_list("references", false, true)?,
-        queries: if query.is_empty() { vec![] } else { vec![query] },
+        queries: if query.is_empty() {
+            vec![]
+        } else {
+            vec![query]
+        },
         origin,
         kind: Kind::Rule(rule),
     })

@@ -8,14 +8,19 @@
 //!   round time), from the first event to the last event plus the look-back; runs whose
 //!   window holds no event at all are skipped (they cannot see anything).
 //! * The window is `[now - from, now]` on `@timestamp`, both ends included (Kibana's range
-//!   filter). Elastic's rules set `timestamp_override = "event.ingested"`; replayed logs
+//!   filter, applied to the source documents: `engine::TimeFilter`). Elastic's rules set `timestamp_override = "event.ingested"`; replayed logs
 //!   have no ingest time of their own, so the event time stands in for it.
 //! * Alerts are deduplicated across overlapping windows by the row's `_id` when the query
 //!   keeps it (Kibana's key for non-aggregating rules), otherwise by the whole row.
 
 use crate::{Hunt, Runner};
-use engine::{EngineError, QueryOptions, QueryResult, Value};
+use engine::source::{DocumentId, IndexNaming};
+use engine::{
+    BatchIter, Dataset, DatasetError, EngineError, MemoryDataset, QueryOptions, QueryResult,
+    TimeFilter, Value,
+};
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One alert the rule would have raised.
@@ -71,64 +76,6 @@ pub fn parse_lookback(s: &str) -> Option<i64> {
     parse_interval(s.trim().strip_prefix("now-")?)
 }
 
-/// The rule's query with Kibana's range filter on the source documents: a `WHERE` on
-/// `@timestamp` right after the source command, so it applies before anything the rule
-/// does (STATS included) and the sources' time pruning sees it.
-fn within(query: &str, from_ms: i64, to_ms: i64) -> String {
-    let filter = format!(
-        " | WHERE @timestamp >= TO_DATETIME(\"{}\") AND @timestamp <= TO_DATETIME(\"{}\") ",
-        javatime::format_iso_millis(from_ms),
-        javatime::format_iso_millis(to_ms)
-    );
-    match first_pipe(query) {
-        Some(i) => format!("{}{filter}{}", &query[..i], &query[i..]),
-        None => format!("{query}{filter}"),
-    }
-}
-
-/// Byte offset of the first `|` that separates commands: not inside a string (`"…"`,
-/// `"""…"""`), a quoted identifier or a comment.
-fn first_pipe(q: &str) -> Option<usize> {
-    let b = q.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'|' => return Some(i),
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'"' if q[i..].starts_with("\"\"\"") => {
-                i += 3;
-                while i < b.len() && !q[i..].starts_with("\"\"\"") {
-                    i += 1;
-                }
-                i += 2;
-            }
-            quote @ (b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != quote {
-                    if b[i] == b'\\' && quote == b'"' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
 /// The scheduler runs (their `NOW()`s) that can see at least one of the data's events,
 /// given the epoch-aligned starts of the `interval`-wide buckets that hold events.
 fn schedule(occupied: &[i64], interval: i64, lookback: i64) -> Vec<i64> {
@@ -180,21 +127,15 @@ impl Runner {
                 return Ok(run);
             }
         };
-        // Errors are reported against the rule's own text (positions unshifted).
-        if let Err(e) = engine::analyze(query, self.datasets()) {
-            run.error = Some(e);
-            run.elapsed = started.elapsed();
-            return Ok(run);
-        }
         let mut seen: HashSet<String> = HashSet::new();
         for now in ticks {
             let opts = QueryOptions {
                 now_ms: now,
+                time_filter: Some(TimeFilter::timestamp(now - lookback, now)),
                 ..self.options().clone()
             };
             run.runs += 1;
-            let windowed = within(query, now - lookback, now);
-            let result = match self.execute(&windowed, &opts) {
+            let result = match self.execute(query, &opts) {
                 Ok(r) => r,
                 Err(e) => {
                     // A query error is the same at every run: report it once and stop.
@@ -221,6 +162,26 @@ impl Runner {
         }
         run.elapsed = started.elapsed();
         Ok(run)
+    }
+
+    /// A runner over an in-memory copy of raw CloudTrail files, so that the hundreds of
+    /// scheduler runs of a replay read and normalize each record once, not once per run.
+    /// Data with a native table (the Parquet store) is used as it is: its row groups are
+    /// pruned by each run's time range.
+    pub fn snapshot(&self) -> Result<Runner, DatasetError> {
+        if self.data().table_provider().is_some() {
+            return Ok(self.clone_with(self.data().clone()));
+        }
+        let inner = self.data().clone();
+        let names: Vec<String> = inner.columns().into_iter().map(|c| c.name).collect();
+        let batches = inner.scan(&names)?.collect::<Result<Vec<_>, _>>()?;
+        let mem = MemoryDataset {
+            name: inner.name().to_string(),
+            columns: inner.columns(),
+            schema: inner.schema(),
+            batches,
+        };
+        Ok(self.clone_with(Arc::new(Snapshot { inner, mem })))
     }
 
     /// Epoch-aligned starts of the `interval`-wide buckets that hold at least one event.
@@ -266,18 +227,6 @@ mod tests {
     }
 
     #[test]
-    fn window_goes_right_after_the_source_command() {
-        let q = "from logs-aws.cloudtrail-* metadata _id // a | comment\n| where a == \"x|y\"";
-        let w = within(q, 0, 1000);
-        assert!(
-            w.starts_with("from logs-aws.cloudtrail-* metadata _id // a | comment\n | WHERE @timestamp >= TO_DATETIME(\"1970-01-01T00:00:00.000Z\") AND @timestamp <= TO_DATETIME(\"1970-01-01T00:00:01.000Z\") | where a"),
-            "{w}"
-        );
-        assert_eq!(first_pipe("FROM a"), None);
-        assert_eq!(first_pipe("FROM \"a|b\" | x"), Some(11));
-    }
-
-    #[test]
     fn runs_that_can_see_events() {
         // Buckets of 5 min at 0 and 60 min, look-back 9 min: runs 0, 5, 10 see the first
         // bucket, 60, 65, 70 the second.
@@ -288,5 +237,32 @@ mod tests {
         );
         // Overlapping candidates merge.
         assert_eq!(schedule(&[0, 5 * m], 5 * m, 4 * m), vec![0, 5 * m, 10 * m]);
+    }
+}
+
+/// Raw files read once into memory, keeping the original's index naming and document ids.
+struct Snapshot {
+    inner: Arc<dyn Dataset>,
+    mem: MemoryDataset,
+}
+
+impl Dataset for Snapshot {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn columns(&self) -> Vec<esql::Column> {
+        self.mem.columns.clone()
+    }
+    fn schema(&self) -> engine::source::SchemaRef {
+        self.mem.schema.clone()
+    }
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
+        self.mem.scan(columns)
+    }
+    fn index_naming(&self) -> IndexNaming {
+        self.inner.index_naming()
+    }
+    fn document_id(&self) -> DocumentId {
+        self.inner.document_id()
     }
 }

@@ -234,6 +234,11 @@ impl Runner {
         &self.opts
     }
 
+    /// The same runner over other CloudTrail data (same lookups and options).
+    pub(crate) fn clone_with(&self, data: Arc<dyn Dataset>) -> Runner {
+        Runner::new(data, self.datasets[1..].to_vec(), self.opts.clone())
+    }
+
     /// The CloudTrail dataset and the lookup tables.
     pub fn datasets(&self) -> &[Arc<dyn Dataset>] {
         &self.datasets

@@ -28,7 +28,9 @@ fn every_shared_rule_parses_with_its_schedule() {
     assert_eq!(r.interval, "5m", "absent interval is Kibana's default");
     assert_eq!(r.max_signals, 100);
     assert_eq!(r.timestamp_override.as_deref(), Some("event.ingested"));
-    assert!(bb.queries[0].to_ascii_lowercase().contains("metadata _id, _version, _index"));
+    assert!(bb.queries[0]
+        .to_ascii_lowercase()
+        .contains("metadata _id, _version, _index"));
     let quota = lib
         .resolve("discovery_servicequotas_multi_region_service_quota_requests")
         .unwrap();
@@ -52,9 +54,15 @@ fn rule_schema_errors_point_at_the_value() {
     );
     let text = "[rule]\nname = \"n\"\nquery = \"from a\"\n";
     let e = parse_file(text, Origin::File("r.toml".into()), "r").unwrap_err();
-    assert!(e.to_string().contains("missing the required key `rule_id`"), "{e}");
+    assert!(
+        e.to_string().contains("missing the required key `rule_id`"),
+        "{e}"
+    );
     let e = parse_file("[other]\n", Origin::File("o.toml".into()), "o").unwrap_err();
-    assert!(e.to_string().contains("neither a [hunt] nor a [rule]"), "{e}");
+    assert!(
+        e.to_string().contains("neither a [hunt] nor a [rule]"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -65,6 +73,9 @@ fn kql_rules_list_but_do_not_run() {
     let Kind::Rule(r) = &h.kind else {
         panic!("not a rule")
     };
-    assert_eq!((r.interval.as_str(), r.from.as_str(), r.max_signals), ("10m", "now-20m", 5));
+    assert_eq!(
+        (r.interval.as_str(), r.from.as_str(), r.max_signals),
+        ("10m", "now-20m", 5)
+    );
     assert_eq!(h.uuid, "k");
 }

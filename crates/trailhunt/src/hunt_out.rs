@@ -124,7 +124,11 @@ impl<'o> HuntOutput<'o> {
                     let lint = if run.lint.is_empty() {
                         String::new()
                     } else {
-                        format!(" ({} lint finding(s): see `trailhunt hunts lint {}`)", run.lint.len(), hunt.stem)
+                        format!(
+                            " ({} lint finding(s): see `trailhunt hunts lint {}`)",
+                            run.lint.len(),
+                            hunt.stem
+                        )
                     };
                     self.collapsed.push(format!(
                         "  - {}{} — no rows{lint}",
@@ -160,7 +164,15 @@ impl<'o> HuntOutput<'o> {
             Format::Json => {
                 let mut e = header(rule, 0);
                 e.insert("status".into(), status_json(status).into());
-                e.insert("lint".into(), lint_json(&hunts::lint::lint_hunt(rule).into_iter().map(|f| f.finding).collect::<Vec<_>>()));
+                e.insert(
+                    "lint".into(),
+                    lint_json(
+                        &hunts::lint::lint_hunt(rule)
+                            .into_iter()
+                            .map(|f| f.finding)
+                            .collect::<Vec<_>>(),
+                    ),
+                );
                 e.insert("elapsed_ms".into(), (run.elapsed.as_millis() as u64).into());
                 e.insert(
                     "replay".into(),
@@ -291,7 +303,9 @@ fn write_title(
     )?;
     let mut meta = vec![hunt.uuid.clone()];
     if let Some(r) = hunt.rule() {
-        let risk = r.risk_score.map_or(String::new(), |s| format!(", risk {s}"));
+        let risk = r
+            .risk_score
+            .map_or(String::new(), |s| format!(", risk {s}"));
         meta.push(format!("severity {}{risk}", r.severity));
     }
     for (id, name) in hunt.techniques() {
@@ -326,7 +340,12 @@ fn header(hunt: &Hunt, index: usize) -> Map<String, J> {
     e.insert("query".into(), (index + 1).into());
     e.insert(
         "kind".into(),
-        if hunt.rule().is_some() { "rule" } else { "hunt" }.into(),
+        if hunt.rule().is_some() {
+            "rule"
+        } else {
+            "hunt"
+        }
+        .into(),
     );
     if let Some(r) = hunt.rule() {
         e.insert("severity".into(), r.severity.clone().into());

@@ -583,12 +583,21 @@ fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String], replay: bool) ->
         };
     });
     written?;
+    // Replays run each rule hundreds of times: over raw files, read them once.
+    let replayer = if rules.is_empty() {
+        None
+    } else {
+        Some(runner.snapshot()?)
+    };
     for rule in &rules {
+        let Some(replayer) = &replayer else { break };
         if !rule.is_esql() {
             output.not_esql(rule)?;
             continue;
         }
-        let run = runner.replay(rule).map_err(|e| anyhow!("{}: {e}", rule.stem))?;
+        let run = replayer
+            .replay(rule)
+            .map_err(|e| anyhow!("{}: {e}", rule.stem))?;
         if let Some(e) = &run.error {
             eprintln!("rule {} ({}):", rule.stem, rule.name);
             if let Some((_, q)) = rule.esql_queries().first() {
@@ -753,7 +762,10 @@ fn cmd_update(from: Option<&str>) -> Result<i32> {
         None => hunts::install::UpdateSource::Url(hunts::install::DEFAULT_URL.to_string()),
     };
     let home = hunts::install::home()?;
-    eprintln!("trailhunt: installing the hunting library from {source} into {}", home.display());
+    eprintln!(
+        "trailhunt: installing the hunting library from {source} into {}",
+        home.display()
+    );
     let installed = hunts::install::update(&source, &home)?;
     for w in &installed.warnings {
         eprintln!("warning: {w}");
