@@ -770,7 +770,16 @@ fn cmd_update(from: Option<&str>) -> Result<i32> {
     for w in &installed.warnings {
         eprintln!("warning: {w}");
     }
-    println!("{}", installed.manifest);
+    let m = &installed.manifest;
+    println!(
+        "installed {} hunts and {} ES|QL rules into {} from {} (commit {}, {})",
+        m.hunts,
+        m.rules,
+        installed.library.display(),
+        m.source,
+        m.commit.as_deref().unwrap_or("unknown"),
+        m.commit_date.as_deref().unwrap_or("date unknown")
+    );
     Ok(0)
 }
 

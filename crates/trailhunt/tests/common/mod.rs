@@ -17,6 +17,11 @@ pub fn th(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trailhunt"))
         .args(args)
         .current_dir(workspace())
+        // Never the user's installed library: tests see the built-in hunts only.
+        .env(
+            "TRAILHUNT_HOME",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-library"),
+        )
         .output()
         .expect("run trailhunt")
 }
