@@ -852,7 +852,7 @@ fn read_tarball(reader: impl Read, archive: &str) -> Result<Collected, InstallEr
         if !kind.is_file() && !kind.is_contiguous() {
             continue;
         }
-        if raw.iter().any(|&b| b == 0) || std::str::from_utf8(&raw).is_err() {
+        if raw.contains(&0) || std::str::from_utf8(&raw).is_err() {
             // Not a name upstream uses; `candidate` would not match the lossy form anyway.
             continue;
         }

@@ -493,7 +493,8 @@ fn empty_hunt_explains_the_time_window() {
         "--format",
         "json",
     ]);
-    assert!(o.status.success());
+    // Ran, nothing fired: exit 1 (grep's convention).
+    assert_eq!(o.status.code(), Some(1));
     let body: J = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(body["hunts"][0]["values"], serde_json::json!([]));
     let err = stderr(&o);
@@ -635,7 +636,7 @@ fn bad_now_is_rejected() {
         "yesterday",
         "from logs-aws.cloudtrail* | limit 1",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("invalid --now value [yesterday]"),
         "{}",
@@ -651,7 +652,7 @@ fn missing_input_is_reported() {
         "/nonexistent/trail/logs",
         "from logs-aws.cloudtrail* | limit 1",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("/nonexistent/trail/logs"),
         "{}",
@@ -809,7 +810,7 @@ fn hunts_list_and_show() {
     );
     assert!(s.contains("DATE_FORMAT(\"YYYY-mm-dd\", @timestamp)"), "{s}");
     let o = th(&["hunts", "show", "no_such_hunt"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
@@ -839,7 +840,7 @@ fn all_aws_hunts_from_the_elastic_library_run_or_fail_clearly() {
             && h["values"].as_array().unwrap().len() == 10));
     // The others fail loudly, each naming the hunt and the position in its query.
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(!err.contains("panicked"), "{err}");
     let failures = err.lines().filter(|l| l.starts_with("hunt ")).count();
     let positioned = err
