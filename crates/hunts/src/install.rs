@@ -688,7 +688,11 @@ fn selected_rule(rel: &[&str], doc: &toml::Table) -> bool {
 /// another command). Comments are skipped; `METADATA …`, exclusions (`-pattern`) and quotes
 /// are dropped. A generic `logs-*` is returned as is: callers match on a specific prefix,
 /// since a rule reading every `logs-*` index is not a CloudTrail rule.
-pub fn from_patterns(query: &str) -> Vec<String> {
+///
+/// Only the source command is read, by hand rather than with `esql::parse`: rules use
+/// syntax our parser may not accept yet (`KQL()`, `STATS … WHERE`), and whether a rule is
+/// installed must not depend on whether trailhunt can run it today.
+pub(crate) fn from_patterns(query: &str) -> Vec<String> {
     let text = strip_comments(query);
     let source = text.split('|').next().unwrap_or("");
     let mut words = source
