@@ -92,7 +92,6 @@ impl<'o> HuntOutput<'o> {
                 let mut e = header(hunt, run.index);
                 e.insert("status".into(), status_json(status).into());
                 e.insert("lint".into(), lint_json(&run.lint));
-                e.insert("elapsed_ms".into(), (run.elapsed.as_millis() as u64).into());
                 match &run.result {
                     Ok(r) => {
                         e.insert("error".into(), J::Null);
@@ -173,7 +172,6 @@ impl<'o> HuntOutput<'o> {
                             .collect::<Vec<_>>(),
                     ),
                 );
-                e.insert("elapsed_ms".into(), (run.elapsed.as_millis() as u64).into());
                 e.insert(
                     "replay".into(),
                     json!({
