@@ -209,6 +209,33 @@ impl Runner {
     }
 }
 
+/// Raw files read once into memory, keeping the original's index naming and document ids.
+struct Snapshot {
+    inner: Arc<dyn Dataset>,
+    mem: MemoryDataset,
+}
+
+impl Dataset for Snapshot {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn columns(&self) -> Vec<esql::Column> {
+        self.mem.columns.clone()
+    }
+    fn schema(&self) -> engine::source::SchemaRef {
+        self.mem.schema.clone()
+    }
+    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
+        self.mem.scan(columns)
+    }
+    fn index_naming(&self) -> IndexNaming {
+        self.inner.index_naming()
+    }
+    fn document_id(&self) -> DocumentId {
+        self.inner.document_id()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,32 +264,5 @@ mod tests {
         );
         // Overlapping candidates merge.
         assert_eq!(schedule(&[0, 5 * m], 5 * m, 4 * m), vec![0, 5 * m, 10 * m]);
-    }
-}
-
-/// Raw files read once into memory, keeping the original's index naming and document ids.
-struct Snapshot {
-    inner: Arc<dyn Dataset>,
-    mem: MemoryDataset,
-}
-
-impl Dataset for Snapshot {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn columns(&self) -> Vec<esql::Column> {
-        self.mem.columns.clone()
-    }
-    fn schema(&self) -> engine::source::SchemaRef {
-        self.mem.schema.clone()
-    }
-    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
-        self.mem.scan(columns)
-    }
-    fn index_naming(&self) -> IndexNaming {
-        self.inner.index_naming()
-    }
-    fn document_id(&self) -> DocumentId {
-        self.inner.document_id()
     }
 }
