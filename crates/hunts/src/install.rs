@@ -24,6 +24,8 @@
 //! update fails at once with [`InstallError::Busy`] rather than waiting on a download).
 //! Readers take no lock: between the two renames of the swap there is a moment (two system
 //! calls) when `library/` does not exist, which a reader sees as "not installed".
+//! One file on purpose: fetching, unpacking, selecting and swapping in are one transaction
+//! (the staging directory and the lock span all of it); about a third of it is unit tests.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
