@@ -3,6 +3,7 @@
 //! reports progress and errors, and sets the exit code.
 
 mod hunt_out;
+mod hunts_cmd;
 mod render;
 mod store_cmd;
 
@@ -90,7 +91,7 @@ enum Command {
 }
 
 #[derive(Subcommand)]
-enum HuntsAction {
+pub(crate) enum HuntsAction {
     /// One line per hunt or rule: stem, kind, language, where it comes from, ATT&CK, name.
     List {
         #[arg(long = "hunts", value_name = "DIR")]
@@ -131,7 +132,7 @@ enum HuntsAction {
 }
 
 #[derive(Args)]
-struct DataArgs {
+pub(crate) struct DataArgs {
     /// CloudTrail input: a file, a directory (recursive), or a glob; repeatable.
     #[arg(long = "input", short = 'i', value_name = "SRC")]
     inputs: Vec<String>,
@@ -220,7 +221,7 @@ pub(crate) fn expand_sources(
 }
 
 /// Adds the lookup tables and enrich policies named on the command line.
-fn add_lookups(session: &mut Session, data: &DataArgs) -> Result<()> {
+pub(crate) fn add_lookups(session: &mut Session, data: &DataArgs) -> Result<()> {
     for spec in &data.lookups {
         session
             .datasets
@@ -265,7 +266,7 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            EXIT_ERROR
+            hunts_cmd::EXIT_ERROR
         }
     };
     std::process::exit(code);
@@ -283,8 +284,8 @@ fn run(cli: Cli) -> Result<i32> {
             hunt_dirs,
             hunts,
             replay,
-        } => cmd_hunt(&data, &hunt_dirs, &hunts, replay),
-        Command::Hunts { action } => cmd_hunts(action),
+        } => hunts_cmd::cmd_hunt(&data, &hunt_dirs, &hunts, replay),
+        Command::Hunts { action } => hunts_cmd::cmd_hunts(action),
         Command::Ingest(args) => store_cmd::cmd_ingest(&args),
         Command::Store(args) => store_cmd::cmd_store(&args),
         Command::Normalize {
@@ -336,7 +337,7 @@ fn warn_reporter() -> datasets::Reporter {
     Arc::new(|d: &cloudtrail::Diagnostic| eprintln!("warning: {d}"))
 }
 
-fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
+pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
     let memory_limit = data
         .memory_limit
         .as_deref()
@@ -440,7 +441,7 @@ impl Session {
     }
 }
 
-fn output_format(f: Option<Format>) -> Format {
+pub(crate) fn output_format(f: Option<Format>) -> Format {
     f.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Table
     } else {
@@ -449,7 +450,7 @@ fn output_format(f: Option<Format>) -> Format {
 }
 
 /// `--now`: a timestamp, `latest`, or (absent) the wall clock.
-fn resolve_now(session: &Session, now: Option<&str>) -> Result<i64> {
+pub(crate) fn resolve_now(session: &Session, now: Option<&str>) -> Result<i64> {
     match now {
         None => Ok(wall_clock_ms()),
         Some(s) if s.eq_ignore_ascii_case("latest") => {
@@ -472,7 +473,7 @@ fn wall_clock_ms() -> i64 {
 }
 
 /// Prints a query error the way ES words it, with the query line and a caret.
-fn report_query_error(query: &str, e: &EngineError) {
+pub(crate) fn report_query_error(query: &str, e: &EngineError) {
     eprintln!("error: {e}");
     if let Some((line, col)) = e.position() {
         if let Some(text) = query.lines().nth(line - 1) {
@@ -506,280 +507,6 @@ fn cmd_query(data: &DataArgs, query: &str, param_specs: &[String]) -> Result<i32
     render::write(&mut out, &result, output_format(data.format))?;
     out.flush()?;
     session.summary();
-    Ok(0)
-}
-
-/// The hunts trailhunt knows: built-in, then the installed library (`hunts update`), then
-/// each `--hunts DIR` (a later copy of the same hunt wins).
-fn library(dirs: &[PathBuf]) -> Result<hunts::Library> {
-    let mut lib = hunts::Library::new();
-    let home = hunts::install::home()?;
-    let installed = hunts::install::library_dir(&home);
-    if installed.is_dir() {
-        for e in lib.add_installed(&installed) {
-            eprintln!("warning: {e}");
-        }
-    }
-    for d in dirs {
-        if !d.exists() {
-            bail!("--hunts {}: no such directory", d.display());
-        }
-        for e in lib.add_dir(d) {
-            eprintln!("warning: {e}");
-        }
-    }
-    Ok(lib)
-}
-
-/// Exit codes of `hunt` (grep's convention): something fired, nothing fired, errors.
-const EXIT_FIRED: i32 = 0;
-const EXIT_NOTHING: i32 = 1;
-const EXIT_ERROR: i32 = 2;
-
-fn cmd_hunt(data: &DataArgs, dirs: &[PathBuf], keys: &[String], replay: bool) -> Result<i32> {
-    let lib = library(dirs)?;
-    let selected: Vec<hunts::Hunt> = if keys.is_empty() {
-        lib.for_cloudtrail().into_iter().cloned().collect()
-    } else {
-        keys.iter()
-            .map(|k| lib.resolve(k).map_err(|e| anyhow!("{e}")))
-            .collect::<Result<_>>()?
-    };
-    if selected.is_empty() {
-        bail!("no ES|QL hunts or rules for CloudTrail to run: give a HUNT, --hunts DIR, or run `trailhunt hunts update` once");
-    }
-    let queries: Vec<&str> = selected
-        .iter()
-        .filter(|h| h.is_esql())
-        .flat_map(|h| h.esql_queries().into_iter().map(|(_, q)| q))
-        .collect();
-    let mut session = open_data(data, &queries)?;
-    add_lookups(&mut session, data)?;
-    let now = resolve_now(&session, data.now.as_deref())?;
-    let format = output_format(data.format);
-    let runner = hunts::Runner::new(
-        session.data.clone(),
-        session.datasets[1..].to_vec(),
-        session.options(now),
-    );
-    let mut stdout = std::io::stdout().lock();
-    let mut output = hunt_out::HuntOutput::new(&mut stdout, format);
-    let mut written: Result<()> = Ok(());
-    let (rules, plain): (Vec<hunts::Hunt>, Vec<hunts::Hunt>) = if replay {
-        selected.into_iter().partition(|h| h.rule().is_some())
-    } else {
-        (Vec::new(), selected)
-    };
-    runner.run(&plain, |event| {
-        if written.is_err() {
-            return;
-        }
-        written = match event {
-            hunts::Event::NotEsql(hunt) => output.not_esql(hunt),
-            hunts::Event::Query(run) => {
-                report_run(&run);
-                output.query(&run)
-            }
-        };
-    });
-    written?;
-    // Replays run each rule hundreds of times: over raw files, read them once.
-    let replayer = if rules.is_empty() {
-        None
-    } else {
-        Some(runner.snapshot()?)
-    };
-    for rule in &rules {
-        let Some(replayer) = &replayer else { break };
-        if !rule.is_esql() {
-            output.not_esql(rule)?;
-            continue;
-        }
-        let run = replayer
-            .replay(rule)
-            .map_err(|e| anyhow!("{}: {e}", rule.stem))?;
-        if let Some(e) = &run.error {
-            eprintln!("rule {} ({}):", rule.stem, rule.name);
-            if let Some((_, q)) = rule.esql_queries().first() {
-                report_query_error(q, e);
-            }
-        }
-        output.replay(&run)?;
-    }
-    let totals = output.finish()?;
-    session.summary();
-    Ok(match totals.outcome() {
-        hunts::Outcome::Fired => EXIT_FIRED,
-        hunts::Outcome::Nothing => EXIT_NOTHING,
-        hunts::Outcome::Errors => EXIT_ERROR,
-    })
-}
-
-/// What stderr says about one query as it finishes: its error with a caret, warnings,
-/// and why an empty result may only be a wrong `--now`.
-fn report_run(run: &hunts::QueryRun) {
-    let hunt = run.hunt;
-    match &run.result {
-        Err(e) => {
-            eprintln!(
-                "hunt {} ({}), query {}:",
-                hunt.stem,
-                hunt.name,
-                run.index + 1
-            );
-            report_query_error(run.query, e);
-        }
-        Ok(result) => {
-            for w in &result.warnings {
-                eprintln!("warning: {w}");
-            }
-            if let Some(empty) = run.empty.filter(|e| e.looks_like_replay()) {
-                eprintln!("note: {} returned no rows, but {empty}", hunt.stem);
-            }
-        }
-    }
-}
-
-fn cmd_hunts(action: HuntsAction) -> Result<i32> {
-    match action {
-        HuntsAction::List {
-            hunt_dirs,
-            platform,
-            technique,
-            keyword,
-        } => {
-            let lib = library(&hunt_dirs)?;
-            let mut out = std::io::stdout().lock();
-            let filter = hunts::Filter {
-                platform,
-                technique,
-                keyword,
-            };
-            for h in lib.hunts().iter().filter(|h| filter.matches(h)) {
-                let kind = if h.rule().is_some() { "rule" } else { "hunt" };
-                let lang = h.language.join(",");
-                writeln!(
-                    out,
-                    "{:<60} {:<4} {:<8} {:<10} {:<18} {}",
-                    h.stem,
-                    kind,
-                    lang,
-                    lib.provenance(h),
-                    h.mitre.join(","),
-                    h.name
-                )?;
-            }
-            Ok(0)
-        }
-        HuntsAction::Show {
-            hunt_dirs,
-            hunts: keys,
-        } => {
-            let lib = library(&hunt_dirs)?;
-            let mut out = std::io::stdout().lock();
-            for k in keys {
-                let h = lib.resolve(&k).map_err(|e| anyhow!("{e}"))?;
-                write!(out, "{}", hunts::markdown(&h))?;
-            }
-            Ok(0)
-        }
-        HuntsAction::Lint { hunt_dirs, paths } => cmd_lint(&hunt_dirs, &paths),
-        HuntsAction::Update { from } => cmd_update(from.as_deref()),
-    }
-}
-
-/// `hunts lint [PATH…]`: the findings of every ES|QL query, `file:line:col` first so editors
-/// jump to them; with no PATH, the whole library. Exit 0 clean, 1 findings, 2 errors.
-fn cmd_lint(dirs: &[PathBuf], paths: &[PathBuf]) -> Result<i32> {
-    let mut errors = 0;
-    let lib = if paths.is_empty() {
-        library(dirs)?
-    } else {
-        let mut lib = hunts::Library::empty();
-        for p in paths {
-            let errs = if p.is_dir() {
-                lib.add_dir(p)
-            } else {
-                lib.add_file(p)
-            };
-            for e in errs {
-                eprintln!("error: {e}");
-                errors += 1;
-            }
-        }
-        lib
-    };
-    let mut out = std::io::stdout().lock();
-    let mut findings = 0;
-    for h in lib.hunts() {
-        for f in hunts::lint::lint_hunt(h) {
-            findings += 1;
-            // Positions are in the query text; the file position of a TOML string is not
-            // kept, so the hunt and query number lead the line.
-            let fix = f
-                .finding
-                .fix
-                .as_ref()
-                .map_or(String::new(), |x| format!("\n    fix: {x}"));
-            writeln!(
-                out,
-                "{} [query {}] {}:{}: {} [{}]{fix}",
-                h.origin,
-                f.query + 1,
-                f.finding.line,
-                f.finding.column,
-                f.finding.message,
-                f.finding.code
-            )?;
-        }
-    }
-    for group in lib.duplicate_uuids() {
-        findings += 1;
-        let files: Vec<String> = group.iter().map(|h| h.origin.to_string()).collect();
-        writeln!(
-            out,
-            "duplicate UUID {}: {}",
-            group[0].uuid,
-            files.join(", ")
-        )?;
-    }
-    eprintln!(
-        "{} hunts and rules checked: {findings} finding(s)",
-        lib.hunts().len()
-    );
-    Ok(if errors > 0 {
-        EXIT_ERROR
-    } else if findings > 0 {
-        1
-    } else {
-        0
-    })
-}
-
-fn cmd_update(from: Option<&str>) -> Result<i32> {
-    let source = match from {
-        Some(s) => hunts::install::UpdateSource::parse(s),
-        None => hunts::install::UpdateSource::Url(hunts::install::DEFAULT_URL.to_string()),
-    };
-    let home = hunts::install::home()?;
-    eprintln!(
-        "trailhunt: installing the hunting library from {source} into {}",
-        home.display()
-    );
-    let installed = hunts::install::update(&source, &home)?;
-    for w in &installed.warnings {
-        eprintln!("warning: {w}");
-    }
-    let m = &installed.manifest;
-    println!(
-        "installed {} hunts and {} ES|QL rules into {} from {} (commit {}, {})",
-        m.hunts,
-        m.rules,
-        installed.library.display(),
-        m.source,
-        m.commit.as_deref().unwrap_or("unknown"),
-        m.commit_date.as_deref().unwrap_or("date unknown")
-    );
     Ok(0)
 }
 
