@@ -2,10 +2,11 @@
 //! pipeline logic: GeoIP (`source.geo.*`, `source.as.*`, from the `geoip` processor and
 //! MaxMind databases) today, anything similar later.
 //!
-//! trailhunt ships no implementation: the databases are licensed separately and Elastic's
-//! outputs depend on the exact database build, so a GeoIP step could never be "the same rows
-//! as Elasticsearch" by default. A caller that has its own databases implements [`Enrich`]
-//! and passes it in [`crate::ScanOptions::enrich`] or [`crate::DocumentOptions::enrich`].
+//! The implementation lives outside this crate: the `geoip` crate reads the databases the
+//! user supplies (`--geoip`, `--asn`), because they are licensed separately and Elastic's
+//! outputs depend on the exact database build — without them no GeoIP field is written, and
+//! with the same databases the fields are the ones Elasticsearch writes. A caller passes one
+//! in [`crate::ScanOptions::enrich`] or [`crate::DocumentOptions::enrich`].
 
 use serde_json::{Map, Value};
 
@@ -14,4 +15,13 @@ use serde_json::{Map, Value};
 /// field the pipeline set, e.g. `source.ip`, and should only add fields.
 pub trait Enrich: Send + Sync {
     fn enrich(&self, doc: &mut Map<String, Value>);
+
+    /// Whether this step may write the column `name` (dotted ECS name). A scan whose
+    /// columns are all ones the step never writes keeps its fast path, which reads a few
+    /// top-level fields without running the pipeline (nor this step); the default, `true`,
+    /// always runs it.
+    fn writes(&self, name: &str) -> bool {
+        let _ = name;
+        true
+    }
 }

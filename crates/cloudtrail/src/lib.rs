@@ -7,7 +7,7 @@
 //! * [`normalize_record`] is the ECS pipeline for one record; [`normalize_input`] first works
 //!   out what a value is (a record, a wrapped record, an ECS document already indexed, or
 //!   nothing usable); [`for_each_document`] runs that over files (for `trailhunt normalize`);
-//! * [`Enrich`] is the seam for GeoIP-like enrichment (no implementation ships);
+//! * [`Enrich`] is the seam for GeoIP-like enrichment (the `geoip` crate implements it);
 //! * [`ecs_fields`] / [`arrow_schema`] describe the columns.
 //!
 //! This crate knows nothing about ES|QL (the engine maps queries onto these columns) nor

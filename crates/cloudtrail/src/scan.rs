@@ -302,10 +302,11 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         normalize,
         enrich: opts.enrich.clone(),
         prefilter: opts.prefilter.clone(),
-        fast: if opts.enrich.is_none() {
-            FastPlan::new(&fields)
-        } else {
-            None
+        // The fast path never runs enrichment: it is off only when a column read is one the
+        // step writes (a hunt that reads no `source.geo.*` keeps it under `--geoip`).
+        fast: match &opts.enrich {
+            Some(e) if fields.iter().any(|f| e.writes(&f.name)) => None,
+            _ => FastPlan::new(&fields),
         },
         cancel: AtomicBool::new(false),
     });

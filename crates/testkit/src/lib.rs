@@ -1,5 +1,7 @@
 //! Test prerequisites, in one place for every crate's tests.
 //!
+//! Also [`mmdb`], a small MaxMind DB writer for GeoIP tests that build their own database.
+//!
 //! Some tests need things outside the repository: the shared test data beside the clone
 //! (`../shared` from the workspace root: Elastic's fixtures, csv-spec files, real CloudTrail
 //! sets, hunts), a JDK (the Java oracles) or Python modules (DuckDB, moto). Locally a missing
@@ -12,6 +14,8 @@
 //!     return;
 //! };
 //! ```
+
+pub mod mmdb;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
