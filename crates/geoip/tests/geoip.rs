@@ -37,7 +37,10 @@ fn city_record(
     }
     m.push((
         "continent".into(),
-        V::map([("code", "EU".into()), ("names", V::map([("en", "Europe".into())]))]),
+        V::map([
+            ("code", "EU".into()),
+            ("names", V::map([("en", "Europe".into())])),
+        ]),
     ));
     m.push(("country".into(), coded(country.0, country.1)));
     m.push(("registered_country".into(), coded("ZZ", "Elsewhere")));
@@ -136,7 +139,10 @@ impl Dbs {
             "81.2.69.0/24",
             V::map([
                 ("autonomous_system_number", V::U32(20712)),
-                ("autonomous_system_organization", "Andrews & Arnold Ltd".into()),
+                (
+                    "autonomous_system_organization",
+                    "Andrews & Arnold Ltd".into(),
+                ),
             ]),
         );
         w.insert(
@@ -152,7 +158,11 @@ fn source_of(g: &GeoIp, ip: &str) -> Value {
     let mut doc = json!({"source": {"address": ip, "ip": ip}, "event": {"action": "X"}});
     let map = doc.as_object_mut().unwrap();
     g.enrich(map);
-    assert_eq!(map["event"], json!({"action": "X"}), "only source is touched");
+    assert_eq!(
+        map["event"],
+        json!({"action": "X"}),
+        "only source is touched"
+    );
     doc["source"].clone()
 }
 
@@ -219,7 +229,11 @@ fn city_and_asn_fields_are_the_databases_values() {
         );
         // Absent, private and loopback addresses get nothing.
         for ip in ["8.8.8.8", "10.0.0.1", "127.0.0.1", "::1", "2001:db8:2::1"] {
-            assert_eq!(source_of(&g, ip), with(ip, Value::Null, Value::Null), "{ip}");
+            assert_eq!(
+                source_of(&g, ip),
+                with(ip, Value::Null, Value::Null),
+                "{ip}"
+            );
         }
     }
 }
@@ -274,10 +288,16 @@ fn each_database_writes_only_its_own_columns() {
     let geo = GeoIp::open(Some(&dbs.city(28)), None).unwrap();
     let asn = GeoIp::open(None, Some(&dbs.asn())).unwrap();
     for col in ["source.geo.country_iso_code", "source.geo.location"] {
-        assert!(both.writes(col) && geo.writes(col) && !asn.writes(col), "{col}");
+        assert!(
+            both.writes(col) && geo.writes(col) && !asn.writes(col),
+            "{col}"
+        );
     }
     for col in ["source.as.number", "source.as.organization.name.text"] {
-        assert!(both.writes(col) && !geo.writes(col) && asn.writes(col), "{col}");
+        assert!(
+            both.writes(col) && !geo.writes(col) && asn.writes(col),
+            "{col}"
+        );
     }
     for col in ["source.ip", "source.address", "event.action", "@timestamp"] {
         assert!(!both.writes(col), "{col}");
@@ -317,7 +337,10 @@ fn bad_databases_are_clear_errors_naming_the_file() {
     let e = err(Some(&missing), None);
     assert_eq!(e.role(), Role::Geo);
     let msg = e.to_string();
-    assert!(msg.starts_with(&format!("cannot read {}: ", missing.display())), "{msg}");
+    assert!(
+        msg.starts_with(&format!("cannot read {}: ", missing.display())),
+        "{msg}"
+    );
 
     let text = dbs.dir.path().join("notes.txt");
     std::fs::write(&text, "not a database").unwrap();
@@ -325,7 +348,10 @@ fn bad_databases_are_clear_errors_naming_the_file() {
     assert_eq!(e.role(), Role::Asn);
     let msg = e.to_string();
     assert!(
-        msg.starts_with(&format!("{} is not a MaxMind DB (.mmdb) file: ", text.display())),
+        msg.starts_with(&format!(
+            "{} is not a MaxMind DB (.mmdb) file: ",
+            text.display()
+        )),
         "{msg}"
     );
 
@@ -412,5 +438,8 @@ fn maxmind_test_databases_give_the_fixture_values() {
         json!({"continent_name": "Europe", "country_iso_code": "SE", "country_name": "Sweden"})
     );
     let e = err(Some(&asn), None).to_string();
-    assert!(e.contains("GeoLite2-ASN-Test.mmdb is an ASN database"), "{e}");
+    assert!(
+        e.contains("GeoLite2-ASN-Test.mmdb is an ASN database"),
+        "{e}"
+    );
 }

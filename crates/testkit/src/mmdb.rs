@@ -205,12 +205,7 @@ impl MmdbWriter {
             ("ip_version", MmdbValue::U16(self.ip_version)),
             (
                 "languages",
-                MmdbValue::Array(
-                    self.languages
-                        .iter()
-                        .map(|l| l.as_str().into())
-                        .collect(),
-                ),
+                MmdbValue::Array(self.languages.iter().map(|l| l.as_str().into()).collect()),
             ),
             ("node_count", MmdbValue::U32(node_count as u32)),
             ("record_size", MmdbValue::U16(self.record_size)),
@@ -223,6 +218,105 @@ impl MmdbWriter {
     pub fn write(&self, path: &std::path::Path) -> std::io::Result<()> {
         std::fs::write(path, self.to_bytes())
     }
+}
+
+/// A City and an ASN database for end-to-end tests, written into `dir` as
+/// `test-city.mmdb` (`GeoLite2-City`) and `test-asn.mmdb` (`GeoLite2-ASN`):
+///
+/// | network | City | ASN |
+/// | --- | --- | --- |
+/// | 89.160.20.128/25 | Linköping, SE (Sweden, Europe), subdivision E Östergötland County, 58.4167 / 15.6167 | 29518 Bredband2 AB |
+/// | 216.160.83.56/29 | Milton, US (United States, North America), WA Washington, 47.2513 / -122.3149 | 209, no organization |
+/// | 2a02:cf40::/29 | Stockholm, SE (Sweden, Europe), no subdivision, 59.3294 / 18.0686 | 8473 Bahnhof AB |
+///
+/// (The first two are the values MaxMind's own test databases hold for those addresses.)
+pub fn write_test_databases(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    fn place(en: &str) -> MmdbValue {
+        MmdbValue::map([("names", MmdbValue::map([("en", en.into())]))])
+    }
+    fn coded(iso: &str, en: &str) -> MmdbValue {
+        MmdbValue::map([
+            ("iso_code", iso.into()),
+            ("names", MmdbValue::map([("en", en.into())])),
+        ])
+    }
+    fn city(
+        name: &str,
+        continent: &str,
+        country: (&str, &str),
+        sub: Option<(&str, &str)>,
+        lat: f64,
+        lon: f64,
+    ) -> MmdbValue {
+        let mut m = vec![
+            ("city".to_string(), place(name)),
+            ("continent".to_string(), place(continent)),
+            ("country".to_string(), coded(country.0, country.1)),
+            (
+                "location".to_string(),
+                MmdbValue::map([
+                    ("latitude", MmdbValue::Double(lat)),
+                    ("longitude", MmdbValue::Double(lon)),
+                ]),
+            ),
+        ];
+        if let Some((iso, en)) = sub {
+            m.push((
+                "subdivisions".to_string(),
+                MmdbValue::Array(vec![coded(iso, en)]),
+            ));
+        }
+        MmdbValue::Map(m)
+    }
+    fn asn(n: u32, org: Option<&str>) -> MmdbValue {
+        let mut m = vec![("autonomous_system_number".to_string(), MmdbValue::U32(n))];
+        if let Some(o) = org {
+            m.push(("autonomous_system_organization".to_string(), o.into()));
+        }
+        MmdbValue::Map(m)
+    }
+    let mut c = MmdbWriter::new("GeoLite2-City");
+    c.insert(
+        "89.160.20.128/25",
+        city(
+            "Linköping",
+            "Europe",
+            ("SE", "Sweden"),
+            Some(("E", "Östergötland County")),
+            58.4167,
+            15.6167,
+        ),
+    );
+    c.insert(
+        "216.160.83.56/29",
+        city(
+            "Milton",
+            "North America",
+            ("US", "United States"),
+            Some(("WA", "Washington")),
+            47.2513,
+            -122.3149,
+        ),
+    );
+    c.insert(
+        "2a02:cf40::/29",
+        city(
+            "Stockholm",
+            "Europe",
+            ("SE", "Sweden"),
+            None,
+            59.3294,
+            18.0686,
+        ),
+    );
+    let mut a = MmdbWriter::new("GeoLite2-ASN").record_size(24);
+    a.insert("89.160.20.128/25", asn(29518, Some("Bredband2 AB")));
+    a.insert("216.160.83.56/29", asn(209, None));
+    a.insert("2a02:cf40::/29", asn(8473, Some("Bahnhof AB")));
+    let (cp, ap) = (dir.join("test-city.mmdb"), dir.join("test-asn.mmdb"));
+    c.write(&cp).expect("writing the test City database");
+    a.write(&ap).expect("writing the test ASN database");
+    (cp, ap)
 }
 
 /// Type numbers of the data section (spec: "Output Data Section").

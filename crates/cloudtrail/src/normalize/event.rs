@@ -79,7 +79,8 @@ pub(crate) fn source_and_agent(doc: &mut Obj) -> Result<(), Failure> {
             ctx::set(doc, "source.ip", Value::String(text))?;
         }
     }
-    // GeoIP (source.geo.*, source.as.*) is deliberately not reproduced.
+    // GeoIP (source.geo.*, source.as.*) is not the pipeline's: it is an enrichment step run
+    // after it, only with the user's databases (`crate::enrich`, the `geoip` crate).
     if let Some(ua) = ctx::remove(doc, "json.userAgent") {
         // The user_agent processor parses the rest (name, version, os, device) with the
         // uap-core regexes bundled in Elasticsearch; only the original string is reproduced.

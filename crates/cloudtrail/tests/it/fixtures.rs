@@ -1,13 +1,14 @@
 //! The yardstick: every fixture pair of Elastic's pipeline tests, normalized and compared with
 //! the documents Elasticsearch produced, field by field.
 //!
-//! Ignored: `source.geo.*`, `source.as.*` (GeoIP is not reproduced) and the parsed
-//! `user_agent.*` fields other than `original` (uap-core regexes).
+//! `source.geo.*` and `source.as.*` come from the `geoip` crate's enrichment with MaxMind's
+//! test databases (`../shared/geoip`), the ones Elastic's pipeline tests run with. Ignored:
+//! the parsed `user_agent.*` fields other than `original` (uap-core regexes).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cloudtrail::{normalize_record, NormalizeOptions};
+use cloudtrail::{normalize_record, Enrich, NormalizeOptions};
 use serde_json::Value;
 
 const CREATED: &str = "2021-11-11T01:02:03.123456789Z";
@@ -37,9 +38,7 @@ fn is_flattened(path: &str) -> bool {
 }
 
 fn ignored(path: &str) -> bool {
-    path.starts_with("source.geo.")
-        || path.starts_with("source.as.")
-        || (path.starts_with("user_agent.") && path != "user_agent.original")
+    path.starts_with("user_agent.") && path != "user_agent.original"
 }
 
 fn retain_of(log: &Path) -> Option<String> {
@@ -75,9 +74,14 @@ fn diff(got: &Value, want: &Value) -> Vec<String> {
 
 #[test]
 fn elastic_pipeline_fixtures() {
-    let Some(dir) = crate::shared("fixtures/cloudtrail-integration") else {
+    let (Some(dir), Some(city), Some(asn)) = (
+        crate::shared("fixtures/cloudtrail-integration"),
+        crate::shared("geoip/GeoLite2-City-Test.mmdb"),
+        crate::shared("geoip/GeoLite2-ASN-Test.mmdb"),
+    ) else {
         return;
     };
+    let geo = geoip::GeoIp::open(Some(&city), Some(&asn)).unwrap();
     let mut logs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -119,7 +123,10 @@ fn elastic_pipeline_fixtures() {
         for (i, (line, want)) in lines.iter().zip(&expected).enumerate() {
             docs_total += 1;
             let got = match normalize_record(line, &opts) {
-                Ok(d) => d,
+                Ok(mut d) => {
+                    geo.enrich(d.as_object_mut().unwrap());
+                    d
+                }
                 Err(e) => {
                     fixture_ok = false;
                     fixture_report += &format!(" doc {i}: error {e}\n");

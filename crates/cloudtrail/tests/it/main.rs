@@ -7,6 +7,7 @@
 mod dissect;
 mod fast_path;
 mod fixtures;
+mod geo;
 mod java_oracle;
 mod parse_order;
 mod real_data;
