@@ -5,10 +5,12 @@
 //! The query's filters come down as a [`Pushdown`]: literal clauses on fields the pipeline
 //! copies verbatim become the reader's [`Prefilter`] (records that cannot match are skipped
 //! unparsed), and a time range skips files whose `AWSLogs/…/YYYY/MM/DD/` folder lies outside
-//! it. Both are necessary conditions; the plan still filters every row read.
+//! it. Both are necessary conditions; the plan still filters every row read. Fields an
+//! enrichment step derives (GeoIP's `source.geo.*`, `source.as.*`) are never verbatim, so a
+//! literal compared with them never has to appear in the record's text.
 
 use crate::{ecs_columns, INDEX_NAME};
-use cloudtrail::{Diagnostic, Prefilter, ScanOptions, ScanStats};
+use cloudtrail::{Diagnostic, Enrich, Prefilter, ScanOptions, ScanStats};
 use engine::{BatchIter, Dataset, DatasetError, Pushdown};
 use esql::Column;
 use sources::DayRange;
@@ -22,6 +24,8 @@ pub type Reporter = Arc<dyn Fn(&Diagnostic) + Send + Sync>;
 pub struct CloudTrailFiles {
     files: Vec<PathBuf>,
     strict: bool,
+    /// GeoIP (or similar) run on every normalized record (see `cloudtrail::enrich`).
+    enrich: Option<Arc<dyn Enrich>>,
     /// Problems already reported: each file is read again by every query of a hunt run.
     reported: Arc<Mutex<HashSet<String>>>,
     reporter: Option<Reporter>,
@@ -37,6 +41,7 @@ impl CloudTrailFiles {
         CloudTrailFiles {
             files,
             strict,
+            enrich: None,
             reported: Arc::new(Mutex::new(HashSet::new())),
             reporter: None,
             last_stats: Mutex::new(None),
@@ -55,6 +60,12 @@ impl CloudTrailFiles {
     /// Whether to use the query's filters to skip input (on by default).
     pub fn with_pushdown(mut self, on: bool) -> CloudTrailFiles {
         self.pushdown = on;
+        self
+    }
+
+    /// An enrichment step for every record read (`--geoip`, `--asn`).
+    pub fn with_enrich(mut self, enrich: Option<Arc<dyn Enrich>>) -> CloudTrailFiles {
+        self.enrich = enrich;
         self
     }
 
@@ -129,6 +140,7 @@ impl Dataset for CloudTrailFiles {
         let opts = ScanOptions {
             columns: Some(columns.to_vec()),
             strict: self.strict,
+            enrich: self.enrich.clone(),
             on_diagnostic: Some(on_diagnostic),
             prefilter: prefilter(pushdown),
             ..ScanOptions::default()

@@ -38,6 +38,10 @@ pub struct IngestOptions {
     /// The name to record for a file instead of its path (`s3://bucket/key` for an
     /// object read from a local copy).
     pub source_names: HashMap<PathBuf, String>,
+    /// GeoIP (or similar) for every record stored, so the store's `source.geo.*` and
+    /// `source.as.*` columns hold what a raw query with the same databases reads. Files
+    /// already in the store are not read again: their rows keep what they were stored with.
+    pub enrich: Option<Arc<dyn cloudtrail::Enrich>>,
 }
 
 /// Running totals for a progress line.
@@ -346,6 +350,7 @@ fn scan_chunk(
         columns: None,
         // The writer buffers and re-sorts rows per day anyway.
         exact_batches: false,
+        enrich: opts.enrich.clone(),
         on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
             if let Ok(mut v) = sink.lock() {
                 v.push(d.clone());

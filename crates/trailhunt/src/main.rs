@@ -2,6 +2,7 @@
 //! renderers together. Logic lives in the library crates; this file parses arguments,
 //! reports progress and errors, and sets the exit code.
 
+mod geo_args;
 mod hunt_out;
 mod hunts_cmd;
 mod render;
@@ -71,6 +72,8 @@ enum Command {
         sources: Vec<String>,
         #[command(flatten)]
         s3: S3Args,
+        #[command(flatten)]
+        geo: geo_args::GeoArgs,
         /// Fix `event.created` (the integration sets it to the read time).
         #[arg(long, value_name = "TS")]
         created: Option<String>,
@@ -167,6 +170,8 @@ pub(crate) struct DataArgs {
     memory_limit: Option<String>,
     #[command(flatten)]
     s3: S3Args,
+    #[command(flatten)]
+    geo: geo_args::GeoArgs,
 }
 
 /// Where `s3://` sources are read from, and day limits for every source.
@@ -291,12 +296,24 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Normalize {
             sources,
             s3,
+            geo,
             created,
             tags,
             retain,
             blank_lines,
             strict,
-        } => cmd_normalize(&sources, &s3, created, tags, retain, blank_lines, strict),
+        } => {
+            let opts = cloudtrail::DocumentOptions {
+                normalize: cloudtrail::NormalizeOptions {
+                    created,
+                    tags,
+                    retain,
+                },
+                blank_lines,
+                enrich: geo.enrich()?,
+            };
+            cmd_normalize(&sources, &s3, &opts, strict)
+        }
     }
 }
 
@@ -365,6 +382,8 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
             memory_limit,
         });
     }
+    // The databases first: a bad path fails before anything is downloaded.
+    let enrich = data.geo.enrich()?;
     // Local sources and s3:// prefixes (fetched into the local cache).
     let files = expand_sources(
         &data.inputs,
@@ -373,7 +392,8 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         data.quiet,
     )?;
     let mut files = CloudTrailFiles::new(files.into_iter().map(|f| f.path).collect(), data.strict)
-        .with_pushdown(!data.no_pushdown);
+        .with_pushdown(!data.no_pushdown)
+        .with_enrich(enrich);
     if !data.quiet {
         files = files.with_reporter(warn_reporter());
     }
@@ -516,29 +536,17 @@ fn cmd_query(data: &DataArgs, query: &str, param_specs: &[String]) -> Result<i32
 fn cmd_normalize(
     srcs: &[String],
     s3: &S3Args,
-    created: Option<String>,
-    tags: Vec<String>,
-    retain: Option<String>,
-    blank_lines: bool,
+    opts: &cloudtrail::DocumentOptions,
     strict: bool,
 ) -> Result<i32> {
     let files: Vec<PathBuf> = expand_sources(srcs, s3, sources::DayRange::default(), false)?
         .into_iter()
         .map(|f| f.path)
         .collect();
-    let opts = cloudtrail::DocumentOptions {
-        normalize: cloudtrail::NormalizeOptions {
-            created,
-            tags,
-            retain,
-        },
-        blank_lines,
-        enrich: None,
-    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut bad = 0u64;
     let mut result: Result<()> = Ok(());
-    cloudtrail::for_each_document(&files, &opts, |item| match item {
+    cloudtrail::for_each_document(&files, opts, |item| match item {
         Ok(doc) => {
             if result.is_ok() {
                 result = serde_json::to_writer(&mut out, &doc)

@@ -18,6 +18,9 @@ pub struct IngestArgs {
     pub store: Option<PathBuf>,
     #[command(flatten)]
     pub s3: S3Args,
+    // GeoIP databases: their source.geo.* / source.as.* are stored with the rows.
+    #[command(flatten)]
+    pub geo: crate::geo_args::GeoArgs,
     /// No progress line or summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -55,6 +58,7 @@ fn store_dir(arg: &Option<PathBuf>) -> PathBuf {
 
 pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
     let dir = store_dir(&args.store);
+    let enrich = args.geo.enrich()?;
     let named = crate::expand_sources(
         &args.sources,
         &args.s3,
@@ -113,6 +117,7 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
             max_commits: None,
             commit_files: args.commit_every,
             source_names,
+            enrich,
         },
     )?;
     if !args.quiet {

@@ -22,6 +22,9 @@ pub fn th(args: &[&str]) -> Output {
             "TRAILHUNT_HOME",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-library"),
         )
+        // GeoIP only from the databases a test names, never the user's own.
+        .env_remove("TRAILHUNT_GEOIP")
+        .env_remove("TRAILHUNT_ASN")
         .output()
         .expect("run trailhunt")
 }
