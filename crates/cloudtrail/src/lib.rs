@@ -23,6 +23,7 @@ pub mod ip;
 pub mod java_map;
 pub mod normalize;
 pub mod prefilter;
+mod progress;
 mod reader;
 mod scan;
 mod schema;
@@ -34,6 +35,7 @@ pub use normalize::{
     normalize_record, pipeline_error_doc, sort_keys, NormalizeError, NormalizeOptions,
 };
 pub use prefilter::Prefilter;
+pub use progress::{FileDone, ScanObserver};
 pub use scan::{
     scan, Diagnostic, DiagnosticFn, DiagnosticKind, Scan, ScanError, ScanOptions, ScanStats,
 };

@@ -24,6 +24,7 @@ use crate::enrich::Enrich;
 use crate::fast::FastPlan;
 use crate::normalize::{self, NormalizeError, NormalizeOptions};
 use crate::prefilter::Prefilter;
+use crate::progress::{FileDone, ScanObserver};
 use crate::reader::{self, Problem, RecordRef, Sink};
 use crate::schema::{self, EcsField, UnknownColumn};
 
@@ -108,6 +109,8 @@ pub struct ScanOptions {
     pub enrich: Option<Arc<dyn Enrich>>,
     /// Skip records (and whole lines or files) that cannot match the query, unparsed.
     pub prefilter: Option<Prefilter>,
+    /// Told of every finished file (see [`crate::progress`]).
+    pub observer: Option<Arc<dyn ScanObserver>>,
 }
 
 impl Default for ScanOptions {
@@ -122,6 +125,7 @@ impl Default for ScanOptions {
             on_diagnostic: None,
             enrich: None,
             prefilter: None,
+            observer: None,
         }
     }
 }
@@ -138,6 +142,7 @@ impl fmt::Debug for ScanOptions {
             .field("on_diagnostic", &self.on_diagnostic.is_some())
             .field("enrich", &self.enrich.is_some())
             .field("prefilter", &self.prefilter)
+            .field("observer", &self.observer.is_some())
             .finish()
     }
 }
@@ -252,6 +257,18 @@ pub struct Scan {
     ready: VecDeque<Result<RecordBatch, ScanError>>,
     error: Option<ScanError>,
     finished: bool,
+    /// Taken when [`ScanObserver::finished`] has been called.
+    observer: Option<Arc<dyn ScanObserver>>,
+    /// What the front file of the window has given so far (for [`ScanObserver::file_done`]).
+    front: FrontCounts,
+}
+
+/// Rows and problems of the file being consumed.
+#[derive(Default)]
+struct FrontCounts {
+    records: u64,
+    rejected: u64,
+    failed: bool,
 }
 
 /// Starts scanning `files` in order. Problems with the options (unknown columns) surface as the
@@ -281,6 +298,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
                 ready: VecDeque::new(),
                 error: Some(e.into()),
                 finished: false,
+                observer: None,
+                front: FrontCounts::default(),
             }
         }
     };
@@ -310,6 +329,13 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         },
         cancel: AtomicBool::new(false),
     });
+    if let Some(o) = &opts.observer {
+        let bytes = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .sum();
+        o.started(files.len(), bytes);
+    }
     let threads = opts.threads.max(1).min(files.len().max(1));
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let job_rx = Arc::new(Mutex::new(job_rx));
@@ -341,6 +367,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         ready: VecDeque::new(),
         error: None,
         finished: false,
+        observer: opts.observer,
+        front: FrontCounts::default(),
     };
     scan.fill_window();
     scan
@@ -419,8 +447,14 @@ impl Scan {
 
     fn diagnostic(&mut self, d: Diagnostic) -> Option<ScanError> {
         let counter = match d.kind {
-            DiagnosticKind::Rejected => &self.stats.rejected,
-            DiagnosticKind::FileFailed => &self.stats.files_failed,
+            DiagnosticKind::Rejected => {
+                self.front.rejected += 1;
+                &self.stats.rejected
+            }
+            DiagnosticKind::FileFailed => {
+                self.front.failed = true;
+                &self.stats.files_failed
+            }
             DiagnosticKind::PipelineError => &self.stats.pipeline_errors,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -428,6 +462,27 @@ impl Scan {
             cb(&d);
         }
         self.strict.then_some(ScanError::Strict(d))
+    }
+
+    /// The front file is done: tell the observer, start counting the next one.
+    fn file_done(&mut self, path: PathBuf, bytes: u64) {
+        let front = std::mem::take(&mut self.front);
+        if let Some(o) = &self.observer {
+            o.file_done(&FileDone {
+                path,
+                bytes,
+                records: front.records,
+                rejected: front.rejected,
+                failed: front.failed,
+            });
+        }
+    }
+
+    /// Calls [`ScanObserver::finished`], once.
+    fn observer_finished(&mut self) {
+        if let Some(o) = self.observer.take() {
+            o.finished(&self.stats);
+        }
     }
 }
 
@@ -448,6 +503,7 @@ impl Iterator for Scan {
         loop {
             let Some((path, rx)) = self.window.front() else {
                 self.finished = true;
+                self.observer_finished();
                 return self.take_batch();
             };
             let msg = match rx.recv() {
@@ -463,6 +519,7 @@ impl Iterator for Scan {
                     self.stats
                         .records
                         .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                    self.front.records += batch.num_rows() as u64;
                     self.add_rows(batch);
                     if let Some(batch) = self.ready.pop_front() {
                         return Some(batch);
@@ -492,7 +549,9 @@ impl Iterator for Scan {
                     s.skipped_values
                         .fetch_add(skipped_values, Ordering::Relaxed);
                     s.fast_records.fetch_add(fast_records, Ordering::Relaxed);
-                    self.window.pop_front();
+                    if let Some((path, _)) = self.window.pop_front() {
+                        self.file_done(path, bytes);
+                    }
                     self.fill_window();
                 }
             }
@@ -503,6 +562,7 @@ impl Iterator for Scan {
 impl Drop for Scan {
     fn drop(&mut self) {
         self.stop();
+        self.observer_finished();
         for w in self.workers.drain(..) {
             let _ = w.join();
         }

@@ -33,6 +33,8 @@ pub struct CloudTrailFiles {
     pushdown: bool,
     /// Files left out of the last scan by the query's time range.
     last_pruned: Mutex<usize>,
+    /// Told of every scan's progress (a progress bar); `None` costs nothing.
+    observer: Option<Arc<dyn cloudtrail::ScanObserver>>,
 }
 
 impl CloudTrailFiles {
@@ -47,7 +49,14 @@ impl CloudTrailFiles {
             last_stats: Mutex::new(None),
             pushdown: true,
             last_pruned: Mutex::new(0),
+            observer: None,
         }
+    }
+
+    /// Who watches each scan's files go by (every query of a hunt scans again).
+    pub fn with_observer(mut self, observer: Arc<dyn cloudtrail::ScanObserver>) -> CloudTrailFiles {
+        self.observer = Some(observer);
+        self
     }
 
     /// Where problems with the input go (each distinct one once); without a reporter they
@@ -143,6 +152,7 @@ impl Dataset for CloudTrailFiles {
             enrich: self.enrich.clone(),
             on_diagnostic: Some(on_diagnostic),
             prefilter: prefilter(pushdown),
+            observer: self.observer.clone(),
             ..ScanOptions::default()
         };
         let scan = cloudtrail::scan(files, opts);

@@ -77,7 +77,17 @@ pub struct Fetched {
     pub url: String,
     pub objects: usize,
     pub bytes: u64,
+    /// Objects not in the cache yet, and their bytes (from the listing).
     pub to_download: usize,
+    pub download_bytes: u64,
+}
+
+/// One object copied into the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    /// `s3://bucket/key`.
+    pub url: String,
+    pub bytes: u64,
 }
 
 /// Options of [`expand`].
@@ -92,6 +102,9 @@ pub struct ExpandOptions<'a> {
     pub s3: S3Options,
     /// Called once per S3 prefix after listing, before downloading.
     pub report: Option<&'a (dyn Fn(&Fetched) + Sync)>,
+    /// Called once per object downloaded, when it is in the cache (from the thread that
+    /// called [`expand`]).
+    pub downloaded: Option<&'a (dyn Fn(&Downloaded) + Sync)>,
 }
 
 /// Expands every source in order (local ones through [`expand_local`], S3 prefixes listed
@@ -112,7 +125,7 @@ pub fn expand(sources: &[String], opts: &ExpandOptions) -> Result<Vec<SourceFile
                 client = Some((rt, s3::S3Client::new(&opts.s3)));
             }
             let (rt, c) = client.as_mut().expect("set above");
-            out.extend(rt.block_on(c.fetch_prefix(src, &s3_range, opts.report))?);
+            out.extend(rt.block_on(c.fetch_prefix(src, &s3_range, opts))?);
         } else {
             let files = expand_local(std::slice::from_ref(src))?;
             out.extend(

@@ -12,6 +12,7 @@
 //! ingest redoes exactly that work.
 
 use crate::manifest::{Manifest, SourceFile};
+pub use crate::progress::{Progress, ProgressFn};
 use crate::{Store, StoreError};
 use cloudtrail::{Diagnostic, DiagnosticKind, ScanOptions};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -23,9 +24,6 @@ use std::time::Instant;
 /// Source bytes per commit; bounds the work a crash can lose.
 const CHUNK_BYTES: u64 = 256 * 1024 * 1024;
 const CHUNK_FILES: usize = 2000;
-
-/// Receives running totals while ingesting (often; throttle in the callback).
-pub type ProgressFn = Box<dyn FnMut(&Progress)>;
 
 #[derive(Default)]
 pub struct IngestOptions {
@@ -42,20 +40,6 @@ pub struct IngestOptions {
     /// `source.as.*` columns hold what a raw query with the same databases reads. Files
     /// already in the store are not read again: their rows keep what they were stored with.
     pub enrich: Option<Arc<dyn cloudtrail::Enrich>>,
-}
-
-/// Running totals for a progress line.
-#[derive(Debug, Clone, Default)]
-pub struct Progress {
-    pub files_total: usize,
-    pub files_done: usize,
-    pub bytes_total: u64,
-    pub bytes_done: u64,
-    pub records: u64,
-    pub rejected: u64,
-    pub elapsed_secs: f64,
-    /// Set on the last report of an ingest.
-    pub finished: bool,
 }
 
 /// What an ingest did, for the summary.
@@ -202,6 +186,9 @@ pub(crate) fn ingest(
         bytes_total: todo.iter().map(|c| c.size).sum(),
         ..Progress::default()
     };
+    if let Some(cb) = opts.progress.as_mut() {
+        cb(&progress);
+    }
     let schema = store.schema();
     let mut chunks: Vec<Vec<Candidate>> = vec![];
     let (mut bytes, mut cur) = (0u64, vec![]);
@@ -235,7 +222,7 @@ pub(crate) fn ingest(
             &mut writer,
             &schema,
             &mut opts,
-            &progress,
+            &mut progress,
             started,
             |writer| {
                 while let Some(files) = writer.try_committed()? {
@@ -248,11 +235,6 @@ pub(crate) fn ingest(
         .and_then(|scanned| writer.end_commit().map(|()| scanned));
         match scanned {
             Ok(scanned) => {
-                progress.files_done += scanned.chunk.len();
-                progress.bytes_done += scanned.stats.bytes();
-                progress.records += scanned.stats.records();
-                progress.rejected += scanned.stats.rejected();
-                progress.elapsed_secs = started.elapsed().as_secs_f64();
                 pending.push_back(ScannedChunk { version, ..scanned });
             }
             Err(e) => {
@@ -333,19 +315,20 @@ struct ScannedChunk {
     stats: Arc<cloudtrail::ScanStats>,
 }
 
-/// Scans one chunk into the writer. `between` runs after each batch (it commits earlier
-/// chunks whose files are done).
+/// Scans one chunk into the writer, reporting each file read. `between` runs after each
+/// batch (it commits earlier chunks whose files are done).
 fn scan_chunk(
     chunk: Vec<Candidate>,
     writer: &mut crate::write::PartitionWriter,
     schema: &datafusion::arrow::datatypes::SchemaRef,
     opts: &mut IngestOptions,
-    base: &Progress,
+    progress: &mut Progress,
     started: Instant,
     mut between: impl FnMut(&mut crate::write::PartitionWriter) -> Result<(), StoreError>,
 ) -> Result<ScannedChunk, StoreError> {
     let diags: Arc<Mutex<Vec<Diagnostic>>> = Arc::new(Mutex::new(vec![]));
     let sink = diags.clone();
+    let files_done = crate::progress::FileQueue::default();
     let scan_opts = ScanOptions {
         columns: None,
         // The writer buffers and re-sorts rows per day anyway.
@@ -356,32 +339,20 @@ fn scan_chunk(
                 v.push(d.clone());
             }
         })),
+        observer: Some(files_done.observer()),
         ..ScanOptions::default()
     };
     let paths: Vec<PathBuf> = chunk.iter().map(|c| c.path.clone()).collect();
     let scan = cloudtrail::scan(paths, scan_opts);
     let stats = scan.stats();
-    let mut last_tick = Instant::now();
     for batch in scan {
         let batch = batch.map_err(|e| StoreError::Scan(e.to_string()))?;
         let batch = crate::read::align(&batch, schema)?;
         writer.push(batch)?;
         between(writer)?;
-        if let Some(cb) = opts.progress.as_mut() {
-            if last_tick.elapsed().as_millis() >= 100 {
-                last_tick = Instant::now();
-                let p = Progress {
-                    files_done: base.files_done + stats.files() as usize,
-                    bytes_done: base.bytes_done + stats.bytes(),
-                    records: base.records + stats.records(),
-                    rejected: base.rejected + stats.rejected(),
-                    elapsed_secs: started.elapsed().as_secs_f64(),
-                    ..base.clone()
-                };
-                cb(&p);
-            }
-        }
+        files_done.drain(progress, started, opts.progress.as_mut());
     }
+    files_done.drain(progress, started, opts.progress.as_mut());
     let diags = std::mem::take(&mut *diags.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(ScannedChunk {
         version: 0,

@@ -14,10 +14,11 @@
 pub mod ingest;
 pub mod lock;
 pub mod manifest;
+pub mod progress;
 pub mod read;
 mod write;
 
-pub use ingest::{IngestOptions, IngestReport, Progress};
+pub use ingest::{IngestOptions, IngestReport, Progress, ProgressFn};
 pub use manifest::{DataFile, Manifest, SourceFile};
 pub use read::{align, StoreTable, TimeRange};
 

@@ -5,6 +5,7 @@
 mod geo_args;
 mod hunt_out;
 mod hunts_cmd;
+mod progress;
 mod render;
 mod store_cmd;
 
@@ -27,6 +28,9 @@ use std::time::Instant;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars (they are drawn on stderr, and only when it is a terminal).
+    #[arg(long, global = true)]
+    no_progress: bool,
 }
 
 #[derive(Subcommand)]
@@ -201,17 +205,22 @@ pub(crate) fn expand_sources(
     s3_days: sources::DayRange,
     quiet: bool,
 ) -> Result<Vec<sources::SourceFile>> {
+    let bar = progress::Downloads::new(quiet);
     let report = |f: &sources::Fetched| {
         if !quiet {
-            eprintln!(
-                "trailhunt: {}: {} objects ({:.1} MB), {} to download",
-                f.url,
-                f.objects,
-                f.bytes as f64 / 1e6,
-                f.to_download
-            );
+            progress::suspend(|| {
+                eprintln!(
+                    "trailhunt: {}: {} objects ({:.1} MB), {} to download",
+                    f.url,
+                    f.objects,
+                    f.bytes as f64 / 1e6,
+                    f.to_download
+                )
+            });
         }
+        bar.listed(f);
     };
+    let downloaded = |d: &sources::Downloaded| bar.downloaded(d);
     let opts = sources::ExpandOptions {
         days: sources::DayRange::from_dates(s3.since.as_deref(), s3.until.as_deref())?,
         s3_days,
@@ -221,6 +230,7 @@ pub(crate) fn expand_sources(
             cache_dir: None,
         },
         report: Some(&report),
+        downloaded: Some(&downloaded),
     };
     Ok(sources::expand(srcs, &opts)?)
 }
@@ -266,6 +276,7 @@ fn tune_allocator(ingest: bool) {
 
 fn main() {
     let cli = Cli::parse();
+    progress::init(cli.no_progress);
     tune_allocator(matches!(cli.command, Command::Ingest(_)));
     let code = match run(cli) {
         Ok(code) => code,
@@ -351,7 +362,7 @@ fn query_days(data: &DataArgs, queries: &[&str]) -> sources::DayRange {
 
 /// Prints each distinct problem with the input once, as a warning.
 fn warn_reporter() -> datasets::Reporter {
-    Arc::new(|d: &cloudtrail::Diagnostic| eprintln!("warning: {d}"))
+    Arc::new(|d: &cloudtrail::Diagnostic| progress::suspend(|| eprintln!("warning: {d}")))
 }
 
 pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
@@ -396,6 +407,9 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         .with_enrich(enrich);
     if !data.quiet {
         files = files.with_reporter(warn_reporter());
+    }
+    if let Some(o) = progress::scan_observer(data.quiet) {
+        files = files.with_observer(o);
     }
     let files = Arc::new(files);
     Ok(Session {

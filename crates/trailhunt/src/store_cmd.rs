@@ -1,12 +1,10 @@
-//! The embedded store on the command line: `trailhunt ingest` (with its progress line) and
+//! The embedded store on the command line: `trailhunt ingest` (with its progress bar) and
 //! `trailhunt store info|vacuum`.
 
 use crate::S3Args;
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Instant;
 
 #[derive(Args)]
 pub struct IngestArgs {
@@ -21,7 +19,7 @@ pub struct IngestArgs {
     // GeoIP databases: their source.geo.* / source.as.* are stored with the rows.
     #[command(flatten)]
     pub geo: crate::geo_args::GeoArgs,
-    /// No progress line or summary on stderr.
+    /// No progress bar or summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Commit after every N source files (default: every 256 MB or 2000 files).
@@ -71,49 +69,10 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
         .collect();
     let files: Vec<PathBuf> = named.into_iter().map(|f| f.path).collect();
     let store = store::Store::create(&dir)?;
-    let quiet = args.quiet;
-    let tty = std::io::stderr().is_terminal();
-    let mut last_line = Instant::now();
-    let progress = move |p: &store::Progress| {
-        let done = p.finished;
-        if quiet || (done && p.files_total == 0) {
-            return;
-        }
-        if !tty && !done && last_line.elapsed().as_secs() < 5 {
-            return;
-        }
-        last_line = Instant::now();
-        let mb = p.bytes_done as f64 / 1e6;
-        let rate = if p.elapsed_secs > 0.0 {
-            mb / p.elapsed_secs
-        } else {
-            0.0
-        };
-        let eta = if rate > 0.0 && p.bytes_total > p.bytes_done {
-            format!(
-                ", ETA {:.0}s",
-                (p.bytes_total - p.bytes_done) as f64 / 1e6 / rate
-            )
-        } else {
-            String::new()
-        };
-        let line = format!(
-            "ingest: {}/{} files, {} records, {} rejected, {:.1} MB, {:.1} MB/s{eta}",
-            p.files_done, p.files_total, p.records, p.rejected, mb, rate
-        );
-        if tty {
-            eprint!("\r{line}\x1b[K");
-            if done {
-                eprintln!();
-            }
-        } else {
-            eprintln!("{line}");
-        }
-    };
     let report = store.ingest(
         &files,
         store::IngestOptions {
-            progress: Some(Box::new(progress)),
+            progress: crate::progress::ingest_progress(args.quiet),
             max_commits: None,
             commit_files: args.commit_every,
             source_names,

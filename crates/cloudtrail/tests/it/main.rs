@@ -10,6 +10,7 @@ mod fixtures;
 mod geo;
 mod java_oracle;
 mod parse_order;
+mod progress;
 mod real_data;
 mod scanning;
 

@@ -11,7 +11,7 @@
 pub mod credentials;
 
 use crate::layout::DayRange;
-use crate::{Fetched, S3Options, SourceError, SourceFile};
+use crate::{Downloaded, ExpandOptions, Fetched, S3Options, SourceError, SourceFile};
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjPath;
@@ -85,12 +85,13 @@ impl S3Client {
         Ok(s)
     }
 
-    /// Lists `url` (pruned by `range`) and makes sure each object is in the cache.
+    /// Lists `url` (pruned by `range`) and makes sure each object is in the cache, telling
+    /// `opts.report` what the listing found and `opts.downloaded` of each object fetched.
     pub(crate) async fn fetch_prefix(
         &mut self,
         url: &str,
         range: &DayRange,
-        report: Option<&(dyn Fn(&Fetched) + Sync)>,
+        opts: &ExpandOptions<'_>,
     ) -> Result<Vec<SourceFile>, SourceError> {
         let (bucket, prefix) = parse_url(url)?;
         let s3 = self.bucket(&bucket).await?;
@@ -113,23 +114,26 @@ impl S3Client {
             let local = local_path(&root, o.location.as_ref());
             let cached = std::fs::metadata(&local).is_ok_and(|m| m.len() == o.size);
             if !cached {
-                todo.push((o.location.clone(), local.clone()));
+                todo.push((o.location.clone(), local.clone(), o.size));
             }
             files.push(SourceFile {
                 path: local,
                 origin: Some(format!("s3://{bucket}/{}", o.location)),
             });
         }
-        if let Some(report) = report {
+        if let Some(report) = opts.report {
             report(&Fetched {
                 url: url.to_string(),
                 objects: objects.len(),
                 bytes: objects.iter().map(|o| o.size).sum(),
                 to_download: todo.len(),
+                download_bytes: todo.iter().map(|t| t.2).sum(),
             });
         }
+        let downloaded = opts.downloaded;
+        let bucket = bucket.as_str();
         let results: Vec<Result<(), SourceError>> =
-            futures::stream::iter(todo.into_iter().map(|(key, local)| {
+            futures::stream::iter(todo.into_iter().map(|(key, local, _)| {
                 let s3 = s3.clone();
                 async move {
                     let bytes = s3
@@ -139,7 +143,14 @@ impl S3Client {
                         .bytes()
                         .await
                         .map_err(|e| explain(url, &e))?;
-                    write_atomic(&local, &bytes)
+                    write_atomic(&local, &bytes)?;
+                    if let Some(tell) = downloaded {
+                        tell(&Downloaded {
+                            url: format!("s3://{bucket}/{key}"),
+                            bytes: bytes.len() as u64,
+                        });
+                    }
+                    Ok(())
                 }
             }))
             .buffer_unordered(16)
