@@ -16,6 +16,7 @@ mod library;
 pub mod lint;
 pub mod mitre;
 mod parse;
+pub mod pivot;
 pub mod replay;
 pub mod runner;
 
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 pub use docs::{markdown, technique_url, Filter};
 pub use library::{Library, Provenance, ResolveError};
 pub use parse::{parse_file, parse_hunt};
+pub use pivot::{param_name, Each, Pivot};
 pub use runner::{EmptyWindow, Event, Outcome, QueryRun, Runner, Status, Totals};
 
 /// One hunt: metadata plus one or more query strings.
@@ -50,6 +52,8 @@ pub struct Hunt {
     pub origin: Origin,
     /// A hunt (`[hunt]`) or a detection rule (`[rule]`) with its scheduling.
     pub kind: Kind,
+    /// Follow-up queries for each finding (`[[hunt.pivot]]`); empty for upstream hunts.
+    pub pivots: Vec<Pivot>,
 }
 
 /// What kind of file a [`Hunt`] was read from.

@@ -186,6 +186,12 @@ impl Library {
             .iter()
             .position(|h| h.origin == Origin::BuiltIn && h.uuid.eq_ignore_ascii_case(&hunt.uuid))
         {
+            // Upstream copies carry no pivots: keep the built-in's while the queries are
+            // the same (the pivots are bound to the rows those queries return).
+            let mut hunt = hunt;
+            if hunt.pivots.is_empty() && hunt.queries == self.hunts[i].queries {
+                hunt.pivots = std::mem::take(&mut self.hunts[i].pivots);
+            }
             self.hunts[i] = hunt;
         } else {
             self.hunts.push(hunt);

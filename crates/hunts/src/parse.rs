@@ -81,6 +81,13 @@ fn hunt_from(cx: &Cx, table: RawTable, origin: Origin, stem: &str) -> Result<Hun
         return Err(t.error_at("name", "`name` is empty"));
     }
 
+    let pivots = match t.map.get("pivot") {
+        None => Vec::new(),
+        Some(v) => {
+            crate::pivot::parse_pivots(v.get_ref()).map_err(|m| cx.err(v.span().start, m))?
+        }
+    };
+
     Ok(Hunt {
         uuid,
         name,
@@ -96,6 +103,7 @@ fn hunt_from(cx: &Cx, table: RawTable, origin: Origin, stem: &str) -> Result<Hun
         queries,
         origin,
         kind: Kind::Hunt,
+        pivots,
     })
 }
 
@@ -205,6 +213,7 @@ fn rule_from(
         },
         origin,
         kind: Kind::Rule(rule),
+        pivots: Vec::new(),
     })
 }
 

@@ -229,6 +229,16 @@ impl Runner {
         engine::execute_blocking(query, &self.datasets, opts)
     }
 
+    /// [`Runner::execute`] with `?name` parameters (the investigation's pivots).
+    pub fn execute_with_params(
+        &self,
+        query: &str,
+        params: &esql::Params,
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, EngineError> {
+        engine::execute_blocking_with_params(query, params, &self.datasets, opts)
+    }
+
     /// The options every query runs with.
     pub fn options(&self) -> &QueryOptions {
         &self.opts

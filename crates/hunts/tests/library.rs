@@ -48,7 +48,15 @@ fn whole_elastic_library_parses() {
     assert_eq!(queries, 239);
     // The seed file replaced the built-in (same UUID); our own built-ins stay.
     assert_eq!(lib.hunts().len(), 140 + hunts::builtin().len() - 1);
-    assert!(lib.resolve(SEED_STEM).unwrap().origin != Origin::BuiltIn);
+    let seed = lib.resolve(SEED_STEM).unwrap();
+    assert!(seed.origin != Origin::BuiltIn);
+    // Upstream's copy has the same query, so it keeps the built-in's pivots.
+    let builtin_seed = hunts::builtin()
+        .into_iter()
+        .find(|h| h.uuid == seed.uuid)
+        .unwrap();
+    assert!(!builtin_seed.pivots.is_empty());
+    assert_eq!(seed.pivots, builtin_seed.pivots);
 
     let aws: Vec<_> = lib
         .for_integration("aws.cloudtrail")

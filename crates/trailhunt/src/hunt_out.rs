@@ -146,6 +146,23 @@ impl<'o> HuntOutput<'o> {
         Ok(())
     }
 
+    /// The output format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Where text output goes (for sections printed between hunts).
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut *self.out
+    }
+
+    /// Adds a key to the JSON entry of the query printed last.
+    pub fn attach_json(&mut self, key: &str, value: J) {
+        if let Some(J::Object(e)) = self.json_hunts.last_mut() {
+            e.insert(key.to_string(), value);
+        }
+    }
+
     /// A rule replayed over the data's time span: its alerts, each once.
     pub fn replay(&mut self, run: &ReplayRun) -> anyhow::Result<()> {
         let rule = run.rule;

@@ -1,9 +1,10 @@
 //! `trailhunt hunt` and `trailhunt hunts …`: which hunts to run, over which data, and the
 //! exit code; running is `hunts::Runner`'s, printing is `hunt_out`'s.
 
+use crate::render::Format;
 use crate::{
-    add_lookups, hunt_out, open_data, output_format, report_query_error, resolve_now, DataArgs,
-    HuntsAction,
+    add_lookups, hunt_out, investigate_out, open_data, output_format, report_query_error,
+    resolve_now, DataArgs, HuntsAction,
 };
 use anyhow::{anyhow, bail, Result};
 use std::io::Write;
@@ -36,12 +37,68 @@ pub(crate) const EXIT_FIRED: i32 = 0;
 pub(crate) const EXIT_NOTHING: i32 = 1;
 pub(crate) const EXIT_ERROR: i32 = 2;
 
+/// `--investigate` and the report: run each finding's pivots and judge it.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct InvestigateArgs {
+    /// For every finding, run the hunt's pivots (the calls behind it, the same resource
+    /// before and after, the principal's identity, origins and other calls) and give a
+    /// verdict: likely tampering, likely maintenance, unclear, or a refused attempt.
+    #[arg(long)]
+    pub investigate: bool,
+    /// Also write the investigation as one self-contained HTML file (implies
+    /// --investigate). `--format markdown` prints the same content on stdout.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+    /// How far around a finding's calls its principal's activity is examined (30m, 1h, 1d).
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub window: String,
+    /// An address, network, country or user agent the principal first used less than this
+    /// before a finding (or never before it) counts as new.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub recent: String,
+    /// Rows investigated per query; the others are listed as not investigated.
+    #[arg(long, value_name = "N", default_value_t = investigate::DEFAULT_MAX_FINDINGS)]
+    pub max_findings: usize,
+}
+
+impl InvestigateArgs {
+    fn enabled(&self) -> bool {
+        self.investigate || self.report.is_some()
+    }
+
+    fn options(&self) -> Result<investigate::Options> {
+        let window_ms = hunts::replay::parse_interval(&self.window).ok_or_else(|| {
+            anyhow!(
+                "--window {:?}: not a duration (a number and s, m, h, d or w, e.g. 30m or 1h)",
+                self.window
+            )
+        })?;
+        let recent_ms = hunts::replay::parse_interval(&self.recent).ok_or_else(|| {
+            anyhow!(
+                "--recent {:?}: not a duration (a number and s, m, h, d or w, e.g. 24h or 7d)",
+                self.recent
+            )
+        })?;
+        Ok(investigate::Options {
+            window_ms,
+            recent_ms,
+            max_findings: self.max_findings,
+        })
+    }
+}
+
 pub(crate) fn cmd_hunt(
     data: &DataArgs,
     dirs: &[PathBuf],
     keys: &[String],
     replay: bool,
+    inv: &InvestigateArgs,
 ) -> Result<i32> {
+    let inv_opts = if inv.enabled() {
+        Some(inv.options()?)
+    } else {
+        None
+    };
     let lib = library(dirs)?;
     let selected: Vec<hunts::Hunt> = if keys.is_empty() {
         lib.for_cloudtrail().into_iter().cloned().collect()
@@ -68,7 +125,16 @@ pub(crate) fn cmd_hunt(
         session.options(now),
     );
     let mut stdout = std::io::stdout().lock();
-    let mut output = hunt_out::HuntOutput::new(&mut stdout, format);
+    // With an investigation, Markdown output is the report itself (printed at the end).
+    let mut discard = std::io::sink();
+    let report_markdown = inv_opts.is_some() && format == Format::Markdown;
+    let out: &mut dyn Write = if report_markdown {
+        &mut discard
+    } else {
+        &mut stdout
+    };
+    let mut output = hunt_out::HuntOutput::new(out, format);
+    let mut investigated = investigate_out::Collected::default();
     let mut written: Result<()> = Ok(());
     let (rules, plain): (Vec<hunts::Hunt>, Vec<hunts::Hunt>) = if replay {
         selected.into_iter().partition(|h| h.rule().is_some())
@@ -83,7 +149,14 @@ pub(crate) fn cmd_hunt(
             hunts::Event::NotEsql(hunt) => output.not_esql(hunt),
             hunts::Event::Query(run) => {
                 report_run(&run);
-                output.query(&run)
+                let shown = output.query(&run);
+                match (&inv_opts, shown) {
+                    (Some(opts), Ok(())) => {
+                        let inv = investigated.add(&runner, &run, opts);
+                        investigate_out::show(&mut output, &run, inv)
+                    }
+                    (_, shown) => shown,
+                }
             }
         };
     });
@@ -112,6 +185,17 @@ pub(crate) fn cmd_hunt(
         output.replay(&run)?;
     }
     let totals = output.finish()?;
+    if inv_opts.is_some() {
+        let report = investigate_out::report(&investigated, &plain, data, now, &inv.window);
+        if report_markdown {
+            stdout.write_all(report::markdown(&report).as_bytes())?;
+        }
+        if let Some(path) = &inv.report {
+            std::fs::write(path, report::html(&report))
+                .map_err(|e| anyhow!("--report {}: {e}", path.display()))?;
+            eprintln!("report written to {}", path.display());
+        }
+    }
     session.summary();
     Ok(match totals.outcome() {
         hunts::Outcome::Fired => EXIT_FIRED,

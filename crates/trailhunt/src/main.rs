@@ -5,6 +5,7 @@
 mod geo_args;
 mod hunt_out;
 mod hunts_cmd;
+mod investigate_out;
 mod progress;
 mod render;
 mod store_cmd;
@@ -59,6 +60,8 @@ enum Command {
         /// `interval`, over the `from` look-back) and report each alert once.
         #[arg(long)]
         replay: bool,
+        #[command(flatten)]
+        investigation: hunts_cmd::InvestigateArgs,
     },
     /// List, show, lint or install hunts and rules.
     Hunts {
@@ -176,6 +179,19 @@ pub(crate) struct DataArgs {
     s3: S3Args,
     #[command(flatten)]
     geo: geo_args::GeoArgs,
+}
+
+impl DataArgs {
+    /// What the run reads, in words (for the report).
+    pub(crate) fn describe(&self) -> String {
+        if !self.inputs.is_empty() {
+            format!("CloudTrail files: {}", self.inputs.join(", "))
+        } else if let Some(s) = &self.store {
+            format!("the trailhunt store at {}", s.display())
+        } else {
+            "the default store".to_string()
+        }
+    }
 }
 
 /// Where `s3://` sources are read from, and day limits for every source.
@@ -300,7 +316,8 @@ fn run(cli: Cli) -> Result<i32> {
             hunt_dirs,
             hunts,
             replay,
-        } => hunts_cmd::cmd_hunt(&data, &hunt_dirs, &hunts, replay),
+            investigation,
+        } => hunts_cmd::cmd_hunt(&data, &hunt_dirs, &hunts, replay, &investigation),
         Command::Hunts { action } => hunts_cmd::cmd_hunts(action),
         Command::Ingest(args) => store_cmd::cmd_ingest(&args),
         Command::Store(args) => store_cmd::cmd_store(&args),

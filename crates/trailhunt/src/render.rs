@@ -73,6 +73,23 @@ pub fn write(out: &mut dyn Write, r: &QueryResult, format: Format) -> io::Result
 }
 
 /// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
+/// Text for a terminal: control characters (an attacker's escape sequences in a user
+/// agent, say) are shown as `\u{…}`, never emitted.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control()) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:04x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
