@@ -6,7 +6,7 @@ use engine::format::to_text;
 use engine::QueryResult;
 use investigate::{Finding, Outcome, Side};
 
-use crate::{finding_what, finding_when, timeline, Report, Section, CHART_ONLY};
+use crate::{because_short, finding_what, finding_when, timeline, Report, Section, CHART_ONLY};
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -89,6 +89,16 @@ pub fn html(r: &Report) -> String {
     }
     s.push_str("</tbody></table>");
 
+    for sec in &r.sections {
+        let _ = write!(
+            s,
+            "<details class=\"query\"><summary>The query of {} ({})</summary><pre>{}</pre></details>",
+            esc(&sec.hunt.name),
+            esc(&sec.hunt.uuid),
+            esc(sec.query)
+        );
+    }
+
     // The findings at a glance.
     let findings = r.findings();
     s.push_str("<h2>Findings</h2>");
@@ -107,7 +117,7 @@ pub fn html(r: &Report) -> String {
                 esc(&finding_when(f)),
                 f.verdict.label.key(),
                 esc(f.verdict.label.text()),
-                esc(&f.verdict.because())
+                esc(&because_short(f))
             );
         }
         s.push_str("</tbody></table>");

@@ -84,5 +84,24 @@ pub(crate) fn finding_when(f: &Finding) -> String {
     }
 }
 
+/// The verdict's evidence for the findings table: each item cut to a readable length
+/// (the finding's own section has it whole).
+pub(crate) fn because_short(f: &Finding) -> String {
+    const MAX: usize = 90;
+    f.verdict
+        .evidence
+        .iter()
+        .map(|e| {
+            if e.text.chars().count() > MAX {
+                let cut: String = e.text.chars().take(MAX).collect();
+                format!("{}…", cut.trim_end())
+            } else {
+                e.text.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Pivots the report shows as a chart rather than a table.
 pub(crate) const CHART_ONLY: &[&str] = &["timeline"];

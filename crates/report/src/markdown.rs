@@ -6,7 +6,7 @@ use engine::format::to_text;
 use engine::QueryResult;
 use investigate::{Outcome, Side};
 
-use crate::{finding_what, finding_when, timeline, Report, CHART_ONLY};
+use crate::{because_short, finding_what, finding_when, timeline, Report, CHART_ONLY};
 
 /// Escapes text for a Markdown table cell or line: markup characters are backslashed,
 /// newlines become spaces, control characters are shown as `\u{…}`.
@@ -53,6 +53,16 @@ pub fn markdown(r: &Report) -> String {
         );
     }
 
+    for sec in &r.sections {
+        let _ = writeln!(
+            s,
+            "\nThe query of {} ({}):\n\n````esql\n{}\n````",
+            md(&sec.hunt.name),
+            md(&sec.hunt.uuid),
+            sec.query.trim_end().replace("````", "` ` ` `")
+        );
+    }
+
     let findings = r.findings();
     let _ = writeln!(s, "\n## Findings\n");
     if findings.is_empty() {
@@ -68,7 +78,7 @@ pub fn markdown(r: &Report) -> String {
                 md(&finding_what(f)),
                 md(&finding_when(f)),
                 md(f.verdict.label.text()),
-                md(&f.verdict.because())
+                md(&because_short(f))
             );
         }
     }

@@ -56,6 +56,12 @@ fn the_sample_story_attacker_is_tampering_and_the_change_windows_are_maintenance
     let doc = investigate_json(&[SEED, "-i", "sample/AWSLogs", "--now", SAMPLE_NOW]);
     let all = findings(&doc);
     assert_eq!(all.len(), 10, "the seed's 10 rows on the sample");
+    // Every pivot ran (none skipped or failed) for every finding.
+    for f in doc["hunts"][0]["investigation"]["findings"].as_array().unwrap() {
+        for p in f["pivots"].as_array().unwrap() {
+            assert_eq!(p["status"], "ran", "{} of {}: {p}", p["id"], f["principal"]);
+        }
+    }
     for (who, values, label, why) in &all {
         let action = values["event.action"].as_str().unwrap();
         let expected = if who.ends_with("user/svc-legacy-backup") {
@@ -353,4 +359,50 @@ fn hunts_without_pivots_say_so() {
     assert!(all
         .iter()
         .all(|(_, _, l, why)| l == "not_judged" && why[0].contains("no pivots")));
+}
+
+/// With GeoIP databases the pivots see networks and countries, and a new ASN and country
+/// count as evidence.
+#[test]
+fn geoip_gives_networks_and_countries_to_the_investigation() {
+    use testkit::mmdb::{MmdbValue as V, MmdbWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let names = |en: &str| V::map([("names", V::map([("en", en.into())]))]);
+    let coded = |iso: &str, en: &str| V::map([("iso_code", iso.into()), ("names", V::map([("en", en.into())]))]);
+    let city = |name: &str, cont: &str, iso: &str, country: &str| {
+        V::map([
+            ("city", names(name)),
+            ("continent", names(cont)),
+            ("country", coded(iso, country)),
+            ("location", V::map([("latitude", V::Double(1.5)), ("longitude", V::Double(2.5))])),
+        ])
+    };
+    let asn = |n: u32, org: &str| V::map([("autonomous_system_number", V::U32(n)), ("autonomous_system_organization", org.into())]);
+    let mut c = MmdbWriter::new("GeoLite2-City");
+    c.insert("54.152.0.0/16", city("Ashburn", "North America", "US", "United States"));
+    c.insert("203.0.113.0/24", city("Amsterdam", "Europe", "NL", "Netherlands"));
+    let mut a = MmdbWriter::new("GeoLite2-ASN");
+    a.insert("54.152.0.0/16", asn(14618, "AMAZON-AES"));
+    a.insert("203.0.113.0/24", asn(64496, "Example Hosting BV"));
+    let (cp, ap) = (dir.path().join("city.mmdb"), dir.path().join("asn.mmdb"));
+    c.write(&cp).unwrap();
+    a.write(&ap).unwrap();
+    let doc = investigate_json(&[
+        SEED, "-i", "sample/AWSLogs", "--now", SAMPLE_NOW, "--geoip", cp.to_str().unwrap(), "--asn", ap.to_str().unwrap(),
+    ]);
+    let f = doc["hunts"][0]["investigation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["principal"].as_str().unwrap().ends_with("svc-legacy-backup") && f["values"]["event.action"] == "StopLogging")
+        .unwrap();
+    let why: Vec<&str> = f["verdict"]["evidence"].as_array().unwrap().iter().map(|e| e["text"].as_str().unwrap()).collect();
+    assert!(why.contains(&"new network (ASN) for this principal: 64496 Example Hosting BV"), "{why:#?}");
+    assert!(why.contains(&"new country for this principal: NL"), "{why:#?}");
+    let addresses = pivot(f, "addresses");
+    let cols: Vec<&str> = addresses["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let row = addresses["values"].as_array().unwrap().iter().find(|r| r[cols.iter().position(|c| *c == "source.address").unwrap()] == "203.0.113.77").unwrap();
+    assert_eq!(row[cols.iter().position(|c| *c == "country").unwrap()], "NL");
+    assert_eq!(row[cols.iter().position(|c| *c == "asn").unwrap()], 64496);
+    assert_eq!(row[cols.iter().position(|c| *c == "city").unwrap()], "Amsterdam");
 }
