@@ -327,6 +327,42 @@ mod tests {
         assert!(!h.notes.is_empty() && h.notes.iter().any(|n| n.contains("YYYY")));
     }
 
+    /// Every built-in pivot parses once its parameters are bound (the investigation runs
+    /// them unattended; a typo must fail here, not in an analyst's report).
+    #[test]
+    fn builtin_pivots_parse_with_their_parameters() {
+        let mut checked = 0;
+        for h in builtin() {
+            for p in &h.pivots {
+                let mut params = esql::Params::new();
+                for name in names_used(&p.query) {
+                    params.push_named(
+                        name,
+                        esql::ParamValue::Value(esql::ast::Literal::Keyword("2024-01-01T00:00:00Z".into())),
+                    );
+                }
+                esql::parse_with_params(&p.query, &params)
+                    .unwrap_or_else(|e| panic!("{} pivot {}: {e}", h.stem, p.id));
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 2 * 11);
+    }
+
+    fn names_used(q: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = q;
+        while let Some(i) = rest.find('?') {
+            let tail = &rest[i + 1..];
+            let n: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !n.is_empty() && !out.contains(&n) {
+                out.push(n.clone());
+            }
+            rest = &tail[n.len()..];
+        }
+        out
+    }
+
     #[test]
     fn language_detection() {
         assert_eq!(

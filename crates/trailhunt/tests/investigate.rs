@@ -406,3 +406,22 @@ fn geoip_gives_networks_and_countries_to_the_investigation() {
     assert_eq!(row[cols.iter().position(|c| *c == "asn").unwrap()], 64496);
     assert_eq!(row[cols.iter().position(|c| *c == "city").unwrap()], "Amsterdam");
 }
+
+/// Over the store the investigation gives the same verdicts and evidence as over the raw
+/// files it was ingested from.
+#[test]
+fn the_store_gives_the_same_investigation_as_the_raw_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    let out = th(&["ingest", "--store", store, "--quiet", "sample/AWSLogs"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let raw = findings(&investigate_json(&[SEED, "-i", "sample/AWSLogs", "--now", SAMPLE_NOW]));
+    let stored = findings(&investigate_json(&[SEED, "--store", store, "--now", SAMPLE_NOW]));
+    let key = |v: &Vec<(String, J, String, Vec<String>)>| {
+        let mut k: Vec<String> = v.iter().map(|(w, r, l, e)| format!("{w} {r} {l} {e:?}")).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(key(&raw), key(&stored));
+}
