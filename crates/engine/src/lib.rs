@@ -175,11 +175,38 @@ pub fn time_span_blocking(
     dataset: Arc<dyn Dataset>,
     opts: &QueryOptions,
 ) -> Result<TimeSpan, EngineError> {
-    runtime()?.block_on(time_span(dataset, opts))
+    with_query_stack(|| runtime()?.block_on(time_span(dataset, opts)))?
+}
+
+/// Stack of the threads that analyze, plan and run a query. Analysis, DataFusion's planner
+/// and its optimizer walk expression trees recursively; the parser admits trees up to
+/// `esql::MAX_EXPRESSION_DEPTH` deep, which needs more than the 2 MiB default in
+/// debug builds. Only touched pages cost memory.
+const QUERY_STACK: usize = 256 << 20;
+
+/// Runs `f` on a fresh thread with [`QUERY_STACK`] of stack and waits for it.
+fn with_query_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, EngineError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("trailhunt-query".into())
+            .stack_size(QUERY_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| EngineError::Execution(format!("cannot start the query thread: {e}")))?
+            .join()
+            .map_err(|panic| {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a panic");
+                EngineError::Execution(format!("internal error in the query thread: {what}"))
+            })
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(QUERY_STACK)
         .enable_all()
         .build()
         .map_err(|e| EngineError::Execution(e.to_string()))
@@ -502,7 +529,7 @@ pub fn execute_blocking_with_params(
     datasets: &[Arc<dyn Dataset>],
     opts: &QueryOptions,
 ) -> Result<QueryResult, EngineError> {
-    runtime()?.block_on(execute_with_params(query, params, datasets, opts))
+    with_query_stack(|| runtime()?.block_on(execute_with_params(query, params, datasets, opts)))?
 }
 
 #[cfg(test)]

@@ -360,7 +360,8 @@ fn cmd_update(from: Option<&str>) -> Result<i32> {
         eprintln!("warning: {w}");
     }
     let m = &installed.manifest;
-    println!(
+    writeln!(
+        std::io::stdout(),
         "installed {} hunts and {} ES|QL rules into {} from {} (commit {}, {})",
         m.hunts,
         m.rules,
@@ -368,6 +369,6 @@ fn cmd_update(from: Option<&str>) -> Result<i32> {
         m.source,
         m.commit.as_deref().unwrap_or("unknown"),
         m.commit_date.as_deref().unwrap_or("date unknown")
-    );
+    )?;
     Ok(0)
 }

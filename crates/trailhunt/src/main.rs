@@ -32,6 +32,10 @@ struct Cli {
     /// No progress bars (they are drawn on stderr, and only when it is a terminal).
     #[arg(long, global = true)]
     no_progress: bool,
+    /// Write CSV text cells as they are even when they start with `=`, `+`, `-`, `@`, tab
+    /// or CR (by default such cells get a leading `'` so spreadsheets do not run them).
+    #[arg(long, global = true)]
+    csv_formulas: bool,
 }
 
 #[derive(Subcommand)]
@@ -293,15 +297,32 @@ fn tune_allocator(ingest: bool) {
 fn main() {
     let cli = Cli::parse();
     progress::init(cli.no_progress);
+    render::allow_csv_formulas(cli.csv_formulas);
     tune_allocator(matches!(cli.command, Command::Ingest(_)));
     let code = match run(cli) {
         Ok(code) => code,
+        // The reader of stdout went away (`trailhunt … | head`): stop quietly, with the
+        // status a shell gives a writer killed by SIGPIPE.
+        Err(e) if closed_stdout(&e) => EXIT_CLOSED_STDOUT,
         Err(e) => {
             eprintln!("error: {e:#}");
             hunts_cmd::EXIT_ERROR
         }
     };
     std::process::exit(code);
+}
+
+/// Exit status when stdout was closed early (128 + SIGPIPE, as a shell reports it).
+const EXIT_CLOSED_STDOUT: i32 = 141;
+
+fn closed_stdout(e: &anyhow::Error) -> bool {
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().map(|io| io.kind()) == pipe
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == pipe
+    })
 }
 
 fn run(cli: Cli) -> Result<i32> {
@@ -584,7 +605,8 @@ fn cmd_normalize(
                     .context("writing output")
                     .and_then(|_| writeln!(out).context("writing output"));
             }
-            true
+            // Stop reading once output fails (a closed pipe): nothing more can be written.
+            result.is_ok()
         }
         Err(d) => {
             bad += 1;

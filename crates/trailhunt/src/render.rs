@@ -2,9 +2,10 @@
 //! are for people (table, markdown) and pipelines (csv, ndjson).
 
 use engine::format::{to_json, to_text};
-use engine::QueryResult;
+use engine::{QueryResult, Value};
 use serde_json::{json, Map, Value as J};
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -72,7 +73,6 @@ pub fn write(out: &mut dyn Write, r: &QueryResult, format: Format) -> io::Result
     }
 }
 
-/// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
 /// Text for a terminal: control characters (an attacker's escape sequences in a user
 /// agent, say) are shown as `\u{…}`, never emitted.
 pub fn printable(s: &str) -> String {
@@ -90,6 +90,28 @@ pub fn printable(s: &str) -> String {
         .collect()
 }
 
+/// Whether CSV cells may start with a formula character (`--csv-formulas`); off by default.
+static CSV_FORMULAS: AtomicBool = AtomicBool::new(false);
+
+/// `--csv-formulas`: write text cells exactly as they are, even when a spreadsheet would
+/// run them as formulas.
+pub fn allow_csv_formulas(allow: bool) {
+    CSV_FORMULAS.store(allow, Ordering::Relaxed);
+}
+
+/// OWASP's rule against CSV injection: a text cell starting with `=`, `+`, `-`, `@`, tab or
+/// carriage return gets a leading `'`, so a spreadsheet shows it instead of evaluating it
+/// (an attacker controls user agents, ARNs and request parameters). Numbers are not text
+/// and stay as they are.
+pub fn csv_text(s: &str) -> String {
+    if !CSV_FORMULAS.load(Ordering::Relaxed) && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        csv_field(&format!("'{s}"))
+    } else {
+        csv_field(s)
+    }
+}
+
+/// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
 pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -102,20 +124,27 @@ fn write_csv(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
     let header: Vec<String> = r.columns.iter().map(|c| csv_field(&c.name)).collect();
     write!(out, "{}\r\n", header.join(","))?;
     for row in &r.rows {
-        let cells: Vec<String> = row.iter().map(|v| csv_field(&to_text(v, ""))).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .map(|v| match v {
+                Value::Str(text) => csv_text(text),
+                Value::Multi(_) => csv_text(&to_text(v, "")),
+                other => csv_field(&to_text(other, "")),
+            })
+            .collect();
         write!(out, "{}\r\n", cells.join(","))?;
     }
     Ok(())
 }
 
 fn write_table(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
-    let header: Vec<String> = r.columns.iter().map(|c| c.name.clone()).collect();
+    let header: Vec<String> = r.columns.iter().map(|c| printable(&c.name)).collect();
     let rows: Vec<Vec<String>> = r
         .rows
         .iter()
         .map(|row| {
             row.iter()
-                .map(|v| to_text(v, "null").replace(['\n', '\r'], " "))
+                .map(|v| printable(&to_text(v, "null").replace(['\n', '\r'], " ")))
                 .collect()
         })
         .collect();
@@ -152,7 +181,7 @@ fn write_table(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    printable(&s.replace('|', "\\|").replace(['\n', '\r'], " "))
 }
 
 fn write_markdown(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
@@ -177,6 +206,31 @@ fn write_markdown(out: &mut dyn Write, r: &QueryResult) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_formulas_are_neutralized_unless_allowed() {
+        for (cell, safe) in [
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(csv_text(cell), safe, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_text_shows_control_characters() {
+        assert_eq!(printable("a\u{1b}[2Jb\u{7}"), "a\\u{001b}[2Jb\\u{0007}");
+        assert_eq!(printable("plain é"), "plain é");
+        assert_eq!(md_cell("x|\u{1b}"), "x\\|\\u{001b}");
+    }
 
     #[test]
     fn csv_quoting() {

@@ -4,6 +4,7 @@
 use crate::S3Args;
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -117,6 +118,7 @@ pub fn cmd_store(args: &StoreArgs) -> Result<i32> {
             let s = store::Store::open(&dir)?;
             let info = s.info()?;
             let fmt = |t: Option<i64>| t.map(javatime::format_iso_millis);
+            let mut out = std::io::stdout().lock();
             if *json {
                 let v = serde_json::json!({
                     "store": dir.display().to_string(),
@@ -131,36 +133,41 @@ pub fn cmd_store(args: &StoreArgs) -> Result<i32> {
                     "sources": info.sources,
                     "version": info.version,
                 });
-                println!("{v}");
+                writeln!(out, "{v}")?;
             } else {
                 let none = || "-".to_string();
-                println!("store:      {}", dir.display());
-                println!("events:     {}", info.events);
-                println!(
+                writeln!(out, "store:      {}", dir.display())?;
+                writeln!(out, "events:     {}", info.events)?;
+                writeln!(
+                    out,
                     "time range: {} .. {}",
                     fmt(info.first).unwrap_or_else(none),
                     fmt(info.last).unwrap_or_else(none)
-                );
-                println!(
+                )?;
+                writeln!(
+                    out,
                     "accounts:   {} ({})",
                     info.accounts.len(),
                     info.accounts.iter().cloned().collect::<Vec<_>>().join(", ")
-                );
-                println!(
+                )?;
+                writeln!(
+                    out,
                     "regions:    {} ({})",
                     info.regions.len(),
                     info.regions.iter().cloned().collect::<Vec<_>>().join(", ")
-                );
-                println!(
+                )?;
+                writeln!(
+                    out,
                     "files:      {} Parquet files in {} day partitions",
                     info.files, info.partitions
-                );
-                println!(
+                )?;
+                writeln!(
+                    out,
                     "bytes:      {} ({:.1} MB)",
                     info.bytes,
                     info.bytes as f64 / 1e6
-                );
-                println!("sources:    {} ingested files", info.sources);
+                )?;
+                writeln!(out, "sources:    {} ingested files", info.sources)?;
             }
             Ok(0)
         }

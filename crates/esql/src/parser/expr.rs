@@ -13,33 +13,46 @@ use crate::span::Span;
 
 impl Parser<'_> {
     pub(super) fn expr(&mut self) -> Result<Expr, EsqlError> {
-        self.or_expr()
+        let base = self.depth;
+        self.deeper()?;
+        let e = self.or_expr()?;
+        self.depth = base;
+        Ok(e)
     }
 
     fn or_expr(&mut self) -> Result<Expr, EsqlError> {
+        let base = self.depth;
         let mut left = self.and_expr()?;
         while self.is_kw("or") {
+            self.deeper()?;
             self.advance()?;
             let right = self.and_expr()?;
             left = binary(BinaryOp::Or, left, right);
         }
+        self.depth = base;
         Ok(left)
     }
 
     fn and_expr(&mut self) -> Result<Expr, EsqlError> {
+        let base = self.depth;
         let mut left = self.not_expr()?;
         while self.is_kw("and") {
+            self.deeper()?;
             self.advance()?;
             let right = self.not_expr()?;
             left = binary(BinaryOp::And, left, right);
         }
+        self.depth = base;
         Ok(left)
     }
 
     fn not_expr(&mut self) -> Result<Expr, EsqlError> {
         if self.is_kw("not") {
             let start = self.advance()?.span;
+            let base = self.depth;
+            self.deeper()?;
             let inner = self.not_expr()?;
+            self.depth = base;
             let span = start.to(inner.span);
             return Ok(Expr {
                 kind: ExprKind::Not(Box::new(inner)),
@@ -189,13 +202,18 @@ impl Parser<'_> {
     }
 
     fn additive(&mut self) -> Result<Expr, EsqlError> {
+        let base = self.depth;
         let mut left = self.multiplicative()?;
         loop {
             let op = match self.tok.tok {
                 Tok::Plus => BinaryOp::Add,
                 Tok::Minus => BinaryOp::Sub,
-                _ => return Ok(left),
+                _ => {
+                    self.depth = base;
+                    return Ok(left);
+                }
             };
+            self.deeper()?;
             self.advance()?;
             let right = self.multiplicative()?;
             left = binary(op, left, right);
@@ -203,14 +221,19 @@ impl Parser<'_> {
     }
 
     fn multiplicative(&mut self) -> Result<Expr, EsqlError> {
+        let base = self.depth;
         let mut left = self.unary()?;
         loop {
             let op = match self.tok.tok {
                 Tok::Star => BinaryOp::Mul,
                 Tok::Slash => BinaryOp::Div,
                 Tok::Percent => BinaryOp::Mod,
-                _ => return Ok(left),
+                _ => {
+                    self.depth = base;
+                    return Ok(left);
+                }
             };
+            self.deeper()?;
             self.advance()?;
             let right = self.unary()?;
             left = binary(op, left, right);
@@ -221,7 +244,10 @@ impl Parser<'_> {
         match self.tok.tok {
             Tok::Minus => {
                 let start = self.advance()?.span;
+                let base = self.depth;
+                self.deeper()?;
                 let inner = self.unary()?;
+                self.depth = base;
                 let span = start.to(inner.span);
                 Ok(Expr {
                     kind: ExprKind::Neg(Box::new(inner)),
@@ -230,15 +256,21 @@ impl Parser<'_> {
             }
             Tok::Plus => {
                 self.advance()?;
-                self.unary()
+                let base = self.depth;
+                self.deeper()?;
+                let e = self.unary()?;
+                self.depth = base;
+                Ok(e)
             }
             _ => self.postfix(),
         }
     }
 
     pub(super) fn postfix(&mut self) -> Result<Expr, EsqlError> {
+        let base = self.depth;
         let mut e = self.primary()?;
         while self.tok.tok == Tok::Cast {
+            self.deeper()?;
             self.advance()?;
             let (type_name, type_span) = match &self.tok.tok {
                 Tok::Ident(s) => (s.clone(), self.tok.span),
@@ -255,6 +287,7 @@ impl Parser<'_> {
                 span,
             };
         }
+        self.depth = base;
         Ok(e)
     }
 

@@ -30,6 +30,7 @@ pub fn parse(source: &str) -> Result<Query, EsqlError> {
 
 /// Parses a query, binding its `?` placeholders to `params` (esql-spec §2.6).
 pub fn parse_with_params(source: &str, params: &Params) -> Result<Query, EsqlError> {
+    check_length(source)?;
     let mut p = Parser::new(source)?;
     p.params = params.clone();
     p.query()
@@ -37,13 +38,37 @@ pub fn parse_with_params(source: &str, params: &Params) -> Result<Query, EsqlErr
 
 /// Parses a standalone expression (used by tests and by tools such as the linter).
 pub fn parse_expression(source: &str) -> Result<Expr, EsqlError> {
+    check_length(source)?;
     let mut p = Parser::new(source)?;
     let e = p.expr()?;
     p.expect_eof()?;
     Ok(e)
 }
 
+/// The longest query accepted, in bytes (as Elasticsearch caps a statement's length).
+pub const MAX_QUERY_LENGTH: usize = 1_000_000;
+/// The deepest expression accepted: parentheses, unary operators, casts and each link of an
+/// operator chain count one level. Deeper input would overflow the stack of the parser or
+/// of the planner's recursive walks; Elasticsearch has a limit of the same kind.
+pub const MAX_EXPRESSION_DEPTH: usize = 400;
+
+fn check_length(source: &str) -> Result<(), EsqlError> {
+    if source.len() > MAX_QUERY_LENGTH {
+        return Err(EsqlError::parsing(
+            source,
+            crate::span::Span { start: 0, end: 0 },
+            format!(
+                "ESQL statement is too large [{} characters > {MAX_QUERY_LENGTH}]",
+                source.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 struct Parser<'a> {
+    /// Current expression nesting, see [`MAX_EXPRESSION_DEPTH`].
+    depth: usize,
     src: &'a str,
     lexer: Lexer<'a>,
     tok: Token,
@@ -59,6 +84,7 @@ impl<'a> Parser<'a> {
         let mut lexer = Lexer::new(src);
         let tok = lexer.next_token()?;
         Ok(Parser {
+            depth: 0,
             src,
             lexer,
             tok,
@@ -110,6 +136,22 @@ impl<'a> Parser<'a> {
         } else {
             Ok(false)
         }
+    }
+
+    /// One level deeper into an expression; refuses input past [`MAX_EXPRESSION_DEPTH`]
+    /// with a clear error instead of overflowing the stack.
+    fn deeper(&mut self) -> Result<(), EsqlError> {
+        self.depth += 1;
+        if self.depth > MAX_EXPRESSION_DEPTH {
+            return Err(EsqlError::parsing(
+                self.src,
+                self.tok.span,
+                format!(
+                    "ESQL statement exceeded the maximum expression depth allowed ({MAX_EXPRESSION_DEPTH})"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn mismatched(&self, expecting: &str) -> EsqlError {

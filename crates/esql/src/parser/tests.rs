@@ -220,3 +220,54 @@ fn named_options_come_last() {
         .contains("only constant value is supported"));
     assert!(parse_expression(r#"f(s, {"a": 1}, 2)"#).is_err());
 }
+
+/// Hostile nesting gives an error, never a stack overflow; the limit leaves room for any
+/// real query (the library's deepest is far below it).
+#[test]
+fn expression_depth_and_length_are_limited() {
+    // A query thread's stack (the engine runs queries on 256 MiB stacks); libtest's 2 MiB
+    // is too small for the deepest accepted tree in a debug build.
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(depth_and_length)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn depth_and_length() {
+    let deep = |n: usize| format!("from x | where {}a{} == 1", "(".repeat(n), ")".repeat(n));
+    let e = err(&deep(100_000));
+    assert!(
+        e.contains("ESQL statement exceeded the maximum expression depth allowed (400)"),
+        "{e}"
+    );
+    parse(&deep(300)).unwrap();
+    let ors = format!("from x | where {}", vec!["a == 1"; 20_000].join(" or "));
+    assert!(err(&ors).contains("maximum expression depth"));
+    let ors = format!("from x | where {}", vec!["a == 1"; 300].join(" or "));
+    parse(&ors).unwrap();
+    let neg = format!("from x | eval y = {}1", "-".repeat(50_000));
+    assert!(err(&neg).contains("maximum expression depth"));
+    let nots = format!("from x | where {}a", "not ".repeat(50_000));
+    assert!(err(&nots).contains("maximum expression depth"));
+    let casts = format!("from x | eval y = a{}", "::long".repeat(50_000));
+    assert!(err(&casts).contains("maximum expression depth"));
+    let calls = format!(
+        "from x | eval y = {}a{}",
+        "abs(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    assert!(err(&calls).contains("maximum expression depth"));
+    // Wide but flat is fine: a long IN list.
+    let list: Vec<String> = (0..50_000).map(|i| format!("\"v{i}\"")).collect();
+    parse(&format!("from x | where a in ({})", list.join(","))).unwrap();
+    let long = format!("from x | where a == \"{}\"", "x".repeat(1_000_001));
+    assert_eq!(
+        err(&long),
+        format!(
+            "line 1:1: ESQL statement is too large [{} characters > 1000000]",
+            long.len()
+        )
+    );
+}
