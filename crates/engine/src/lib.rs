@@ -40,6 +40,25 @@ pub struct QueryOptions {
     /// query: only source documents in the range are read, as if the query's first command
     /// were preceded by the filter (so STATS counts only them). `None`: all documents.
     pub time_filter: Option<TimeFilter>,
+    /// Give up on a query that runs longer than this (`--timeout`), with an error naming
+    /// the limit. `None`: no limit.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// The memory budget when the user gives none: half of the machine's RAM, so no input can
+/// make a query grow until the OS kills it (aggregations and sorts spill to disk instead).
+/// `None` where the total cannot be read.
+pub fn default_memory_limit() -> Option<usize> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: usize = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib.saturating_mul(1024) / 2)
 }
 
 /// A range filter `field >= from AND field <= to` (both ends included, epoch ms) on the
@@ -414,14 +433,25 @@ pub async fn execute_with_params(
     let warnings = Warnings::new();
     let (analyzed, plan) = logical_plan(query, params, datasets, opts, &warnings)?;
     let session = session(opts)?;
-    let df = session
-        .execute_logical_plan(plan)
-        .await
-        .map_err(|e| EngineError::Execution(e.to_string()))?;
-    let batches = df
-        .collect()
-        .await
-        .map_err(|e| EngineError::Execution(clean_error(e)))?;
+    let run = async {
+        let df = session
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| EngineError::Execution(e.to_string()))?;
+        df.collect()
+            .await
+            .map_err(|e| EngineError::Execution(clean_error(e)))
+    };
+    let batches = match opts.timeout {
+        None => run.await?,
+        // Dropping the plan's streams on timeout stops its scans and operators.
+        Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| {
+            EngineError::Execution(format!(
+                "the query did not finish within {} (--timeout); narrow its time range or raise the limit",
+                format_duration(limit)
+            ))
+        })??,
+    };
     let mut rows = vec![];
     for b in &batches {
         for i in 0..b.num_rows() {
@@ -464,6 +494,19 @@ fn session(opts: &QueryOptions) -> Result<SessionContext, EngineError> {
         .build_arc()
         .map_err(|e| EngineError::Execution(e.to_string()))?;
     Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// `90s`, `5m`, `1h 30m`… for messages.
+fn format_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, 0) => format!("{} ms", d.as_millis()),
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, 0, _) => format!("{h}h"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
 }
 
 /// A size that [`parse_size`] cannot read.

@@ -179,6 +179,10 @@ pub(crate) struct DataArgs {
     /// instead of exceeding it.
     #[arg(long, value_name = "SIZE")]
     memory_limit: Option<String>,
+    /// Stop any query that runs longer than this (500ms, 30s, 5m, 1h); each query of a hunt run
+    /// gets the full limit.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
     #[command(flatten)]
     s3: S3Args,
     #[command(flatten)]
@@ -360,6 +364,7 @@ fn run(cli: Cli) -> Result<i32> {
                 },
                 blank_lines,
                 enrich: geo.enrich()?,
+                ..Default::default()
             };
             cmd_normalize(&sources, &s3, &opts, strict)
         }
@@ -377,6 +382,7 @@ struct Session {
     started: Instant,
     quiet: bool,
     memory_limit: Option<usize>,
+    timeout: Option<std::time::Duration>,
 }
 
 /// The days the queries can read, from their `@timestamp` filters, for pruning S3 listings
@@ -404,10 +410,26 @@ fn warn_reporter() -> datasets::Reporter {
 }
 
 pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
+    // Without --memory-limit, half the RAM: no input may push a query into the OOM killer.
     let memory_limit = data
         .memory_limit
         .as_deref()
         .map(|s| engine::parse_size(s).map_err(|e| anyhow!("--memory-limit: {e}")))
+        .transpose()?
+        .or_else(engine::default_memory_limit);
+    let timeout = data
+        .timeout
+        .as_deref()
+        .map(|s| {
+            s.trim()
+                .strip_suffix("ms")
+                .and_then(|n| n.parse::<u64>().ok().filter(|n| *n > 0))
+                .or_else(|| hunts::replay::parse_interval(s).map(|ms| ms as u64))
+                .map(std::time::Duration::from_millis)
+                .ok_or_else(|| {
+                    anyhow!("--timeout {s:?}: not a duration (a number and ms, s, m, h or d, e.g. 30s or 5m)")
+                })
+        })
         .transpose()?;
     if data.inputs.is_empty() {
         // No --input: the embedded store, read through DataFusion's Parquet scan.
@@ -429,6 +451,7 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
             // The raw-file summary does not apply; the line above said what is read.
             quiet: true,
             memory_limit,
+            timeout,
         });
     }
     // The databases first: a bad path fails before anything is downloaded.
@@ -457,6 +480,7 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         started: Instant::now(),
         quiet: data.quiet,
         memory_limit,
+        timeout,
     })
 }
 
@@ -499,6 +523,7 @@ impl Session {
         QueryOptions {
             now_ms,
             memory_limit: self.memory_limit,
+            timeout: self.timeout,
             ..Default::default()
         }
     }

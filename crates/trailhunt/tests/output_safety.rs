@@ -194,3 +194,46 @@ fn hostile_nesting_is_a_clear_error_not_a_crash() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("\"values\":[[0]]"));
 }
+
+#[test]
+fn a_timeout_stops_the_query_with_a_clear_error() {
+    // No scan of 566 files finishes within a millisecond.
+    let out = th(&[
+        "query",
+        "-i",
+        "sample/AWSLogs",
+        "-q",
+        "--timeout",
+        "1ms",
+        "from logs-aws.cloudtrail* | stats n = count(*) by event.id",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the query did not finish within 1 ms (--timeout)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = th(&[
+        "query",
+        "-i",
+        "sample/AWSLogs",
+        "-q",
+        "--timeout",
+        "10m",
+        "-f",
+        "json",
+        "from logs-aws.cloudtrail* | stats n = count(*)",
+    ]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("[[3692]]"));
+    let out = th(&[
+        "query",
+        "-i",
+        "sample/AWSLogs",
+        "--timeout",
+        "soon",
+        "from logs-aws.cloudtrail*",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--timeout \"soon\": not a duration"));
+}
