@@ -1,0 +1,367 @@
+//! The rules file (uap-core's `regexes.yaml`) and Elasticsearch's way of applying one rule
+//! (`UserAgentParser.UserAgentSubpattern`).
+//!
+//! The file is read through yaml-rust2's event stream rather than its document tree, so that
+//! every error can name the line of the entry it is about.
+
+use std::sync::OnceLock;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::java::{self, Mode, Translated};
+
+/// A YAML value with the line it starts on.
+#[derive(Debug)]
+enum Node {
+    /// A scalar's text; `None` for YAML null (`~`, `null`, nothing).
+    Scalar(Option<String>),
+    Seq(Vec<(Node, usize)>),
+    Map(Vec<(String, Node, usize)>),
+}
+
+/// Builds [`Node`]s from parser events.
+#[derive(Default)]
+struct Builder {
+    /// Open containers: the node being filled, its line, and a pending map key.
+    stack: Vec<(Node, usize, Option<String>)>,
+    root: Option<(Node, usize)>,
+    error: Option<(usize, String)>,
+}
+
+impl Builder {
+    fn add(&mut self, node: Node, line: usize) {
+        let Some((parent, _, key)) = self.stack.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some((node, line));
+            }
+            return;
+        };
+        match parent {
+            Node::Seq(items) => items.push((node, line)),
+            Node::Map(entries) => match key.take() {
+                Some(k) => entries.push((k, node, line)),
+                None => match node {
+                    Node::Scalar(k) => *key = Some(k.unwrap_or_default()),
+                    _ => {
+                        self.error
+                            .get_or_insert((line, "a mapping key must be a plain value".into()));
+                        // Keep the structure consistent: this value is dropped with its key.
+                        *key = Some(String::new());
+                    }
+                },
+            },
+            Node::Scalar(_) => unreachable!("scalars are never open"),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let line = mark.line();
+        match ev {
+            Event::Scalar(text, style, _, _) => {
+                let null = style == TScalarStyle::Plain
+                    && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL");
+                self.add(Node::Scalar((!null).then_some(text)), line);
+            }
+            Event::SequenceStart(..) => self.stack.push((Node::Seq(Vec::new()), line, None)),
+            Event::MappingStart(..) => self.stack.push((Node::Map(Vec::new()), line, None)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((node, line, _)) = self.stack.pop() {
+                    self.add(node, line);
+                }
+            }
+            Event::Alias(_) => {
+                self.error
+                    .get_or_insert((line, "YAML aliases are not supported".into()));
+                self.add(Node::Scalar(None), line);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Why a rules file cannot be used, with the 1-based line it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RulesError {
+    pub(crate) line: usize,
+    pub(crate) column: Option<usize>,
+    pub(crate) message: String,
+}
+
+impl RulesError {
+    fn at(line: usize, message: impl Into<String>) -> Self {
+        RulesError {
+            line,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// The three sections Elasticsearch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    UserAgent,
+    Os,
+    Device,
+}
+
+impl Section {
+    pub(crate) const ALL: [Section; 3] = [Section::UserAgent, Section::Os, Section::Device];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::UserAgent => "user_agent_parsers",
+            Section::Os => "os_parsers",
+            Section::Device => "device_parsers",
+        }
+    }
+
+    /// The keys Elasticsearch reads for the name and the four version parts.
+    fn replacement_keys(self) -> (&'static str, [Option<&'static str>; 4]) {
+        match self {
+            Section::UserAgent => (
+                "family_replacement",
+                [
+                    Some("v1_replacement"),
+                    Some("v2_replacement"),
+                    Some("v3_replacement"),
+                    Some("v4_replacement"),
+                ],
+            ),
+            Section::Os => (
+                "os_replacement",
+                [
+                    Some("os_v1_replacement"),
+                    Some("os_v2_replacement"),
+                    Some("os_v3_replacement"),
+                    Some("os_v4_replacement"),
+                ],
+            ),
+            // brand_replacement and model_replacement are not read.
+            Section::Device => ("device_replacement", [None; 4]),
+        }
+    }
+}
+
+/// A name and up to four version parts, as one rule resolves them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VersionedName {
+    pub(crate) name: String,
+    pub(crate) parts: [Option<String>; 4],
+}
+
+/// One compiled form of a rule's pattern, built on first use.
+#[derive(Debug)]
+struct Lazy {
+    pattern: String,
+    compiled: OnceLock<Result<fancy_regex::Regex, String>>,
+}
+
+impl Lazy {
+    fn new(pattern: String) -> Lazy {
+        Lazy {
+            pattern,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &Result<fancy_regex::Regex, String> {
+        self.compiled.get_or_init(|| {
+            fancy_regex::RegexBuilder::new(&self.pattern)
+                .build()
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// One entry of a section.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    /// The pattern as written in the file (Java syntax).
+    pub(crate) regex: String,
+    pub(crate) line: usize,
+    groups: usize,
+    ascii: Lazy,
+    /// The translation for other subjects, when it differs.
+    exact: Option<Lazy>,
+    name_replacement: Option<String>,
+    version_replacements: [Option<String>; 4],
+}
+
+impl Rule {
+    fn lazy(&self, mode: Mode) -> &Lazy {
+        match (mode, &self.exact) {
+            (Mode::Exact, Some(exact)) => exact,
+            _ => &self.ascii,
+        }
+    }
+
+    /// Compiles both forms now; the error says why one does not compile.
+    pub(crate) fn compile(&self) -> Result<(), String> {
+        for lazy in [Some(&self.ascii), self.exact.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Err(e) = lazy.get() {
+                return Err(format!("{e} (translated to {})", lazy.pattern));
+            }
+        }
+        Ok(())
+    }
+
+    /// `UserAgentSubpattern.match`: `None` when the pattern does not match or its name is
+    /// null (the caller then tries the next rule).
+    pub(crate) fn apply(&self, subject: &str, mode: Mode) -> Option<VersionedName> {
+        // A pattern that does not compile (a bug, or a size limit) never matches; the
+        // `every pattern compiles` test keeps the shipped rules free of them. A search that
+        // exceeds the backtracking limit counts as no match as well.
+        let re = self.lazy(mode).get().as_ref().ok()?;
+        let caps = re.captures(subject).ok()??;
+        let group = |i: usize| -> Option<&str> {
+            if i <= self.groups {
+                caps.get(i).map(|m| m.as_str())
+            } else {
+                None
+            }
+        };
+        let name = match &self.name_replacement {
+            Some(rep) => match group(1) {
+                // Only the first `$1`, and the group's text taken literally.
+                Some(g1) if rep.contains("$1") => rep.replacen("$1", g1, 1),
+                _ => rep.clone(),
+            },
+            None => group(1)?.to_string(),
+        };
+        let mut parts: [Option<String>; 4] = Default::default();
+        for (k, part) in parts.iter_mut().enumerate() {
+            *part = match &self.version_replacements[k] {
+                // Taken literally: Elasticsearch substitutes no `$N` in versions.
+                Some(rep) => Some(rep.clone()),
+                None => group(k + 2).map(str::to_string),
+            };
+        }
+        Some(VersionedName { name, parts })
+    }
+}
+
+/// The rules of the three sections, in file order.
+#[derive(Debug)]
+pub(crate) struct Rules {
+    pub(crate) sections: [Vec<Rule>; 3],
+}
+
+impl Rules {
+    pub(crate) fn section(&self, s: Section) -> &[Rule] {
+        &self.sections[s as usize]
+    }
+
+    /// The first rule of `section` that matches with a non-null name.
+    pub(crate) fn find(
+        &self,
+        section: Section,
+        subject: &str,
+        mode: Mode,
+    ) -> Option<VersionedName> {
+        self.section(section)
+            .iter()
+            .find_map(|r| r.apply(subject, mode))
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Rules, RulesError> {
+        let mut builder = Builder::default();
+        let mut parser = Parser::new_from_str(text);
+        parser.load(&mut builder, false).map_err(|e| RulesError {
+            line: e.marker().line(),
+            column: Some(e.marker().col() + 1),
+            message: e.info().to_string(),
+        })?;
+        if let Some((line, message)) = builder.error {
+            return Err(RulesError::at(line, message));
+        }
+        let Some((Node::Map(top), _)) = builder.root else {
+            return Err(RulesError::at(
+                1,
+                "expected a mapping with user_agent_parsers, os_parsers and device_parsers",
+            ));
+        };
+        let mut sections: [Vec<Rule>; 3] = Default::default();
+        let mut found = false;
+        for (key, node, line) in top {
+            let Some(section) = Section::ALL.into_iter().find(|s| s.key() == key) else {
+                continue;
+            };
+            found = true;
+            let entries = match node {
+                Node::Seq(items) => items,
+                Node::Scalar(None) => Vec::new(),
+                _ => return Err(RulesError::at(line, format!("{key} must be a list"))),
+            };
+            for (entry, line) in entries {
+                sections[section as usize].push(rule(section, entry, line)?);
+            }
+        }
+        if !found {
+            return Err(RulesError::at(
+                1,
+                "none of user_agent_parsers, os_parsers, device_parsers is present",
+            ));
+        }
+        Ok(Rules { sections })
+    }
+}
+
+fn rule(section: Section, entry: Node, line: usize) -> Result<Rule, RulesError> {
+    let Node::Map(fields) = entry else {
+        return Err(RulesError::at(
+            line,
+            format!(
+                "an entry of {} must be a mapping with `regex`",
+                section.key()
+            ),
+        ));
+    };
+    let get = |key: &str| -> Result<Option<String>, RulesError> {
+        match fields.iter().position(|(k, _, _)| k == key) {
+            None => Ok(None),
+            Some(i) => match &fields[i].1 {
+                Node::Scalar(v) => Ok(v.clone()),
+                _ => Err(RulesError::at(
+                    fields[i].2,
+                    format!("`{key}` must be a string"),
+                )),
+            },
+        }
+    };
+    let Some(regex) = get("regex")? else {
+        return Err(RulesError::at(line, "entry without `regex`"));
+    };
+    let case_insensitive = get("regex_flag")?.as_deref() == Some("i");
+    let (name_key, version_keys) = section.replacement_keys();
+    let name_replacement = get(name_key)?;
+    let mut version_replacements: [Option<String>; 4] = Default::default();
+    for (slot, key) in version_replacements.iter_mut().zip(version_keys) {
+        if let Some(key) = key {
+            *slot = get(key)?;
+        }
+    }
+    let bad = |e: java::SyntaxError| RulesError::at(line, format!("regex '{regex}': {e}"));
+    let ascii: Translated = java::translate(&regex, case_insensitive, Mode::Ascii).map_err(bad)?;
+    let exact = if ascii.mode_dependent {
+        let t = java::translate(&regex, case_insensitive, Mode::Exact).map_err(bad)?;
+        Some(Lazy::new(t.pattern))
+    } else {
+        None
+    };
+    Ok(Rule {
+        groups: ascii.groups,
+        ascii: Lazy::new(ascii.pattern),
+        exact,
+        regex,
+        line,
+        name_replacement,
+        version_replacements,
+    })
+}
