@@ -186,7 +186,7 @@ pub(crate) fn cmd_hunt(
     }
     let totals = output.finish()?;
     if inv_opts.is_some() {
-        let report = investigate_out::report(&investigated, &plain, data, now, &inv.window);
+        let report = investigate_out::report(&investigated, data, now, &inv.window);
         if report_markdown {
             stdout.write_all(report::markdown(&report).as_bytes())?;
         }

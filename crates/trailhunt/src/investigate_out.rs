@@ -218,7 +218,6 @@ pub fn investigation_json(inv: &Investigation) -> J {
 /// The report over everything collected.
 pub fn report<'a>(
     c: &'a Collected<'a>,
-    _hunts: &'a [Hunt],
     data: &DataArgs,
     now_ms: i64,
     window: &str,
