@@ -40,10 +40,12 @@ impl<'h> Collected<'h> {
             Ok(r) => (Some(r.clone()), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        // Hunts without pivots have nothing to investigate: their rows stay a plain table
+        // (the report lists them after the findings).
         let investigation = match &result {
-            Some(r) if !r.rows.is_empty() => Some(investigate::investigate(
-                runner, run.hunt, run.index, r, opts,
-            )),
+            Some(r) if !r.rows.is_empty() && !run.hunt.pivots.is_empty() => Some(
+                investigate::investigate(runner, run.hunt, run.index, r, opts),
+            ),
             _ => None,
         };
         self.entries.push(Entry {
@@ -66,7 +68,16 @@ pub fn show(
     run: &QueryRun,
     inv: Option<&Investigation>,
 ) -> anyhow::Result<()> {
-    let Some(inv) = inv else { return Ok(()) };
+    let Some(inv) = inv else {
+        let fired = run.result.as_ref().is_ok_and(|r| !r.rows.is_empty());
+        if fired && matches!(out.format(), Format::Table | Format::Markdown) {
+            writeln!(
+                out.writer(),
+                "(This hunt has no pivots ([[hunt.pivot]]): its rows are not investigated.)\n"
+            )?;
+        }
+        return Ok(());
+    };
     match out.format() {
         Format::Json => {
             out.attach_json("investigation", investigation_json(inv));

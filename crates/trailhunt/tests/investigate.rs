@@ -57,7 +57,10 @@ fn the_sample_story_attacker_is_tampering_and_the_change_windows_are_maintenance
     let all = findings(&doc);
     assert_eq!(all.len(), 10, "the seed's 10 rows on the sample");
     // Every pivot ran (none skipped or failed) for every finding.
-    for f in doc["hunts"][0]["investigation"]["findings"].as_array().unwrap() {
+    for f in doc["hunts"][0]["investigation"]["findings"]
+        .as_array()
+        .unwrap()
+    {
         for p in f["pivots"].as_array().unwrap() {
             assert_eq!(p["status"], "ran", "{} of {}: {p}", p["id"], f["principal"]);
         }
@@ -336,7 +339,7 @@ fn bad_window_is_refused_clearly() {
 }
 
 #[test]
-fn hunts_without_pivots_say_so() {
+fn hunts_without_pivots_are_not_investigated() {
     let dir = tempfile::tempdir().unwrap();
     let hunt = dir.path().join("plain.toml");
     std::fs::write(
@@ -344,18 +347,58 @@ fn hunts_without_pivots_say_so() {
         "[hunt]\nuuid = \"00000000-0000-0000-0000-000000000001\"\nname = \"Plain\"\nlanguage = [\"ES|QL\"]\nquery = ['''from logs-aws.cloudtrail* | where event.action == \"StopLogging\" | stats n = count(*) by aws.cloudtrail.user_identity.arn''']\n",
     )
     .unwrap();
-    let doc = investigate_json(&[
+    let out = th(&[
+        "hunt",
+        "--investigate",
+        "-f",
+        "json",
         hunt.to_str().unwrap(),
         "-i",
         "sample/AWSLogs",
         "--now",
         SAMPLE_NOW,
     ]);
-    let all = findings(&doc);
-    assert!(!all.is_empty());
-    assert!(all
-        .iter()
-        .all(|(_, _, l, why)| l == "not_judged" && why[0].contains("no pivots")));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: J = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!doc["hunts"][0]["values"].as_array().unwrap().is_empty());
+    assert!(
+        doc["hunts"][0].get("investigation").is_none(),
+        "nothing to investigate without pivots"
+    );
+    let out = th(&[
+        "hunt",
+        "--investigate",
+        "-f",
+        "table",
+        hunt.to_str().unwrap(),
+        "-i",
+        "sample/AWSLogs",
+        "--now",
+        SAMPLE_NOW,
+    ]);
+    assert!(
+        text(&out.stdout).contains("has no pivots ([[hunt.pivot]]): its rows are not investigated")
+    );
+    // The report shows its rows as a plain table after the (empty) findings.
+    let report = dir.path().join("r.html");
+    let out = th(&[
+        "hunt",
+        "-f",
+        "json",
+        hunt.to_str().unwrap(),
+        "-i",
+        "sample/AWSLogs",
+        "--now",
+        SAMPLE_NOW,
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("id=\"no-findings\"") && html.contains("<h2>Plain</h2>"),
+        "{html}"
+    );
 }
 
 /// With GeoIP databases the pivots see networks and countries, and a new ASN and country
@@ -365,19 +408,38 @@ fn geoip_gives_networks_and_countries_to_the_investigation() {
     use testkit::mmdb::{MmdbValue as V, MmdbWriter};
     let dir = tempfile::tempdir().unwrap();
     let names = |en: &str| V::map([("names", V::map([("en", en.into())]))]);
-    let coded = |iso: &str, en: &str| V::map([("iso_code", iso.into()), ("names", V::map([("en", en.into())]))]);
+    let coded = |iso: &str, en: &str| {
+        V::map([
+            ("iso_code", iso.into()),
+            ("names", V::map([("en", en.into())])),
+        ])
+    };
     let city = |name: &str, cont: &str, iso: &str, country: &str| {
         V::map([
             ("city", names(name)),
             ("continent", names(cont)),
             ("country", coded(iso, country)),
-            ("location", V::map([("latitude", V::Double(1.5)), ("longitude", V::Double(2.5))])),
+            (
+                "location",
+                V::map([("latitude", V::Double(1.5)), ("longitude", V::Double(2.5))]),
+            ),
         ])
     };
-    let asn = |n: u32, org: &str| V::map([("autonomous_system_number", V::U32(n)), ("autonomous_system_organization", org.into())]);
+    let asn = |n: u32, org: &str| {
+        V::map([
+            ("autonomous_system_number", V::U32(n)),
+            ("autonomous_system_organization", org.into()),
+        ])
+    };
     let mut c = MmdbWriter::new("GeoLite2-City");
-    c.insert("54.152.0.0/16", city("Ashburn", "North America", "US", "United States"));
-    c.insert("203.0.113.0/24", city("Amsterdam", "Europe", "NL", "Netherlands"));
+    c.insert(
+        "54.152.0.0/16",
+        city("Ashburn", "North America", "US", "United States"),
+    );
+    c.insert(
+        "203.0.113.0/24",
+        city("Amsterdam", "Europe", "NL", "Netherlands"),
+    );
     let mut a = MmdbWriter::new("GeoLite2-ASN");
     a.insert("54.152.0.0/16", asn(14618, "AMAZON-AES"));
     a.insert("203.0.113.0/24", asn(64496, "Example Hosting BV"));
@@ -385,23 +447,64 @@ fn geoip_gives_networks_and_countries_to_the_investigation() {
     c.write(&cp).unwrap();
     a.write(&ap).unwrap();
     let doc = investigate_json(&[
-        SEED, "-i", "sample/AWSLogs", "--now", SAMPLE_NOW, "--geoip", cp.to_str().unwrap(), "--asn", ap.to_str().unwrap(),
+        SEED,
+        "-i",
+        "sample/AWSLogs",
+        "--now",
+        SAMPLE_NOW,
+        "--geoip",
+        cp.to_str().unwrap(),
+        "--asn",
+        ap.to_str().unwrap(),
     ]);
     let f = doc["hunts"][0]["investigation"]["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["principal"].as_str().unwrap().ends_with("svc-legacy-backup") && f["values"]["event.action"] == "StopLogging")
+        .find(|f| {
+            f["principal"]
+                .as_str()
+                .unwrap()
+                .ends_with("svc-legacy-backup")
+                && f["values"]["event.action"] == "StopLogging"
+        })
         .unwrap();
-    let why: Vec<&str> = f["verdict"]["evidence"].as_array().unwrap().iter().map(|e| e["text"].as_str().unwrap()).collect();
-    assert!(why.contains(&"new network (ASN) for this principal: 64496 Example Hosting BV"), "{why:#?}");
-    assert!(why.contains(&"new country for this principal: NL"), "{why:#?}");
+    let why: Vec<&str> = f["verdict"]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        why.contains(&"new network (ASN) for this principal: 64496 Example Hosting BV"),
+        "{why:#?}"
+    );
+    assert!(
+        why.contains(&"new country for this principal: NL"),
+        "{why:#?}"
+    );
     let addresses = pivot(f, "addresses");
-    let cols: Vec<&str> = addresses["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    let row = addresses["values"].as_array().unwrap().iter().find(|r| r[cols.iter().position(|c| *c == "source.address").unwrap()] == "203.0.113.77").unwrap();
-    assert_eq!(row[cols.iter().position(|c| *c == "country").unwrap()], "NL");
+    let cols: Vec<&str> = addresses["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let row = addresses["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[cols.iter().position(|c| *c == "source.address").unwrap()] == "203.0.113.77")
+        .unwrap();
+    assert_eq!(
+        row[cols.iter().position(|c| *c == "country").unwrap()],
+        "NL"
+    );
     assert_eq!(row[cols.iter().position(|c| *c == "asn").unwrap()], 64496);
-    assert_eq!(row[cols.iter().position(|c| *c == "city").unwrap()], "Amsterdam");
+    assert_eq!(
+        row[cols.iter().position(|c| *c == "city").unwrap()],
+        "Amsterdam"
+    );
 }
 
 /// Over the store the investigation gives the same verdicts and evidence as over the raw
@@ -413,10 +516,21 @@ fn the_store_gives_the_same_investigation_as_the_raw_files() {
     let store = store.to_str().unwrap();
     let out = th(&["ingest", "--store", store, "--quiet", "sample/AWSLogs"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let raw = findings(&investigate_json(&[SEED, "-i", "sample/AWSLogs", "--now", SAMPLE_NOW]));
-    let stored = findings(&investigate_json(&[SEED, "--store", store, "--now", SAMPLE_NOW]));
+    let raw = findings(&investigate_json(&[
+        SEED,
+        "-i",
+        "sample/AWSLogs",
+        "--now",
+        SAMPLE_NOW,
+    ]));
+    let stored = findings(&investigate_json(&[
+        SEED, "--store", store, "--now", SAMPLE_NOW,
+    ]));
     let key = |v: &Vec<(String, J, String, Vec<String>)>| {
-        let mut k: Vec<String> = v.iter().map(|(w, r, l, e)| format!("{w} {r} {l} {e:?}")).collect();
+        let mut k: Vec<String> = v
+            .iter()
+            .map(|(w, r, l, e)| format!("{w} {r} {l} {e:?}"))
+            .collect();
         k.sort();
         k
     };
