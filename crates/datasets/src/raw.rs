@@ -6,7 +6,8 @@
 //! copies verbatim become the reader's [`Prefilter`] (records that cannot match are skipped
 //! unparsed), and a time range skips files whose `AWSLogs/…/YYYY/MM/DD/` folder lies outside
 //! it. Both are necessary conditions; the plan still filters every row read. Fields an
-//! enrichment step derives (GeoIP's `source.geo.*`, `source.as.*`) are never verbatim, so a
+//! enrichment step derives (GeoIP's `source.geo.*`, `source.as.*`, the parsed
+//! `user_agent.name` and the rest of `user_agent.*` but `original`) are never verbatim, so a
 //! literal compared with them never has to appear in the record's text.
 
 use crate::{ecs_columns, INDEX_NAME};
@@ -72,7 +73,7 @@ impl CloudTrailFiles {
         self
     }
 
-    /// An enrichment step for every record read (`--geoip`, `--asn`).
+    /// An enrichment step for every record read (`--geoip`, `--asn`, `--ua-regexes`).
     pub fn with_enrich(mut self, enrich: Option<Arc<dyn Enrich>>) -> CloudTrailFiles {
         self.enrich = enrich;
         self

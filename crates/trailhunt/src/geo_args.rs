@@ -1,5 +1,6 @@
 //! `--geoip` / `--asn`: the GeoIP databases for `source.geo.*` and `source.as.*` (see the
-//! `geoip` crate), shared by every command that normalizes records.
+//! `geoip` crate), and `--ua-regexes` for `user_agent.*` (see `ua_cmd`): the enrichment every
+//! command that normalizes records shares.
 
 use anyhow::{anyhow, Result};
 use clap::Args;
@@ -17,22 +18,28 @@ pub(crate) struct GeoArgs {
     /// source.as.organization.name.
     #[arg(long, env = "TRAILHUNT_ASN", value_name = "FILE.mmdb")]
     pub asn: Option<PathBuf>,
+    #[command(flatten)]
+    pub ua: crate::ua_cmd::UaArgs,
 }
 
 impl GeoArgs {
-    /// The enrichment step, or `None` without databases. Errors name the option and the
-    /// file (missing, not an .mmdb, or the wrong kind of database).
+    /// The enrichment steps (GeoIP, then the user agent), or `None` without databases or
+    /// rules. Errors name the option and the file (missing, not an .mmdb, the wrong kind of
+    /// database, a rules file that does not parse).
     pub(crate) fn enrich(&self) -> Result<Option<Arc<dyn cloudtrail::Enrich>>> {
-        if self.geoip.is_none() && self.asn.is_none() {
-            return Ok(None);
+        let mut steps: Vec<Arc<dyn cloudtrail::Enrich>> = Vec::new();
+        if self.geoip.is_some() || self.asn.is_some() {
+            let g =
+                geoip::GeoIp::open(self.geoip.as_deref(), self.asn.as_deref()).map_err(|e| {
+                    let flag = match e.role() {
+                        geoip::Role::Geo => "--geoip",
+                        geoip::Role::Asn => "--asn",
+                    };
+                    anyhow!("{flag}: {e}")
+                })?;
+            steps.push(Arc::new(g));
         }
-        let g = geoip::GeoIp::open(self.geoip.as_deref(), self.asn.as_deref()).map_err(|e| {
-            let flag = match e.role() {
-                geoip::Role::Geo => "--geoip",
-                geoip::Role::Asn => "--asn",
-            };
-            anyhow!("{flag}: {e}")
-        })?;
-        Ok(Some(Arc::new(g)))
+        steps.extend(self.ua.enrich()?);
+        Ok(cloudtrail::enrich::Chain::of(steps))
     }
 }

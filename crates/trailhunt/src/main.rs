@@ -9,6 +9,7 @@ mod investigate_out;
 mod progress;
 mod render;
 mod store_cmd;
+mod ua_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -76,6 +77,11 @@ enum Command {
     Ingest(store_cmd::IngestArgs),
     /// Inspect or compact the embedded store.
     Store(store_cmd::StoreArgs),
+    /// Install or try the uap-core rules that fill user_agent.name, .version, .os.*, .device.name.
+    Ua {
+        #[command(subcommand)]
+        action: ua_cmd::UaAction,
+    },
     /// Print ECS documents as NDJSON, as Elastic's aws integration would index them.
     Normalize {
         /// CloudTrail sources: files, directories, globs, or s3://bucket/prefix.
@@ -346,6 +352,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Hunts { action } => hunts_cmd::cmd_hunts(action),
         Command::Ingest(args) => store_cmd::cmd_ingest(&args),
         Command::Store(args) => store_cmd::cmd_store(&args),
+        Command::Ua { action } => ua_cmd::cmd_ua(&action),
         Command::Normalize {
             sources,
             s3,

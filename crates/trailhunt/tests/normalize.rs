@@ -10,8 +10,9 @@
 //! message per input line, blank lines included (`--blank-lines`).
 //!
 //! `source.geo.*` and `source.as.*` come from `--geoip`/`--asn` with MaxMind's test databases
-//! (`../shared/geoip`), the ones Elastic's pipeline tests run with. Ignored, as the issue
-//! allows: the parsed `user_agent.*` fields other than `original` (not produced).
+//! (`../shared/geoip`), the ones Elastic's pipeline tests run with, and the parsed
+//! `user_agent.*` from `--ua-regexes` with uap-core's rules at the commit Elasticsearch
+//! bundles (`../shared/uap/regexes.yaml`). Whole documents are compared: no field is ignored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,9 +30,14 @@ fn shared(rel: &str) -> Option<PathBuf> {
 fn th(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trailhunt"))
         .args(args)
-        // The databases a test names, never the user's own.
+        // The databases and rules a test names, never the user's own (nor an installed copy).
         .env_remove("TRAILHUNT_GEOIP")
         .env_remove("TRAILHUNT_ASN")
+        .env_remove("TRAILHUNT_UA_REGEXES")
+        .env(
+            "TRAILHUNT_HOME",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-library"),
+        )
         .output()
         .expect("run trailhunt")
 }
@@ -68,23 +74,19 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
     }
 }
 
-fn ignored(path: &str) -> bool {
-    path.starts_with("user_agent.") && path != "user_agent.original"
-}
-
 fn diff(got: &Value, want: &Value) -> Vec<String> {
     let (mut g, mut w) = (BTreeMap::new(), BTreeMap::new());
     flatten("", got, &mut g);
     flatten("", want, &mut w);
     let mut out = Vec::new();
-    for (k, wv) in w.iter().filter(|(k, _)| !ignored(k)) {
+    for (k, wv) in &w {
         match g.get(k) {
             None => out.push(format!("    missing {k} = {wv}")),
             Some(gv) if gv != wv => out.push(format!("    {k}: got {gv}, want {wv}")),
             _ => {}
         }
     }
-    for (k, gv) in g.iter().filter(|(k, _)| !ignored(k)) {
+    for (k, gv) in &g {
         if !w.contains_key(k) {
             out.push(format!("    extra {k} = {gv}"));
         }
@@ -102,10 +104,11 @@ fn retain_of(log: &Path) -> Option<String> {
 
 #[test]
 fn normalize_reproduces_elastic_pipeline_fixtures() {
-    let (Some(dir), Some(city), Some(asn)) = (
+    let (Some(dir), Some(city), Some(asn), Some(rules)) = (
         shared("fixtures/cloudtrail-integration"),
         shared("geoip/GeoLite2-City-Test.mmdb"),
         shared("geoip/GeoLite2-ASN-Test.mmdb"),
+        shared("uap/regexes.yaml"),
     ) else {
         return;
     };
@@ -139,6 +142,8 @@ fn normalize_reproduces_elastic_pipeline_fixtures() {
             city.display().to_string(),
             "--asn".into(),
             asn.display().to_string(),
+            "--ua-regexes".into(),
+            rules.display().to_string(),
         ];
         if let Some(mode) = retain_of(log) {
             args.extend(["--retain".into(), mode]);

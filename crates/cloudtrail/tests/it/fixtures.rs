@@ -2,8 +2,9 @@
 //! the documents Elasticsearch produced, field by field.
 //!
 //! `source.geo.*` and `source.as.*` come from the `geoip` crate's enrichment with MaxMind's
-//! test databases (`../shared/geoip`), the ones Elastic's pipeline tests run with. Ignored:
-//! the parsed `user_agent.*` fields other than `original` (uap-core regexes).
+//! test databases (`../shared/geoip`), the ones Elastic's pipeline tests run with, and the
+//! parsed `user_agent.*` from the `useragent` crate with uap-core's rules at the commit
+//! Elasticsearch bundles (`../shared/uap/regexes.yaml`). No field is ignored.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,10 +38,6 @@ fn is_flattened(path: &str) -> bool {
         || path == "aws.cloudtrail.user_identity.session_context.web_id_federation_data.attributes"
 }
 
-fn ignored(path: &str) -> bool {
-    path.starts_with("user_agent.") && path != "user_agent.original"
-}
-
 fn retain_of(log: &Path) -> Option<String> {
     let cfg = std::fs::read_to_string(format!("{}-config.yml", log.display())).ok()?;
     cfg.lines()
@@ -55,9 +52,6 @@ fn diff(got: &Value, want: &Value) -> Vec<String> {
     flatten("", want, &mut w);
     let mut out = Vec::new();
     for (k, wv) in &w {
-        if ignored(k) {
-            continue;
-        }
         match g.get(k) {
             None => out.push(format!("  missing {k} = {wv}")),
             Some(gv) if gv != wv => out.push(format!("  {k}: got {gv}, want {wv}")),
@@ -65,7 +59,7 @@ fn diff(got: &Value, want: &Value) -> Vec<String> {
         }
     }
     for (k, gv) in &g {
-        if !ignored(k) && !w.contains_key(k) {
+        if !w.contains_key(k) {
             out.push(format!("  extra {k} = {gv}"));
         }
     }
@@ -74,14 +68,16 @@ fn diff(got: &Value, want: &Value) -> Vec<String> {
 
 #[test]
 fn elastic_pipeline_fixtures() {
-    let (Some(dir), Some(city), Some(asn)) = (
+    let (Some(dir), Some(city), Some(asn), Some(rules)) = (
         crate::shared("fixtures/cloudtrail-integration"),
         crate::shared("geoip/GeoLite2-City-Test.mmdb"),
         crate::shared("geoip/GeoLite2-ASN-Test.mmdb"),
+        crate::shared("uap/regexes.yaml"),
     ) else {
         return;
     };
     let geo = geoip::GeoIp::open(Some(&city), Some(&asn)).unwrap();
+    let ua = useragent::UaParser::open(&rules).unwrap();
     let mut logs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -125,6 +121,7 @@ fn elastic_pipeline_fixtures() {
             let got = match normalize_record(line, &opts) {
                 Ok(mut d) => {
                     geo.enrich(d.as_object_mut().unwrap());
+                    ua.enrich(d.as_object_mut().unwrap());
                     d
                 }
                 Err(e) => {

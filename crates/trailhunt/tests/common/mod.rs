@@ -22,9 +22,11 @@ pub fn th(args: &[&str]) -> Output {
             "TRAILHUNT_HOME",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-library"),
         )
-        // GeoIP only from the databases a test names, never the user's own.
+        // GeoIP and user-agent rules only from the files a test names, never the user's own
+        // (TRAILHUNT_HOME above also hides an installed copy of the rules).
         .env_remove("TRAILHUNT_GEOIP")
         .env_remove("TRAILHUNT_ASN")
+        .env_remove("TRAILHUNT_UA_REGEXES")
         .output()
         .expect("run trailhunt")
 }
