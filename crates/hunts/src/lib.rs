@@ -346,7 +346,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 2 * 11);
+        assert_eq!(checked, 4 * 11);
     }
 
     fn names_used(q: &str) -> Vec<String> {

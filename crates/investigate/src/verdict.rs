@@ -11,7 +11,7 @@
 //! | pivot | columns read | what it is |
 //! | --- | --- | --- |
 //! | `calls` | `@timestamp`, `event.action`, `event.outcome`, `resource`, `aws.cloudtrail.error_code` | the calls behind the finding row |
-//! | `lifecycle` | `@timestamp`, `when` (`before`/`during`/`after`), `resource`, `event.action`, `event.outcome`, `aws.cloudtrail.user_identity.arn` | calls on the same resources in all the data |
+//! | `lifecycle` | `@timestamp`, `when` (`before`/`during`/`after`), `turns_on`, `resource`, `event.action`, `event.outcome`, `aws.cloudtrail.user_identity.arn` | calls on the same resources in all the data |
 //! | `history` | `calls` | the principal's calls before `?history_end` (the recent period before the finding) |
 //! | `addresses` | `source.address`, `new` | its source addresses in the window; `new` = first used after `?history_end` |
 //! | `clients` (else `agents`) | `client` (else `user_agent.original`), `new` | its user agents in the window, without per-call details |
@@ -22,9 +22,11 @@
 //! ## The rules (weights add up on two sides)
 //!
 //! Maintenance:
-//! * **M+2** a resource was re-enabled or re-created after the finding (`StartLogging`,
-//!   `CreateTrail`, `CreateFlowLogs`, `CreateResolverQueryLogConfig`,
-//!   `AssociateResolverQueryLogConfig`) by the same principal; **M+1** by another one.
+//! * **M+2** a resource was re-enabled or re-created after the finding by the same
+//!   principal; **M+1** by another one. The `lifecycle` pivot marks those calls in its
+//!   `turns_on` column (`StartLogging`, `CreateTrail`, `CreateFlowLogs`, `CreateDetector`,
+//!   `UpdateDetector` with `enable=true`, `StartConfigurationRecorder`, `PutMetricAlarm`,
+//!   `CreateLogGroup`, …); without the column, [`REENABLING`] decides.
 //! * **M+2** a resource was created or started before the finding by the same principal
 //!   (it is switching off its own thing).
 //! * **M+2** the principal has earlier history and every address and user agent it used in
@@ -241,6 +243,9 @@ pub fn judge(f: &Finding) -> Verdict {
         let outcomes = strings(l, "event.outcome");
         let who = strings(l, PRINCIPAL_COLUMN);
         let resources = strings(l, "resource");
+        // The pivot says which calls switch the resource back on (`turns_on`); without
+        // that column, the known re-enabling APIs do.
+        let turns_on = bools(l, "turns_on");
         let mut reenabled = BTreeSet::new();
         let mut created_by_self = BTreeSet::new();
         for i in 0..l.rows.len() {
@@ -249,7 +254,8 @@ pub fn judge(f: &Finding) -> Verdict {
             else {
                 continue;
             };
-            if outcomes[i].as_deref() == Some("failure") || !REENABLING.contains(&action) {
+            let on = turns_on[i].unwrap_or_else(|| REENABLING.contains(&action));
+            if outcomes[i].as_deref() == Some("failure") || !on {
                 continue;
             }
             let same = principal.is_some() && who[i].as_deref() == principal;
@@ -279,10 +285,10 @@ pub fn judge(f: &Finding) -> Verdict {
                     2,
                     format!(
                         "{resource} was {} by the same principal {} earlier ({action})",
-                        if action == "StartLogging" {
-                            "started"
-                        } else {
+                        if action.starts_with("Create") || action.starts_with("Put") {
                             "created"
+                        } else {
+                            "started"
                         },
                         duration(start - t)
                     ),
@@ -483,14 +489,15 @@ pub fn judge(f: &Finding) -> Verdict {
     v
 }
 
-fn past(action: &str) -> &'static str {
-    match action {
-        "StartLogging" => "re-enabled (StartLogging)",
-        "CreateTrail" => "re-created (CreateTrail)",
-        "CreateFlowLogs" => "re-created (CreateFlowLogs)",
-        "CreateResolverQueryLogConfig" => "re-created (CreateResolverQueryLogConfig)",
-        _ => "re-attached (AssociateResolverQueryLogConfig)",
-    }
+fn past(action: &str) -> String {
+    let how = if action.starts_with("Create") || action.starts_with("Put") {
+        "re-created"
+    } else if action.starts_with("Associate") {
+        "re-attached"
+    } else {
+        "re-enabled"
+    };
+    format!("{how} ({action})")
 }
 
 /// `cloudtrail.amazonaws.com` → `cloudtrail`.

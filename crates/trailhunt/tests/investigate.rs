@@ -536,3 +536,38 @@ fn the_store_gives_the_same_investigation_as_the_raw_files() {
     };
     assert_eq!(key(&raw), key(&stored));
 }
+
+/// Our other two built-in hunts carry the same pivots: the attacker's GuardDuty and alarm
+/// changes read as tampering, the CI role retiring a Lambda's log group as maintenance.
+#[test]
+fn every_builtin_hunt_is_investigated() {
+    for (hunt, expected) in [
+        (
+            "guardduty_securityhub_config_disabled_or_weakened",
+            vec![("user/svc-legacy-backup", "tampering")],
+        ),
+        (
+            "cloudwatch_alarms_or_log_groups_deleted",
+            vec![
+                ("user/svc-legacy-backup", "tampering"),
+                ("user/ci-deployer", "maintenance"),
+            ],
+        ),
+    ] {
+        let doc = investigate_json(&[hunt, "-i", "sample/AWSLogs", "--now", SAMPLE_NOW]);
+        let all = findings(&doc);
+        assert_eq!(all.len(), expected.len(), "{hunt}: {all:#?}");
+        for (who, label) in expected {
+            let (_, _, got, why) = all.iter().find(|(w, _, _, _)| w.ends_with(who)).unwrap();
+            assert_eq!(got, label, "{hunt} {who}: {why:#?}");
+        }
+        for f in doc["hunts"][0]["investigation"]["findings"]
+            .as_array()
+            .unwrap()
+        {
+            for p in f["pivots"].as_array().unwrap() {
+                assert_eq!(p["status"], "ran", "{hunt}: {p}");
+            }
+        }
+    }
+}

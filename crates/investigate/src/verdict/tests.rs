@@ -329,3 +329,50 @@ fn durations() {
     assert_eq!(duration(60 * MIN), "1 h");
     assert_eq!(duration(25 * 60 * MIN), "1 d 1 h");
 }
+
+#[test]
+fn the_pivot_decides_what_turns_a_resource_back_on() {
+    // `turns_on` from the pivot: an UpdateDetector that enables the detector again counts,
+    // even though UpdateDetector is not in the built-in list.
+    let l = answer(
+        "lifecycle",
+        &[
+            ("@timestamp", DataType::Date),
+            ("when", DataType::Keyword),
+            ("turns_on", DataType::Boolean),
+            ("resource", DataType::Keyword),
+            ("event.action", DataType::Keyword),
+            ("event.outcome", DataType::Keyword),
+            (PRINCIPAL_COLUMN, DataType::Keyword),
+        ],
+        vec![
+            vec![
+                Value::Date(T0 + 10 * MIN),
+                s("after"),
+                Value::Bool(false),
+                s("trail-1"),
+                s("UpdateDetector"),
+                s("success"),
+                s(ME),
+            ],
+            vec![
+                Value::Date(T0 + 20 * MIN),
+                s("after"),
+                Value::Bool(true),
+                s("trail-1"),
+                s("UpdateDetector"),
+                s("success"),
+                s(ME),
+            ],
+        ],
+    );
+    let f = finding(vec![calls("success"), l]);
+    assert_eq!(f.verdict.maintenance, 2, "{:?}", f.verdict);
+    assert!(
+        f.verdict
+            .because()
+            .contains("trail-1 re-enabled (UpdateDetector) 20 min later by the same principal"),
+        "{}",
+        f.verdict.because()
+    );
+}
