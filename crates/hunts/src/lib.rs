@@ -19,6 +19,7 @@ mod parse;
 pub mod pivot;
 pub mod replay;
 pub mod runner;
+mod snapshot;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -338,7 +339,9 @@ mod tests {
                 for name in names_used(&p.query) {
                     params.push_named(
                         name,
-                        esql::ParamValue::Value(esql::ast::Literal::Keyword("2024-01-01T00:00:00Z".into())),
+                        esql::ParamValue::Value(esql::ast::Literal::Keyword(
+                            "2024-01-01T00:00:00Z".into(),
+                        )),
                     );
                 }
                 esql::parse_with_params(&p.query, &params)
@@ -354,7 +357,10 @@ mod tests {
         let mut rest = q;
         while let Some(i) = rest.find('?') {
             let tail = &rest[i + 1..];
-            let n: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let n: String = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             if !n.is_empty() && !out.contains(&n) {
                 out.push(n.clone());
             }

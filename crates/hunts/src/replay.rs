@@ -14,11 +14,7 @@
 //!   keeps it (Kibana's key for non-aggregating rules), otherwise by the whole row.
 
 use crate::{Hunt, Runner};
-use engine::source::{DocumentId, IndexNaming};
-use engine::{
-    BatchIter, Dataset, DatasetError, EngineError, MemoryDataset, QueryOptions, QueryResult,
-    TimeFilter, Value,
-};
+use engine::{DatasetError, EngineError, QueryOptions, QueryResult, TimeFilter, Value};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -164,24 +160,36 @@ impl Runner {
         Ok(run)
     }
 
-    /// A runner over an in-memory copy of raw CloudTrail files, so that the hundreds of
-    /// scheduler runs of a replay read and normalize each record once, not once per run.
+    /// A runner over an in-memory copy of raw CloudTrail files (only the columns queries
+    /// use, read when first needed: see `snapshot.rs`), so that the hundreds of scheduler
+    /// runs of a replay, or an investigation's pivots, read and normalize each record once
+    /// per new set of columns, not once per query.
     /// Data with a native table (the Parquet store) is used as it is: its row groups are
     /// pruned by each run's time range.
     pub fn snapshot(&self) -> Result<Runner, DatasetError> {
         if self.data().table_provider().is_some() {
             return Ok(self.clone_with(self.data().clone()));
         }
-        let inner = self.data().clone();
-        let names: Vec<String> = inner.columns().into_iter().map(|c| c.name).collect();
-        let batches = inner.scan(&names)?.collect::<Result<Vec<_>, _>>()?;
-        let mem = MemoryDataset {
-            name: inner.name().to_string(),
-            columns: inner.columns(),
-            schema: inner.schema(),
-            batches,
-        };
-        Ok(self.clone_with(Arc::new(Snapshot { inner, mem })))
+        let cache = crate::snapshot::ColumnCache::new(self.data().clone());
+        Ok(self.clone_with(Arc::new(cache)))
+    }
+
+    /// [`Runner::snapshot`] with the columns these queries mention read at once, in one
+    /// scan (a column named in a query but never read only costs memory).
+    pub fn snapshot_for(&self, queries: &[&str]) -> Result<Runner, DatasetError> {
+        if self.data().table_provider().is_some() {
+            return Ok(self.clone_with(self.data().clone()));
+        }
+        let names: Vec<String> = self
+            .data()
+            .columns()
+            .into_iter()
+            .map(|c| c.name)
+            .filter(|name| queries.iter().any(|q| mentions(q, name)))
+            .collect();
+        let cache = crate::snapshot::ColumnCache::new(self.data().clone());
+        cache.preload(&names)?;
+        Ok(self.clone_with(Arc::new(cache)))
     }
 
     /// Epoch-aligned starts of the `interval`-wide buckets that hold at least one event.
@@ -210,35 +218,27 @@ impl Runner {
 }
 
 /// Raw files read once into memory, keeping the original's index naming and document ids.
-struct Snapshot {
-    inner: Arc<dyn Dataset>,
-    mem: MemoryDataset,
-}
-
-impl Dataset for Snapshot {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn columns(&self) -> Vec<esql::Column> {
-        self.mem.columns.clone()
-    }
-    fn schema(&self) -> engine::source::SchemaRef {
-        self.mem.schema.clone()
-    }
-    fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
-        self.mem.scan(columns)
-    }
-    fn index_naming(&self) -> IndexNaming {
-        self.inner.index_naming()
-    }
-    fn document_id(&self) -> DocumentId {
-        self.inner.document_id()
-    }
+/// Whether `query` names the column `name` as a whole word (not as part of a longer name).
+fn mentions(query: &str, name: &str) -> bool {
+    let part = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@');
+    query.match_indices(name).any(|(i, _)| {
+        let before = query[..i].chars().next_back();
+        let after = query[i + name.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(part)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_mentions() {
+        assert!(mentions("| keep event.action, x", "event.action"));
+        assert!(!mentions("| keep event.actions", "event.action"));
+        assert!(!mentions("| keep aws.event.action", "event.action"));
+        assert!(mentions("where @timestamp > 1", "@timestamp"));
+    }
 
     #[test]
     fn kibana_durations() {

@@ -135,6 +135,15 @@ pub(crate) fn cmd_hunt(
     };
     let mut output = hunt_out::HuntOutput::new(out, format);
     let mut investigated = investigate_out::Collected::default();
+    // Pivots run many queries over the same data: over raw files, through an in-memory
+    // copy of the columns they read (read in one pass when the first finding needs them;
+    // the store is used as it is).
+    let pivot_queries: Vec<String> = selected
+        .iter()
+        .flat_map(|h| h.pivots.iter().map(|p| p.query.clone()))
+        .collect();
+    let pivot_queries: Vec<&str> = pivot_queries.iter().map(String::as_str).collect();
+    let mut pivot_runner: Option<hunts::Runner> = None;
     let mut written: Result<()> = Ok(());
     let (rules, plain): (Vec<hunts::Hunt>, Vec<hunts::Hunt>) = if replay {
         selected.into_iter().partition(|h| h.rule().is_some())
@@ -152,7 +161,19 @@ pub(crate) fn cmd_hunt(
                 let shown = output.query(&run);
                 match (&inv_opts, shown) {
                     (Some(opts), Ok(())) => {
-                        let inv = investigated.add(&runner, &run, opts);
+                        let needed = run.result.as_ref().is_ok_and(|r| !r.rows.is_empty())
+                            && !run.hunt.pivots.is_empty();
+                        if needed && pivot_runner.is_none() {
+                            match runner.snapshot_for(&pivot_queries) {
+                                Ok(r) => pivot_runner = Some(r),
+                                Err(e) => {
+                                    return written =
+                                        Err(anyhow!("reading the data for the pivots: {e}"))
+                                }
+                            }
+                        }
+                        let inv =
+                            investigated.add(pivot_runner.as_ref().unwrap_or(&runner), &run, opts);
                         investigate_out::show(&mut output, &run, inv)
                     }
                     (_, shown) => shown,
