@@ -32,6 +32,24 @@ pub trait Enrich: Send + Sync {
         let _ = name;
         true
     }
+
+    /// The steps this one is made of (a [`Chain`]'s), so that [`for_columns`] can leave out
+    /// the ones a scan does not need.
+    fn parts(&self) -> Option<&[Arc<dyn Enrich>]> {
+        None
+    }
+}
+
+/// What of `step` a scan that builds only `columns` has to run: the steps that may write one
+/// of them (`None` when none does). A step adds only fields its [`Enrich::writes`] admits, so
+/// leaving the others out changes no column — and spares every record their work (a hunt that
+/// reads no `user_agent.*` column pays nothing for the user-agent rules).
+pub fn for_columns(step: &Arc<dyn Enrich>, columns: &[String]) -> Option<Arc<dyn Enrich>> {
+    let needed = |s: &Arc<dyn Enrich>| columns.iter().any(|c| s.writes(c));
+    match step.parts() {
+        Some(parts) => Chain::of(parts.iter().filter(|s| needed(s)).cloned().collect()),
+        None => needed(step).then(|| Arc::clone(step)),
+    }
 }
 
 /// Several steps run in order, as one.
@@ -57,5 +75,45 @@ impl Enrich for Chain {
 
     fn writes(&self, name: &str) -> bool {
         self.0.iter().any(|s| s.writes(name))
+    }
+
+    fn parts(&self) -> Option<&[Arc<dyn Enrich>]> {
+        Some(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `<prefix>.x` and counts its runs.
+    struct Step(&'static str, std::sync::atomic::AtomicUsize);
+
+    impl Enrich for Step {
+        fn enrich(&self, doc: &mut Map<String, Value>) {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            doc.insert(format!("{}.x", self.0), Value::Bool(true));
+        }
+        fn writes(&self, name: &str) -> bool {
+            name.starts_with(self.0)
+        }
+    }
+
+    #[test]
+    fn scans_run_only_the_steps_their_columns_need() {
+        let a: Arc<dyn Enrich> = Arc::new(Step("a", Default::default()));
+        let b: Arc<dyn Enrich> = Arc::new(Step("b", Default::default()));
+        let chain = Chain::of(vec![a.clone(), b.clone()]).unwrap();
+        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(for_columns(&chain, &cols(&["c.y", "event.action"])).is_none());
+        assert!(for_columns(&a, &cols(&["b.x"])).is_none());
+        let only_b = for_columns(&chain, &cols(&["b.x", "c"])).unwrap();
+        let mut doc = Map::new();
+        only_b.enrich(&mut doc);
+        assert_eq!(doc.keys().collect::<Vec<_>>(), ["b.x"]);
+        let both = for_columns(&chain, &cols(&["a.x", "b.x"])).unwrap();
+        assert_eq!(both.parts().map(<[_]>::len), Some(2));
+        assert!(Chain::of(vec![]).is_none());
+        assert!(Chain::of(vec![a.clone()]).unwrap().parts().is_none());
     }
 }

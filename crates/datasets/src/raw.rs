@@ -150,7 +150,11 @@ impl Dataset for CloudTrailFiles {
         let opts = ScanOptions {
             columns: Some(columns.to_vec()),
             strict: self.strict,
-            enrich: self.enrich.clone(),
+            // Only the steps that write a column the query reads.
+            enrich: self
+                .enrich
+                .as_ref()
+                .and_then(|e| cloudtrail::enrich::for_columns(e, columns)),
             on_diagnostic: Some(on_diagnostic),
             prefilter: prefilter(pushdown),
             observer: self.observer.clone(),

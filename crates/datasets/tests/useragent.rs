@@ -175,3 +175,37 @@ fn a_store_ingested_with_the_rules_answers_as_the_raw_files() {
     );
     assert_eq!(run(QUERY, stored).rows.len(), 2);
 }
+
+/// Counts its runs; writes `user_agent.name` as a parser would.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl Enrich for Counting {
+    fn enrich(&self, doc: &mut serde_json::Map<String, serde_json::Value>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = doc;
+    }
+    fn writes(&self, name: &str) -> bool {
+        name == "user_agent.name"
+    }
+}
+
+#[test]
+fn scans_that_read_no_derived_column_do_not_run_the_step() {
+    let t = setup();
+    let counting = Arc::new(Counting(Default::default()));
+    let step: Arc<dyn Enrich> = counting.clone();
+    let raw = Arc::new(CloudTrailFiles::new(t.files.clone(), true).with_enrich(Some(step)));
+    // user.name is not a fast column: the full pipeline runs, the step does not.
+    let r = run(
+        "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY aws.cloudtrail.user_identity.arn, user.name",
+        raw.clone(),
+    );
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(raw.stats().unwrap().fast_records(), 0);
+    assert_eq!(counting.0.load(std::sync::atomic::Ordering::Relaxed), 0);
+    run(
+        "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY user_agent.name",
+        raw,
+    );
+    assert_eq!(counting.0.load(std::sync::atomic::Ordering::Relaxed), 5);
+}
