@@ -16,6 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::enrich::Enrich;
+use crate::limits::Limits;
 use crate::normalize::{self, NormalizeOptions};
 use crate::reader::{self, Problem, RecordRef, Sink};
 use crate::scan::{Diagnostic, DiagnosticKind};
@@ -29,6 +30,10 @@ pub struct DocumentOptions {
     pub blank_lines: bool,
     /// An optional enrichment step (GeoIP and the like; see [`crate::enrich`]).
     pub enrich: Option<Arc<dyn Enrich>>,
+    /// Caps on what one file or record may cost (see [`crate::limits`]).
+    pub limits: Limits,
+    /// Keep the bytes of rejected records in [`Diagnostic::raw`] (for an `--errors` log).
+    pub keep_raw: bool,
 }
 
 impl fmt::Debug for DocumentOptions {
@@ -37,6 +42,8 @@ impl fmt::Debug for DocumentOptions {
             .field("normalize", &self.normalize)
             .field("blank_lines", &self.blank_lines)
             .field("enrich", &self.enrich.is_some())
+            .field("limits", &self.limits)
+            .field("keep_raw", &self.keep_raw)
             .finish()
     }
 }
@@ -60,10 +67,11 @@ pub fn for_each_document(
             opts: &opts,
             blank_lines: doc_opts.blank_lines,
             enrich: doc_opts.enrich.as_deref(),
+            keep_raw: doc_opts.keep_raw,
             f: &mut f,
             stopped: false,
         };
-        reader::read_file(path, &mut sink);
+        reader::read_file_limited(path, &mut sink, &doc_opts.limits);
         if sink.stopped {
             return;
         }
@@ -75,6 +83,7 @@ struct DocSink<'a, F> {
     opts: &'a NormalizeOptions,
     blank_lines: bool,
     enrich: Option<&'a dyn Enrich>,
+    keep_raw: bool,
     f: &'a mut F,
     stopped: bool,
 }
@@ -90,21 +99,16 @@ impl<F: FnMut(Result<Value, Diagnostic>) -> bool> DocSink<'_, F> {
     }
 }
 
-fn diag(
-    path: &Path,
-    kind: DiagnosticKind,
-    line: Option<u64>,
-    column: Option<u64>,
-    record: Option<u64>,
-    message: String,
-) -> Diagnostic {
+fn diag(path: &Path, kind: DiagnosticKind, r: &RecordRef<'_>, message: String) -> Diagnostic {
     Diagnostic {
         path: path.to_path_buf(),
-        line,
-        column,
-        record,
+        line: Some(r.line),
+        column: Some(r.column),
+        record: Some(r.index),
+        offset: Some(r.offset),
         message,
         kind,
+        raw: None,
     }
 }
 
@@ -122,14 +126,7 @@ impl<F: FnMut(Result<Value, Diagnostic>) -> bool> Sink for DocSink<'_, F> {
                 self.emit(Ok(doc))?;
                 match error {
                     Some(message) => {
-                        let d = diag(
-                            self.path,
-                            DiagnosticKind::PipelineError,
-                            Some(r.line),
-                            Some(r.column),
-                            Some(r.index),
-                            message,
-                        );
+                        let d = diag(self.path, DiagnosticKind::PipelineError, &r, message);
                         self.emit(Err(d))
                     }
                     None => ControlFlow::Continue(()),
@@ -137,14 +134,12 @@ impl<F: FnMut(Result<Value, Diagnostic>) -> bool> Sink for DocSink<'_, F> {
             }
             Err(e) => {
                 let (line, column) = crate::scan::error_position(&r, &e);
-                let d = diag(
-                    self.path,
-                    DiagnosticKind::Rejected,
-                    Some(line),
-                    Some(column),
-                    Some(r.index),
-                    e.to_string(),
-                );
+                let mut d = diag(self.path, DiagnosticKind::Rejected, &r, e.to_string());
+                d.line = Some(line);
+                d.column = Some(column);
+                if self.keep_raw {
+                    d.raw = Some(Arc::from(r.text.as_bytes()));
+                }
                 self.emit(Err(d))
             }
         }
@@ -155,33 +150,7 @@ impl<F: FnMut(Result<Value, Diagnostic>) -> bool> Sink for DocSink<'_, F> {
     }
 
     fn problem(&mut self, p: Problem) -> ControlFlow<()> {
-        let d = match p {
-            Problem::Rejected {
-                line,
-                column,
-                record,
-                message,
-            } => diag(
-                self.path,
-                DiagnosticKind::Rejected,
-                line,
-                column,
-                record,
-                message,
-            ),
-            Problem::FileFailed {
-                line,
-                column,
-                message,
-            } => diag(
-                self.path,
-                DiagnosticKind::FileFailed,
-                line,
-                column,
-                None,
-                message,
-            ),
-        };
+        let d = Diagnostic::from_problem(self.path, p, self.keep_raw);
         self.emit(Err(d))
     }
 }

@@ -1,7 +1,7 @@
 //! Projection pushdown into the normalizer: when a query needs only columns the pipeline copies
 //! straight from top-level CloudTrail fields, read just those fields (typed, borrowed
-//! deserialization; everything else is skipped unparsed) instead of building the whole ECS
-//! document.
+//! deserialization; everything else is parsed and dropped, so the fast path refuses exactly
+//! what the full pipeline's parser refuses) instead of building the whole ECS document.
 //!
 //! The fast path is an optimisation, never a second opinion: it answers only for plain
 //! records whose needed fields are ordinary strings, and hands anything else — wrappers, ECS
@@ -16,8 +16,9 @@
 //! "kept as pipeline_error" diagnostic is not printed; no fast column depends on them.
 
 use std::borrow::Cow;
+use std::fmt;
 
-use serde::de::IgnoredAny;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -79,59 +80,206 @@ pub(crate) struct FastPlan {
 
 type Str<'a> = Option<Cow<'a, str>>;
 
-#[derive(Deserialize)]
+/// The top-level fields the fast columns read. Everything else is skipped, but checked as
+/// the full pipeline's parser would check it ([`Checked`]): a record the pipeline rejects
+/// (a number out of range, a lone surrogate escape, nesting past serde_json's limit) must
+/// not become a row because the query happens to read few columns.
+#[derive(Default)]
+struct Record<'a> {
+    event_version: bool,
+    event_time: Str<'a>,
+    event_source: Str<'a>,
+    event_name: Str<'a>,
+    event_id: Str<'a>,
+    aws_region: Str<'a>,
+    source_ip_address: Str<'a>,
+    user_agent: Str<'a>,
+    error_code: Str<'a>,
+    error_message: Str<'a>,
+    event_type: Str<'a>,
+    event_category: Str<'a>,
+    recipient_account_id: Str<'a>,
+    user_identity: Option<Identity<'a>>,
+    /// Any of `@timestamp` (Logstash), `digestStartTime`, `insightDetails`, `_source`, `log`:
+    /// not a plain record, the full pipeline decides.
+    unusual: bool,
+}
+
+#[derive(Default)]
 struct Identity<'a> {
-    #[serde(rename = "type", borrow, default)]
     kind: Str<'a>,
-    #[serde(borrow, default)]
     arn: Str<'a>,
-    #[serde(rename = "accessKeyId", borrow, default)]
     access_key_id: Str<'a>,
 }
 
-/// The top-level fields the fast columns read; the rest of the record is skipped (but still
-/// checked to be well-formed JSON by the deserializer).
-#[derive(Deserialize)]
-struct Record<'a> {
-    #[serde(rename = "eventVersion", default)]
-    event_version: Option<IgnoredAny>,
-    #[serde(rename = "eventTime", borrow, default)]
-    event_time: Str<'a>,
-    #[serde(rename = "eventSource", borrow, default)]
-    event_source: Str<'a>,
-    #[serde(rename = "eventName", borrow, default)]
-    event_name: Str<'a>,
-    #[serde(rename = "eventID", borrow, default)]
-    event_id: Str<'a>,
-    #[serde(rename = "awsRegion", borrow, default)]
-    aws_region: Str<'a>,
-    #[serde(rename = "sourceIPAddress", borrow, default)]
-    source_ip_address: Str<'a>,
-    #[serde(rename = "userAgent", borrow, default)]
-    user_agent: Str<'a>,
-    #[serde(rename = "errorCode", borrow, default)]
-    error_code: Str<'a>,
-    #[serde(rename = "errorMessage", borrow, default)]
-    error_message: Str<'a>,
-    #[serde(rename = "eventType", borrow, default)]
-    event_type: Str<'a>,
-    #[serde(rename = "eventCategory", borrow, default)]
-    event_category: Str<'a>,
-    #[serde(rename = "recipientAccountId", borrow, default)]
-    recipient_account_id: Str<'a>,
-    #[serde(rename = "userIdentity", borrow, default)]
-    user_identity: Option<Identity<'a>>,
-    // Present → not a plain record: the full pipeline decides.
-    #[serde(rename = "@timestamp", default)]
-    logstash_time: Option<IgnoredAny>,
-    #[serde(rename = "digestStartTime", default)]
-    digest: Option<IgnoredAny>,
-    #[serde(rename = "insightDetails", default)]
-    insight: Option<IgnoredAny>,
-    #[serde(rename = "_source", default)]
-    hit: Option<IgnoredAny>,
-    #[serde(default)]
-    log: Option<IgnoredAny>,
+/// Any JSON value, parsed (numbers converted, escapes decoded) and dropped: what the full
+/// pipeline's parser would refuse, this refuses too.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Checked, A::Error> {
+        while a.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Checked, A::Error> {
+        while a.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+}
+
+/// A string borrowed from the text when it has no escapes; `null` is `None`.
+struct OptStr<'a>(Str<'a>);
+
+impl<'de> Deserialize<'de> for OptStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OptStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or null")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(OptStr(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(OptStr(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(OptStr(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The keys of one object, borrowed when unescaped.
+fn next_key<'de, A: MapAccess<'de>>(m: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
+    Ok(m.next_key::<OptStr<'de>>()?.and_then(|k| k.0))
+}
+
+/// Marks key number `bit` seen; a key seen twice hands the record to the full pipeline (as
+/// serde's derive does, whose "duplicate field" error this mirrors).
+fn first<E: de::Error>(seen: &mut u32, bit: u32) -> Result<(), E> {
+    if *seen & (1 << bit) != 0 {
+        return Err(E::custom("duplicate field"));
+    }
+    *seen |= 1 << bit;
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Record<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Record<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a CloudTrail record")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Record<'de>, A::Error> {
+                let mut r = Record::default();
+                let mut seen = 0u32;
+                while let Some(key) = next_key(&mut m)? {
+                    let (bit, slot) = match key.as_ref() {
+                        "eventTime" => (0, &mut r.event_time),
+                        "eventSource" => (1, &mut r.event_source),
+                        "eventName" => (2, &mut r.event_name),
+                        "eventID" => (3, &mut r.event_id),
+                        "awsRegion" => (4, &mut r.aws_region),
+                        "sourceIPAddress" => (5, &mut r.source_ip_address),
+                        "userAgent" => (6, &mut r.user_agent),
+                        "errorCode" => (7, &mut r.error_code),
+                        "errorMessage" => (8, &mut r.error_message),
+                        "eventType" => (9, &mut r.event_type),
+                        "eventCategory" => (10, &mut r.event_category),
+                        "recipientAccountId" => (11, &mut r.recipient_account_id),
+                        "userIdentity" => {
+                            first(&mut seen, 12)?;
+                            r.user_identity = m.next_value::<Option<Identity<'de>>>()?;
+                            continue;
+                        }
+                        other => {
+                            m.next_value::<Checked>()?;
+                            match other {
+                                "eventVersion" => {
+                                    first(&mut seen, 13)?;
+                                    r.event_version = true;
+                                }
+                                "@timestamp" | "digestStartTime" | "insightDetails" | "_source"
+                                | "log" => r.unusual = true,
+                                _ => {}
+                            }
+                            continue;
+                        }
+                    };
+                    first(&mut seen, bit)?;
+                    *slot = m.next_value::<OptStr<'de>>()?.0;
+                }
+                Ok(r)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Identity<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Identity<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a userIdentity object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Identity<'de>, A::Error> {
+                let mut r = Identity::default();
+                let mut seen = 0u32;
+                while let Some(key) = next_key(&mut m)? {
+                    let (bit, slot) = match key.as_ref() {
+                        "type" => (0, &mut r.kind),
+                        "arn" => (1, &mut r.arn),
+                        "accessKeyId" => (2, &mut r.access_key_id),
+                        _ => {
+                            m.next_value::<Checked>()?;
+                            continue;
+                        }
+                    };
+                    first(&mut seen, bit)?;
+                    *slot = m.next_value::<OptStr<'de>>()?.0;
+                }
+                Ok(r)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// A value the pipeline keeps as it is: cleanup #1 drops `""`, `"-"` and `"none"`, which the
@@ -156,12 +304,8 @@ impl FastPlan {
     /// The row for `text`, or `None` when the full pipeline must decide.
     pub(crate) fn extract(&self, text: &str) -> Option<Vec<Cell>> {
         let r: Record = serde_json::from_str(text).ok()?;
-        if r.event_version.is_none()
-            || r.logstash_time.is_some()
-            || r.digest.is_some()
-            || r.insight.is_some()
-            || r.hit.is_some()
-            || r.log.is_some()
+        if !r.event_version
+            || r.unusual
             || r.event_type.as_deref() == Some("AwsCloudTrailInsight")
             || r.event_name.as_deref() == Some("ConsoleLogin")
         {

@@ -18,9 +18,11 @@ mod columns;
 mod documents;
 pub mod enrich;
 mod fast;
+pub mod errors;
 mod gunzip;
 pub mod ip;
 pub mod java_map;
+pub mod limits;
 pub mod normalize;
 pub mod prefilter;
 mod progress;
@@ -28,9 +30,14 @@ mod reader;
 mod scan;
 mod schema;
 mod shape;
+#[doc(hidden)]
+pub mod structure;
 
 pub use documents::{for_each_document, DocumentOptions};
 pub use enrich::Enrich;
+pub use errors::ErrorLog;
+pub use limits::Limits;
+pub use reader::not_regular;
 pub use normalize::{
     normalize_record, pipeline_error_doc, sort_keys, NormalizeError, NormalizeOptions,
 };

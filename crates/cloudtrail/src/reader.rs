@@ -12,41 +12,86 @@
 //! arrays yield their elements, the `lookup-events` output `{"Events":[{"CloudTrailEvent":
 //! "<json>"}]}` yields the embedded records, anything else is one record. A record's text is
 //! its exact source slice, as the `aws-s3` input puts it into `message`.
+//!
+//! Nothing here can grow without bound ([`Limits`]): gzip output is capped in bytes and in
+//! ratio to its input, a line or document is read up to a cap and no further, and a record
+//! over its cap (or with a field or array over theirs) is rejected by name before anything
+//! parses it. Only regular files are opened (a FIFO or a device would block or never end).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::rc::Rc;
 
 use serde_json::value::RawValue;
 
+use crate::limits::{human_size, LimitHit, Limits, RATIO_FLOOR};
+use crate::scan::DiagnosticKind;
+
 /// One record's text and where it starts (1-based line/column; `index` counts records in the
-/// file from 1).
+/// file from 1; `offset` is its byte offset in the decompressed text).
 pub(crate) struct RecordRef<'a> {
     pub text: Cow<'a, str>,
     pub line: u64,
     pub column: u64,
     pub index: u64,
+    pub offset: u64,
 }
 
-/// Something in the file that is not a usable record.
+/// Something in the file that is not a usable record: [`DiagnosticKind::Rejected`] loses one
+/// record (or NDJSON line) and reading goes on; [`DiagnosticKind::FileFailed`] means the rest
+/// of the file cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Problem {
-    /// One record (or NDJSON line) is lost; reading goes on.
-    Rejected {
-        line: Option<u64>,
-        column: Option<u64>,
-        record: Option<u64>,
+pub(crate) struct Problem {
+    pub kind: DiagnosticKind,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub record: Option<u64>,
+    /// Byte offset in the decompressed text, when known.
+    pub offset: Option<u64>,
+    pub message: String,
+    /// The rejected bytes (at most [`RAW_PREFIX`] of an over-long line or record).
+    pub raw: Option<Vec<u8>>,
+}
+
+/// How much of an over-long line or record is kept for the `--errors` log.
+pub(crate) const RAW_PREFIX: usize = 64 << 10;
+
+impl Problem {
+    fn rejected(
+        line: u64,
+        column: u64,
+        record: u64,
+        offset: u64,
         message: String,
-    },
-    /// The rest of the file cannot be read.
-    FileFailed {
-        line: Option<u64>,
-        column: Option<u64>,
-        message: String,
-    },
+        raw: &[u8],
+    ) -> Problem {
+        Problem {
+            kind: DiagnosticKind::Rejected,
+            line: Some(line),
+            column: Some(column),
+            record: Some(record),
+            offset: Some(offset),
+            message,
+            raw: Some(raw.to_vec()),
+        }
+    }
+}
+
+fn failed(line: Option<u64>, column: Option<u64>, offset: Option<u64>, message: String) -> Problem {
+    Problem {
+        kind: DiagnosticKind::FileFailed,
+        line,
+        column,
+        record: None,
+        offset,
+        message,
+        raw: None,
+    }
 }
 
 /// Receives what the reader finds, in file order. `Break` stops reading (cancellation).
@@ -60,19 +105,68 @@ pub(crate) trait Sink {
     fn blank_lines(&self) -> bool {
         false
     }
-    /// Whether a whole line or document (before it is split into records) may hold a record
-    /// the query can match; `false` skips it unparsed (see [`crate::prefilter`]).
-    fn may_match_value(&mut self, _text: &str) -> bool {
-        true
+    /// Whether to skip a whole line or document unparsed, before it is split into records
+    /// (see [`crate::prefilter`]): `Some(n)` skips it and says how many records it holds (so
+    /// record numbers stay those of a full read), `None` reads it.
+    fn skip_value(&mut self, _text: &str) -> Option<u64> {
+        None
     }
 }
 
-/// Reads `path`, feeding `sink`. Returns the file's size on disk.
+/// [`read_file_limited`] with the default [`Limits`].
+#[cfg(test)]
 pub(crate) fn read_file(path: &Path, sink: &mut dyn Sink) -> u64 {
-    let file = match File::open(path) {
+    read_file_limited(path, sink, &Limits::default())
+}
+
+/// What a path is when it is not a regular file, in words; `None` for a regular file.
+pub fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_file() {
+        None
+    } else if t.is_dir() {
+        Some("a directory")
+    } else if t.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else if t.is_block_device() {
+        Some("a block device")
+    } else if t.is_char_device() {
+        Some("a character device")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// Opens a regular file for reading, and nothing else: the type is checked before opening
+/// (so a FIFO or device is never opened) and again on the open file (in case the path was
+/// swapped in between; `O_NONBLOCK` keeps that open from blocking on a FIFO).
+fn open_regular(path: &Path) -> Result<File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
+    if let Some(what) = not_regular(&meta) {
+        return Err(format!("{what}, not a regular file: skipped, never opened"));
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot open: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if let Some(what) = not_regular(&meta) {
+        return Err(format!("{what}, not a regular file: skipped, never read"));
+    }
+    Ok(file)
+}
+
+/// Reads `path`, feeding `sink`, within `limits`. Returns the file's size on disk.
+pub(crate) fn read_file_limited(path: &Path, sink: &mut dyn Sink, limits: &Limits) -> u64 {
+    let file = match open_regular(path) {
         Ok(f) => f,
-        Err(e) => {
-            let _ = sink.problem(failed(None, None, format!("cannot open: {e}")));
+        Err(message) => {
+            let _ = sink.problem(failed(None, None, None, message));
             return 0;
         }
     };
@@ -81,7 +175,7 @@ pub(crate) fn read_file(path: &Path, sink: &mut dyn Sink) -> u64 {
     let gzip = match raw.fill_buf() {
         Ok(buf) => buf.starts_with(&[0x1f, 0x8b]),
         Err(e) => {
-            let _ = sink.problem(failed(None, None, format!("cannot read: {e}")));
+            let _ = sink.problem(failed(None, None, None, format!("cannot read: {e}")));
             return size;
         }
     };
@@ -89,27 +183,28 @@ pub(crate) fn read_file(path: &Path, sink: &mut dyn Sink) -> u64 {
         // The common case (CloudTrail's S3 objects): read and inflate the file in one go.
         let mut compressed = Vec::with_capacity(size as usize);
         if let Err(e) = raw.read_to_end(&mut compressed) {
-            let _ = sink.problem(failed(None, None, format!("cannot read: {e}")));
+            let _ = sink.problem(failed(None, None, None, format!("cannot read: {e}")));
             return size;
         }
         TEXT.with(|cell| {
             let mut text = cell.borrow_mut();
-            if crate::gunzip::gunzip_whole(&compressed, &mut text).is_some() {
-                read_text(&text[..], true, sink);
+            let whole = crate::gunzip::gunzip_whole(&compressed, &mut text).is_some()
+                && within(text.len() as u64, compressed.len() as u64, limits).is_none();
+            if whole {
+                read_text(&text[..], true, limits, sink);
             } else {
-                // Broken or unusual: the streaming decoder says where it broke.
-                let decoder = flate2::bufread::MultiGzDecoder::new(&compressed[..]);
-                read_text(BufReader::with_capacity(64 * 1024, decoder), true, sink);
+                // Broken, unusual or over a cap: the streaming decoder says where it broke
+                // (and keeps the records before that).
+                read_text(inflater(&compressed[..], limits), true, limits, sink);
             }
             if text.capacity() > 16 << 20 {
                 *text = Vec::new();
             }
         });
     } else if gzip {
-        let decoder = flate2::bufread::MultiGzDecoder::new(raw);
-        read_text(BufReader::with_capacity(64 * 1024, decoder), true, sink);
+        read_text(inflater(raw, limits), true, limits, sink);
     } else {
-        read_text(raw, false, sink);
+        read_text(raw, false, limits, sink);
     }
     size
 }
@@ -123,20 +218,118 @@ thread_local! {
     static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-fn failed(line: Option<u64>, column: Option<u64>, message: String) -> Problem {
-    Problem::FileFailed {
-        line,
-        column,
-        message,
+/// Which cap, if any, `inflated` bytes out of `compressed` break.
+fn within(inflated: u64, compressed: u64, limits: &Limits) -> Option<LimitHit> {
+    if inflated > limits.max_inflated {
+        return Some(LimitHit::Inflated {
+            cap: limits.max_inflated,
+        });
+    }
+    if inflated > RATIO_FLOOR && inflated > compressed.saturating_mul(limits.max_ratio) {
+        return Some(LimitHit::Ratio {
+            cap: limits.max_ratio,
+            inflated,
+            compressed,
+        });
+    }
+    None
+}
+
+/// A streaming gzip decoder (all members) whose output stops with a [`LimitHit`] error at the
+/// first cap it breaks.
+fn inflater<R: BufRead>(compressed: R, limits: &Limits) -> BufReader<Capped<R>> {
+    let read = Rc::new(Cell::new(0));
+    let counted = Counted {
+        inner: compressed,
+        read: Rc::clone(&read),
+    };
+    let capped = Capped {
+        inner: flate2::bufread::MultiGzDecoder::new(counted),
+        out: 0,
+        read,
+        limits: *limits,
+    };
+    BufReader::with_capacity(64 * 1024, capped)
+}
+
+/// Counts the compressed bytes the decoder has taken.
+struct Counted<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.read.set(self.read.get() + amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
+/// The decoder's output, checked against the caps as it comes.
+struct Capped<R> {
+    inner: flate2::bufread::MultiGzDecoder<Counted<R>>,
+    out: u64,
+    read: Rc<Cell<u64>>,
+    limits: Limits,
+}
+
+impl<R: BufRead> Read for Capped<R> {
+    /// Exactly `max_inflated` bytes come out of a file that inflates to more (then the
+    /// error), so the records within the cap are all read.
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let room = self.limits.max_inflated.saturating_sub(self.out);
+        if room == 0 {
+            let hit = LimitHit::Inflated {
+                cap: self.limits.max_inflated,
+            };
+            // Past the cap only if the stream really goes on.
+            return match self.inner.read(&mut [0u8; 1])? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(hit)),
+            };
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.out += n as u64;
+        match within(self.out, self.read.get().max(1), &self.limits) {
+            Some(hit @ LimitHit::Ratio { .. }) => Err(std::io::Error::other(hit)),
+            _ => Ok(n),
+        }
     }
 }
 
 fn io_message(e: &std::io::Error, gzip: bool, consumed: u64) -> String {
+    if let Some(hit) = e.get_ref().and_then(|i| i.downcast_ref::<LimitHit>()) {
+        return hit.to_string();
+    }
     if gzip {
         format!("gzip stream broken after {consumed} decompressed bytes: {e}")
     } else {
         format!("read error after {consumed} bytes: {e}")
     }
+}
+
+/// How [`Reader::next_line`] ended.
+enum Line {
+    Eof,
+    /// A line (with its terminator) is in the buffer.
+    Full,
+    /// The line was longer than the cap: the buffer holds its first [`RAW_PREFIX`] bytes, the
+    /// rest was read past; `len` is its length.
+    Long {
+        len: u64,
+    },
 }
 
 /// Tracks the position of the decompressed text for diagnostics.
@@ -145,35 +338,83 @@ struct Reader<R> {
     gzip: bool,
     consumed: u64,
     line: u64,
+    /// Byte offset where the last line read starts.
+    line_start: u64,
 }
 
 impl<R: BufRead> Reader<R> {
-    /// Next line including its terminator; `Ok(false)` at end of input.
-    fn next_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    /// Next line including its terminator, read up to `cap` bytes (the rest of a longer line
+    /// is read past, not kept).
+    fn next_line(&mut self, buf: &mut Vec<u8>, cap: u64) -> std::io::Result<Line> {
         buf.clear();
-        let n = self.inner.read_until(b'\n', buf)?;
-        self.consumed += n as u64;
-        if n == 0 {
-            return Ok(false);
+        self.line_start = self.consumed;
+        let mut len = 0u64;
+        let mut long = false;
+        loop {
+            let avail = self.inner.fill_buf()?;
+            if avail.is_empty() {
+                break;
+            }
+            let (n, done) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            if !long {
+                if len + n as u64 > cap {
+                    long = true;
+                    buf.extend_from_slice(&avail[..n.min(RAW_PREFIX.saturating_sub(buf.len()))]);
+                    buf.truncate(RAW_PREFIX);
+                    buf.shrink_to(RAW_PREFIX);
+                } else {
+                    buf.extend_from_slice(&avail[..n]);
+                }
+            }
+            len += n as u64;
+            self.inner.consume(n);
+            self.consumed += n as u64;
+            if done {
+                break;
+            }
+        }
+        if len == 0 {
+            return Ok(Line::Eof);
         }
         self.line += 1;
-        Ok(true)
+        Ok(if long { Line::Long { len } } else { Line::Full })
     }
 }
 
-fn read_text<R: BufRead>(inner: R, gzip: bool, sink: &mut dyn Sink) {
+fn long_line(line: u64, len: u64, offset: u64, counter: &mut u64, raw: &[u8], cap: u64) -> Problem {
+    *counter += 1;
+    Problem::rejected(
+        line,
+        1,
+        *counter,
+        offset,
+        format!(
+            "line is {len} bytes, over the {} cap on one JSON document or line (--max-document); skipped",
+            human_size(cap)
+        ),
+        raw,
+    )
+}
+
+fn read_text<R: BufRead>(inner: R, gzip: bool, limits: &Limits, sink: &mut dyn Sink) {
     let mut r = Reader {
         inner,
         gzip,
         consumed: 0,
         line: 0,
+        line_start: 0,
     };
+    let cap = limits.max_document;
     let mut counter = 0u64;
     let mut buf = Vec::new();
-    // Find the first non-blank line to choose the mode.
-    let first = loop {
-        match r.next_line(&mut buf) {
-            Ok(false) => {
+    // Find the first non-blank line to choose the mode; `base` is where its text starts.
+    let mut base = 0u64;
+    let (first, long_first) = loop {
+        match r.next_line(&mut buf, cap) {
+            Ok(Line::Eof) => {
                 // Only blank lines: in line mode each is a (blank) record.
                 for line in 1..=r.line {
                     if blank_record(line, &mut counter, sink).is_break() {
@@ -182,74 +423,122 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, sink: &mut dyn Sink) {
                 }
                 return;
             }
-            Ok(true) => {
+            Ok(Line::Long { len }) => break (r.line, Some(len)),
+            Ok(Line::Full) => {
+                base = r.line_start;
                 if r.line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
                     buf.drain(..3);
+                    base += 3;
                 }
                 if !buf.iter().all(u8::is_ascii_whitespace) {
-                    break r.line;
+                    break (r.line, None);
                 }
             }
             Err(e) => {
                 let msg = io_message(&e, r.gzip, r.consumed);
-                let _ = sink.problem(failed(Some(r.line + 1), None, msg));
+                let _ = sink.problem(failed(Some(r.line + 1), None, Some(r.consumed), msg));
                 return;
             }
         }
     };
     let trimmed = buf.trim_ascii();
-    let one_line_value = matches!(
-        (trimmed.first(), trimmed.last()),
-        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
-    );
+    let one_line_value = long_first.is_some()
+        || matches!(
+            (trimmed.first(), trimmed.last()),
+            (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+        );
     if one_line_value {
         for line in 1..first {
             if blank_record(line, &mut counter, sink).is_break() {
                 return;
             }
         }
-        if line_value(&buf, first, &mut counter, sink).is_break() {
+        let flow = match long_first {
+            Some(len) => sink.problem(long_line(first, len, r.line_start, &mut counter, &buf, cap)),
+            None => line_value(&buf, first, base, limits, &mut counter, sink),
+        };
+        if flow.is_break() {
             return;
         }
         loop {
-            match r.next_line(&mut buf) {
-                Ok(false) => return,
-                Ok(true) => {
+            match r.next_line(&mut buf, cap) {
+                Ok(Line::Eof) => return,
+                Ok(Line::Long { len }) => {
+                    let p = long_line(r.line, len, r.line_start, &mut counter, &buf, cap);
+                    if sink.problem(p).is_break() {
+                        return;
+                    }
+                }
+                Ok(Line::Full) => {
                     if buf.iter().all(u8::is_ascii_whitespace) {
                         if blank_record(r.line, &mut counter, sink).is_break() {
                             return;
                         }
                         continue;
                     }
-                    if line_value(&buf, r.line, &mut counter, sink).is_break() {
+                    if line_value(&buf, r.line, r.line_start, limits, &mut counter, sink).is_break()
+                    {
                         return;
                     }
                 }
                 Err(e) => {
                     // The good prefix has been delivered; the partial last line is dropped.
                     let msg = io_message(&e, r.gzip, r.consumed);
-                    let _ = sink.problem(failed(Some(r.line + 1), None, msg));
+                    let _ = sink.problem(failed(Some(r.line + 1), None, Some(r.consumed), msg));
                     return;
                 }
             }
         }
     }
-    // A multi-line JSON document: read it whole.
+    // A multi-line JSON document: read it whole, up to the cap.
     let mut doc = std::mem::take(&mut buf);
-    if let Err(e) = r.inner.read_to_end(&mut doc) {
-        let consumed = r.consumed + doc.len() as u64;
-        let _ = sink.problem(failed(None, None, io_message(&e, r.gzip, consumed)));
+    let room = (cap + 1).saturating_sub(doc.len() as u64);
+    if let Err(e) = (&mut r.inner).take(room).read_to_end(&mut doc) {
+        let consumed = base + doc.len() as u64;
+        let _ = sink.problem(failed(
+            None,
+            None,
+            Some(consumed),
+            io_message(&e, r.gzip, consumed),
+        ));
+        return;
+    }
+    if doc.len() as u64 > cap {
+        let message = format!(
+            "JSON document larger than the {} cap on one document (--max-document): not read",
+            human_size(cap)
+        );
+        let _ = sink.problem(failed(Some(first), Some(1), Some(base), message));
         return;
     }
     let text = match std::str::from_utf8(&doc) {
         Ok(t) => t,
         Err(e) => {
             let (line, column) = position(&doc[..e.valid_up_to()], first, 1);
-            let _ = sink.problem(failed(Some(line), Some(column), "invalid UTF-8".into()));
+            let offset = base + e.valid_up_to() as u64;
+            let _ = sink.problem(failed(
+                Some(line),
+                Some(column),
+                Some(offset),
+                "invalid UTF-8".into(),
+            ));
             return;
         }
     };
-    let _ = expand(text, first, 1, true, &mut counter, sink);
+    let at = At {
+        line: first,
+        column: 1,
+        offset: base,
+    };
+    let _ = expand(text, at, true, limits, &mut counter, sink);
+}
+
+/// Where a value's text starts in the file.
+#[derive(Clone, Copy)]
+struct At {
+    line: u64,
+    column: u64,
+    offset: u64,
 }
 
 /// A blank line as an empty record, when the sink asks for them (see [`Sink::blank_lines`]).
@@ -263,22 +552,41 @@ fn blank_record(line: u64, counter: &mut u64, sink: &mut dyn Sink) -> ControlFlo
         line,
         column: 1,
         index: *counter,
+        offset: 0,
     })
 }
 
-fn line_value(buf: &[u8], line: u64, counter: &mut u64, sink: &mut dyn Sink) -> ControlFlow<()> {
+fn line_value(
+    buf: &[u8],
+    line: u64,
+    offset: u64,
+    limits: &Limits,
+    counter: &mut u64,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
     let bytes = buf.strip_suffix(b"\n").unwrap_or(buf);
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(text) => expand(text, line, 1, false, counter, sink),
+        Ok(text) => {
+            let at = At {
+                line,
+                column: 1,
+                offset,
+            };
+            expand(text, at, false, limits, counter, sink)
+        }
         Err(e) => {
             *counter += 1;
-            sink.problem(Problem::Rejected {
-                line: Some(line),
-                column: Some(e.valid_up_to() as u64 + 1),
-                record: Some(*counter),
-                message: "invalid UTF-8".into(),
-            })
+            let mut p = Problem::rejected(
+                line,
+                e.valid_up_to() as u64 + 1,
+                *counter,
+                offset,
+                "invalid UTF-8".into(),
+                bytes,
+            );
+            p.offset = Some(offset + e.valid_up_to() as u64);
+            sink.problem(p)
         }
     }
 }
@@ -297,24 +605,65 @@ fn position(prefix: &[u8], mut line: u64, mut column: u64) -> (u64, u64) {
     (line, column)
 }
 
+/// Hands one record to the sink, unless it breaks a size cap: then it is rejected by name
+/// (its size, or the field or array over a cap) before anything parses it.
+fn deliver(
+    sink: &mut dyn Sink,
+    limits: &Limits,
+    text: Cow<'_, str>,
+    at: At,
+    counter: &mut u64,
+) -> ControlFlow<()> {
+    *counter += 1;
+    let len = text.len() as u64;
+    let problem = if len > limits.max_record {
+        Some(format!(
+            "record is {len} bytes, over the {} cap on one record (--max-record)",
+            human_size(limits.max_record)
+        ))
+    } else if len > limits.big_record()
+        || crate::structure::brackets(text.as_bytes()) > crate::structure::MAX_NESTING as usize
+    {
+        crate::structure::big_record_problem(text.as_bytes(), limits)
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => {
+            let raw = &text.as_bytes()[..text.len().min(RAW_PREFIX)];
+            sink.problem(Problem::rejected(
+                at.line, at.column, *counter, at.offset, message, raw,
+            ))
+        }
+        None => sink.record(RecordRef {
+            text,
+            line: at.line,
+            column: at.column,
+            index: *counter,
+            offset: at.offset,
+        }),
+    }
+}
+
 /// Expands one JSON value's text (a line, or the whole document when `whole_file`).
 fn expand(
     text: &str,
-    line: u64,
-    column: u64,
+    at: At,
     whole_file: bool,
+    limits: &Limits,
     counter: &mut u64,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
-    if !sink.may_match_value(text) {
+    if let Some(records) = sink.skip_value(text) {
+        *counter += records;
         return ControlFlow::Continue(());
     }
     let start = text.len() - text.trim_start().len();
     let first = text.as_bytes().get(start).copied();
     let syntax_error = |e: serde_json::Error, counter: &mut u64| {
-        let l = line + e.line() as u64 - 1;
+        let l = at.line + e.line() as u64 - 1;
         let c = if e.line() == 1 {
-            column + e.column() as u64 - 1
+            at.column + e.column() as u64 - 1
         } else {
             e.column() as u64
         };
@@ -323,15 +672,11 @@ fn expand(
             crate::normalize::strip_position(&e.to_string())
         );
         if whole_file {
-            failed(Some(l), Some(c), message)
+            failed(Some(l), Some(c), None, message)
         } else {
             *counter += 1;
-            Problem::Rejected {
-                line: Some(l),
-                column: Some(c),
-                record: Some(*counter),
-                message,
-            }
+            let raw = &text.as_bytes()[..text.len().min(RAW_PREFIX)];
+            Problem::rejected(l, c, *counter, at.offset, message, raw)
         }
     };
     let elements: Vec<&RawValue> = match first {
@@ -351,7 +696,7 @@ fn expand(
                     Err(e) => return sink.problem(syntax_error(e, counter)),
                 }
             } else if let Some(events) = array("Events") {
-                return lookup_events(text, events, line, column, counter, sink);
+                return lookup_events(text, events, at, limits, counter, sink);
             } else if let Some(docs) = array("expected").filter(|_| map.len() == 1) {
                 match serde_json::from_str::<Vec<&RawValue>>(docs.get()) {
                     Ok(items) => items,
@@ -360,21 +705,15 @@ fn expand(
             } else if let Some(hits) = search_hits(&map) {
                 hits
             } else {
-                return one(text, line, column, counter, sink);
+                return deliver(sink, limits, Cow::Borrowed(text), at, counter);
             }
         }
-        _ => return one(text, line, column, counter, sink),
+        _ => return deliver(sink, limits, Cow::Borrowed(text), at, counter),
     };
-    let mut cursor = (0usize, line, column);
+    let mut cursor = (0usize, at.line, at.column);
     for item in elements {
-        let (l, c) = advance(text, &mut cursor, item.get());
-        *counter += 1;
-        sink.record(RecordRef {
-            text: Cow::Borrowed(item.get()),
-            line: l,
-            column: c,
-            index: *counter,
-        })?;
+        let (at, slice) = advance(text, at, &mut cursor, item.get());
+        deliver(sink, limits, Cow::Borrowed(slice), at, counter)?;
     }
     ControlFlow::Continue(())
 }
@@ -398,63 +737,56 @@ fn search_hits<'a>(map: &BTreeMap<String, &'a RawValue>) -> Option<Vec<&'a RawVa
     serde_json::from_str::<Vec<&'a RawValue>>(hits.get()).ok()
 }
 
-/// Position of `slice` (a sub-slice of `text`), moving `cursor` forward incrementally so a
-/// large document is scanned once.
-fn advance(text: &str, cursor: &mut (usize, u64, u64), slice: &str) -> (u64, u64) {
+/// Position of `slice` (a sub-slice of `text`, which starts at `at`), moving `cursor` forward
+/// incrementally so a large document is scanned once.
+fn advance<'t>(
+    text: &'t str,
+    at: At,
+    cursor: &mut (usize, u64, u64),
+    slice: &'t str,
+) -> (At, &'t str) {
     let offset = slice.as_ptr() as usize - text.as_ptr() as usize;
     let (l, c) = position(&text.as_bytes()[cursor.0..offset], cursor.1, cursor.2);
     *cursor = (offset, l, c);
-    (l, c)
-}
-
-fn one(
-    text: &str,
-    line: u64,
-    column: u64,
-    counter: &mut u64,
-    sink: &mut dyn Sink,
-) -> ControlFlow<()> {
-    *counter += 1;
-    sink.record(RecordRef {
-        text: Cow::Borrowed(text),
-        line,
-        column,
-        index: *counter,
-    })
+    let here = At {
+        line: l,
+        column: c,
+        offset: at.offset + offset as u64,
+    };
+    (here, slice)
 }
 
 /// `aws cloudtrail lookup-events` output: each event carries the record as a JSON string.
 fn lookup_events(
     text: &str,
     events: &RawValue,
-    line: u64,
-    column: u64,
+    at: At,
+    limits: &Limits,
     counter: &mut u64,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
     let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(events.get()) else {
-        return one(text, line, column, counter, sink);
+        return deliver(sink, limits, Cow::Borrowed(text), at, counter);
     };
-    let mut cursor = (0usize, line, column);
+    let mut cursor = (0usize, at.line, at.column);
     for item in items {
-        let (l, c) = advance(text, &mut cursor, item.get());
-        *counter += 1;
-        let inner = serde_json::from_str::<BTreeMap<String, serde_json::Value>>(item.get())
+        let (here, slice) = advance(text, at, &mut cursor, item.get());
+        let inner = serde_json::from_str::<BTreeMap<String, serde_json::Value>>(slice)
             .ok()
             .and_then(|m| m.get("CloudTrailEvent")?.as_str().map(str::to_owned));
         match inner {
-            Some(record) => sink.record(RecordRef {
-                text: Cow::Owned(record),
-                line: l,
-                column: c,
-                index: *counter,
-            })?,
-            None => sink.problem(Problem::Rejected {
-                line: Some(l),
-                column: Some(c),
-                record: Some(*counter),
-                message: "lookup-events entry has no CloudTrailEvent string".into(),
-            })?,
+            Some(record) => deliver(sink, limits, Cow::Owned(record), here, counter)?,
+            None => {
+                *counter += 1;
+                sink.problem(Problem::rejected(
+                    here.line,
+                    here.column,
+                    *counter,
+                    here.offset,
+                    "lookup-events entry has no CloudTrailEvent string".into(),
+                    slice.as_bytes(),
+                ))?
+            }
         }
     }
     ControlFlow::Continue(())
@@ -525,10 +857,14 @@ mod tests {
         assert!(c.records.is_empty());
         assert_eq!(
             c.problems,
-            vec![Problem::FileFailed {
+            vec![Problem {
+                kind: DiagnosticKind::FileFailed,
                 line: Some(3),
                 column: Some(7),
-                message: "invalid JSON: expected `:`".into()
+                record: None,
+                offset: None,
+                message: "invalid JSON: expected `:`".into(),
+                raw: None,
             }]
         );
     }

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::columns::{BatchBuilder, ColumnPlan};
 use crate::enrich::Enrich;
 use crate::fast::FastPlan;
+use crate::limits::Limits;
 use crate::normalize::{self, NormalizeError, NormalizeOptions};
 use crate::prefilter::Prefilter;
 use crate::progress::{FileDone, ScanObserver};
@@ -51,8 +52,29 @@ pub struct Diagnostic {
     pub column: Option<u64>,
     /// 1-based index of the record within the file.
     pub record: Option<u64>,
+    /// Byte offset of the record (or the problem) in the decompressed text, when known.
+    pub offset: Option<u64>,
     pub message: String,
     pub kind: DiagnosticKind,
+    /// The rejected bytes, with [`ScanOptions::keep_raw`] (at most 64 KiB of an over-long
+    /// line or record): what `--errors` writes.
+    pub raw: Option<Arc<[u8]>>,
+}
+
+impl Diagnostic {
+    /// The diagnostic for a reader's problem in `path`; the raw bytes only when `keep_raw`.
+    pub(crate) fn from_problem(path: &std::path::Path, p: Problem, keep_raw: bool) -> Diagnostic {
+        Diagnostic {
+            path: path.to_path_buf(),
+            line: p.line,
+            column: p.column,
+            record: p.record,
+            offset: p.offset,
+            message: p.message,
+            kind: p.kind,
+            raw: p.raw.filter(|_| keep_raw).map(Arc::from),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -67,6 +89,8 @@ impl fmt::Display for Diagnostic {
         }
         if let Some(r) = self.record {
             write!(f, " (record {r})")?;
+        } else if let (None, Some(o)) = (self.line, self.offset) {
+            write!(f, " (byte {o})")?;
         }
         write!(f, ": {}", self.message)
     }
@@ -111,6 +135,10 @@ pub struct ScanOptions {
     pub prefilter: Option<Prefilter>,
     /// Told of every finished file (see [`crate::progress`]).
     pub observer: Option<Arc<dyn ScanObserver>>,
+    /// Caps on what one file or record may cost (see [`crate::limits`]).
+    pub limits: Limits,
+    /// Keep the bytes of rejected records in [`Diagnostic::raw`] (for an `--errors` log).
+    pub keep_raw: bool,
 }
 
 impl Default for ScanOptions {
@@ -126,6 +154,8 @@ impl Default for ScanOptions {
             enrich: None,
             prefilter: None,
             observer: None,
+            limits: Limits::default(),
+            keep_raw: false,
         }
     }
 }
@@ -143,6 +173,8 @@ impl fmt::Debug for ScanOptions {
             .field("enrich", &self.enrich.is_some())
             .field("prefilter", &self.prefilter)
             .field("observer", &self.observer.is_some())
+            .field("limits", &self.limits)
+            .field("keep_raw", &self.keep_raw)
             .finish()
     }
 }
@@ -186,7 +218,15 @@ impl ScanStats {
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
     }
-    /// Records the prefilter skipped unparsed (they cannot match the query).
+    /// Records read in all: [`records`](Self::records) +
+    /// [`skipped_records`](Self::skipped_records) + [`rejected`](Self::rejected). Whatever the
+    /// query, it is the same for the same files: skipping never hides a record.
+    pub fn records_in(&self) -> u64 {
+        self.records() + self.skipped_records() + self.rejected()
+    }
+    /// Records the prefilter skipped unparsed: checked to be well-formed plain records (so
+    /// nothing the full path would reject is hidden) that cannot match the query. Records
+    /// inside skipped lines and files are counted too.
     pub fn skipped_records(&self) -> u64 {
         self.skipped_records.load(Ordering::Relaxed)
     }
@@ -194,7 +234,8 @@ impl ScanStats {
     pub fn fast_records(&self) -> u64 {
         self.fast_records.load(Ordering::Relaxed)
     }
-    /// Whole lines or files the prefilter skipped before splitting them into records.
+    /// Whole lines or files the prefilter skipped before splitting them into records (each
+    /// checked first: see [`crate::structure`]).
     pub fn skipped_values(&self) -> u64 {
         self.skipped_values.load(Ordering::Relaxed)
     }
@@ -230,6 +271,8 @@ struct Shared {
     normalize: NormalizeOptions,
     enrich: Option<Arc<dyn Enrich>>,
     prefilter: Option<Prefilter>,
+    limits: Limits,
+    keep_raw: bool,
     /// Set when every requested column can be read without the full pipeline.
     fast: Option<FastPlan>,
     cancel: AtomicBool,
@@ -321,6 +364,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         normalize,
         enrich: opts.enrich.clone(),
         prefilter: opts.prefilter.clone(),
+        limits: opts.limits,
+        keep_raw: opts.keep_raw,
         // The fast path never runs enrichment: it is off only when a column read is one the
         // step writes (a hunt that reads no `source.geo.*` keeps it under `--geoip`).
         fast: match &opts.enrich {
@@ -590,7 +635,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             skipped_values: 0,
             fast_records: 0,
         };
-        let bytes = reader::read_file(&job.path, &mut sink);
+        let bytes = reader::read_file_limited(&job.path, &mut sink, &shared.limits);
         if sink.flush().is_break() {
             continue;
         }
@@ -636,47 +681,36 @@ impl FileSink<'_> {
         }
     }
 
-    fn diag(
-        &mut self,
-        kind: DiagnosticKind,
-        line: Option<u64>,
-        column: Option<u64>,
-        record: Option<u64>,
-        message: String,
-    ) -> ControlFlow<()> {
+    fn diag(&mut self, p: Problem) -> ControlFlow<()> {
         // Keep rows and diagnostics in file order.
         self.flush()?;
-        self.send(Msg::Diag(Diagnostic {
-            path: self.path.clone(),
-            line,
-            column,
-            record,
-            message,
-            kind,
-        }))
+        let d = Diagnostic::from_problem(self.path, p, self.shared.keep_raw);
+        self.send(Msg::Diag(d))
     }
 }
 
 impl Sink for FileSink<'_> {
-    fn may_match_value(&mut self, text: &str) -> bool {
-        let Some(p) = &self.shared.prefilter else {
-            return true;
-        };
+    fn skip_value(&mut self, text: &str) -> Option<u64> {
+        let p = self.shared.prefilter.as_ref()?;
         // lookup-events output embeds records as JSON strings: its outer text hides their
         // escapes, so only the unwrapped records are judged.
         if p.may_match(text.as_bytes())
             || memchr::memmem::find(text.as_bytes(), b"\"CloudTrailEvent\"").is_some()
         {
-            return true;
+            return None;
         }
+        // Skipped only when it is known to hold nothing the full path would report.
+        let records = crate::structure::plain_records(text.as_bytes(), &self.shared.limits)?;
         self.skipped_values += 1;
-        false
+        self.skipped_records += records;
+        Some(records)
     }
 
     fn record(&mut self, r: RecordRef<'_>) -> ControlFlow<()> {
         let shared = self.shared;
         if let Some(p) = &shared.prefilter {
-            if !p.may_match(r.text.as_bytes()) {
+            let text = r.text.as_bytes();
+            if !p.may_match(text) && crate::structure::plain_record(text) {
                 self.skipped_records += 1;
                 return ControlFlow::Continue(());
             }
@@ -699,13 +733,15 @@ impl Sink for FileSink<'_> {
                 let error = pipeline_error_message(&doc);
                 self.shared.plan.append(&doc, self.builder);
                 if let Some(message) = error {
-                    self.diag(
-                        DiagnosticKind::PipelineError,
-                        Some(r.line),
-                        Some(r.column),
-                        Some(r.index),
+                    self.diag(Problem {
+                        kind: DiagnosticKind::PipelineError,
+                        line: Some(r.line),
+                        column: Some(r.column),
+                        record: Some(r.index),
+                        offset: Some(r.offset),
                         message,
-                    )?;
+                        raw: None,
+                    })?;
                 }
                 if self.builder.rows() >= CHUNK_ROWS {
                     self.flush()?;
@@ -714,31 +750,21 @@ impl Sink for FileSink<'_> {
             }
             Err(e) => {
                 let (line, column) = error_position(&r, &e);
-                self.diag(
-                    DiagnosticKind::Rejected,
-                    Some(line),
-                    Some(column),
-                    Some(r.index),
-                    e.to_string(),
-                )
+                self.diag(Problem {
+                    kind: DiagnosticKind::Rejected,
+                    line: Some(line),
+                    column: Some(column),
+                    record: Some(r.index),
+                    offset: Some(r.offset),
+                    message: e.to_string(),
+                    raw: self.shared.keep_raw.then(|| r.text.as_bytes().to_vec()),
+                })
             }
         }
     }
 
     fn problem(&mut self, p: Problem) -> ControlFlow<()> {
-        match p {
-            Problem::Rejected {
-                line,
-                column,
-                record,
-                message,
-            } => self.diag(DiagnosticKind::Rejected, line, column, record, message),
-            Problem::FileFailed {
-                line,
-                column,
-                message,
-            } => self.diag(DiagnosticKind::FileFailed, line, column, None, message),
-        }
+        self.diag(p)
     }
 }
 

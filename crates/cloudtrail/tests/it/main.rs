@@ -4,10 +4,12 @@
 //! oracle) through `testkit::require_shared`: a skip with its reason on stderr when absent, a
 //! failure under `TRAILHUNT_REQUIRE_SHARED=1`.
 
+mod accounting;
 mod dissect;
 mod fast_path;
 mod fixtures;
 mod geo;
+mod hostile;
 mod java_oracle;
 mod parse_order;
 mod progress;
