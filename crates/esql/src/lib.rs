@@ -28,6 +28,8 @@ pub use analyzer::{
 };
 pub use error::{ErrorKind, EsqlError, Problem};
 pub use params::{is_param_name, ParamError, ParamValue, Params};
-pub use parser::{parse, parse_expression, parse_with_params, MAX_EXPRESSION_DEPTH, MAX_QUERY_LENGTH};
+pub use parser::{
+    parse, parse_expression, parse_with_params, MAX_EXPRESSION_DEPTH, MAX_QUERY_LENGTH,
+};
 pub use span::{Position, Span};
 pub use types::DataType;
