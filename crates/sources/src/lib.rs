@@ -15,7 +15,7 @@ mod local;
 pub mod s3;
 
 pub use layout::{delivery_date, DayRange};
-pub use local::expand_local;
+pub use local::{expand_local, expand_local_noted, Expansion, NoteKind, SourceNote};
 use std::path::PathBuf;
 
 /// Why a source could not be expanded. The message names the source so the user can fix it.
@@ -105,14 +105,20 @@ pub struct ExpandOptions<'a> {
     /// Called once per object downloaded, when it is in the cache (from the thread that
     /// called [`expand`]).
     pub downloaded: Option<&'a (dyn Fn(&Downloaded) + Sync)>,
+    /// Told what was left out of the list, or is worth knowing (a second path to a file
+    /// already listed, a loop, a FIFO, an unreadable folder, a name that is not UTF-8, …),
+    /// each once, after the whole list is made.
+    pub note: Option<&'a (dyn Fn(&SourceNote) + Sync)>,
 }
 
-/// Expands every source in order (local ones through [`expand_local`], S3 prefixes listed
-/// and fetched into the cache). A source that yields no file is an error: a typo silently
-/// producing "no hits" would be worse.
+/// Expands every source in order (local ones as [`expand_local`] does, S3 prefixes listed
+/// and fetched into the cache), each real file once across all of them. A source that yields
+/// nothing is an error: a typo silently producing "no hits" would be worse. What was left out
+/// goes to [`ExpandOptions::note`].
 pub fn expand(sources: &[String], opts: &ExpandOptions) -> Result<Vec<SourceFile>, SourceError> {
     let s3_range = opts.days.intersect(opts.s3_days);
     let mut out = vec![];
+    let mut walker = local::Walker::default();
     let mut client: Option<(tokio::runtime::Runtime, s3::S3Client)> = None;
     for src in sources {
         if src.starts_with("s3://") {
@@ -125,16 +131,29 @@ pub fn expand(sources: &[String], opts: &ExpandOptions) -> Result<Vec<SourceFile
                 client = Some((rt, s3::S3Client::new(&opts.s3)));
             }
             let (rt, c) = client.as_mut().expect("set above");
-            out.extend(rt.block_on(c.fetch_prefix(src, &s3_range, opts))?);
+            for f in rt.block_on(c.fetch_prefix(src, &s3_range, opts))? {
+                let before = walker.file_count();
+                walker.fetched(&f.path);
+                if walker.file_count() > before {
+                    out.push(f);
+                }
+            }
         } else {
-            let files = expand_local(std::slice::from_ref(src))?;
-            out.extend(
-                files
-                    .into_iter()
-                    .filter(|p| opts.days.admits_path(&p.to_string_lossy()))
-                    .map(|path| SourceFile { path, origin: None }),
-            );
+            let before = walker.file_count();
+            walker.source(src)?;
+            for path in walker.files_from(before) {
+                if opts.days.admits_path(&path.to_string_lossy()) {
+                    out.push(SourceFile {
+                        path: path.clone(),
+                        origin: None,
+                    });
+                }
+            }
         }
+    }
+    let expansion = walker.finish();
+    if let Some(note) = opts.note {
+        expansion.notes.iter().for_each(note);
     }
     Ok(out)
 }
