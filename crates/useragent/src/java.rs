@@ -65,6 +65,11 @@ pub(crate) struct Translated {
     pub(crate) groups: usize,
     /// Whether the [`Mode::Exact`] translation differs from the [`Mode::Ascii`] one.
     pub(crate) mode_dependent: bool,
+    /// Requirements every match satisfies, each a list of literals of which the match
+    /// contains one (ASCII-lowercased when the pattern is case-insensitive), most selective
+    /// first: a subject failing one cannot match, so the pattern need not be compiled or run
+    /// for it. `None` when none were found.
+    pub(crate) required: Option<Vec<Vec<String>>>,
 }
 
 /// Translates `java` (compiled with `CASE_INSENSITIVE` when `case_insensitive`) for `mode`.
@@ -83,12 +88,14 @@ pub(crate) fn translate(
         groups: 0,
         can_repeat: false,
         mode_dependent: false,
+        req: Required::new(case_insensitive),
     };
     t.run()?;
     Ok(Translated {
         pattern: t.out,
         groups: t.groups,
         mode_dependent: t.mode_dependent,
+        required: t.req.finish(),
     })
 }
 
@@ -114,6 +121,7 @@ struct Tx {
     /// Whether the last thing emitted can take a quantifier.
     can_repeat: bool,
     mode_dependent: bool,
+    req: Required,
 }
 
 impl Tx {
@@ -141,6 +149,7 @@ impl Tx {
                 '[' => {
                     let set = self.class(at)?;
                     emit_set(&mut self.out, &set);
+                    self.req.atom(None);
                     self.can_repeat = true;
                 }
                 '(' => self.group_open(at)?,
@@ -150,18 +159,22 @@ impl Tx {
                     };
                     self.ci = ci;
                     self.out.push(')');
+                    self.req.close();
                     self.can_repeat = true;
                 }
                 '|' => {
                     self.out.push('|');
+                    self.req.alternate();
                     self.can_repeat = false;
                 }
                 '.' => {
                     emit_set(&mut self.out, &Set::from(&TERMINATORS).negate());
+                    self.req.atom(None);
                     self.can_repeat = true;
                 }
                 '^' => {
                     self.out.push('^');
+                    self.req.zero_width();
                     self.can_repeat = false;
                 }
                 '$' => self.dollar(),
@@ -179,6 +192,7 @@ impl Tx {
     }
 
     fn literal(&mut self, c: char) {
+        self.req.atom(Some(c));
         if self.ci && c.is_ascii_alphabetic() {
             let (l, u) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
             self.out.push('[');
@@ -191,6 +205,7 @@ impl Tx {
     }
 
     fn dollar(&mut self) {
+        self.req.zero_width();
         self.mode_dependent = true;
         match self.mode {
             Mode::Ascii => self.out.push_str(r"\z"),
@@ -200,6 +215,7 @@ impl Tx {
     }
 
     fn word_boundary(&mut self, negated: bool) {
+        self.req.zero_width();
         self.mode_dependent = true;
         match (self.mode, negated) {
             (Mode::Ascii, false) => self.out.push_str(r"\b"),
@@ -219,6 +235,10 @@ impl Tx {
     fn group_open(&mut self, at: usize) -> Result<(), SyntaxError> {
         self.open.push(self.ci);
         self.can_repeat = false;
+        let lookaround = self.peek() == Some('?')
+            && (matches!(self.peek_at(1), Some('=' | '!'))
+                || (self.peek_at(1) == Some('<') && matches!(self.peek_at(2), Some('=' | '!'))));
+        self.req.open(lookaround);
         if self.peek() != Some('?') {
             self.groups += 1;
             self.out.push('(');
@@ -261,6 +281,8 @@ impl Tx {
 
     /// `(?i)`, `(?-i)`, `(?i:…)`: the only flag the rules could use.
     fn inline_flags(&mut self, at: usize) -> Result<(), SyntaxError> {
+        // Case rules that change inside the pattern: no literal is trusted.
+        self.req.give_up();
         let mut on = true;
         let mut ci = self.ci;
         loop {
@@ -271,6 +293,7 @@ impl Tx {
                     // Applies to the rest of the enclosing group: this is no group.
                     self.i += 1;
                     self.open.pop();
+                    self.req.close();
                     self.ci = ci;
                     return Ok(());
                 }
@@ -296,6 +319,12 @@ impl Tx {
         if !self.can_repeat {
             return self.err(at, format!("dangling meta character '{c}'"));
         }
+        let at_least_once = match c {
+            '+' => true,
+            '*' | '?' => false,
+            _ => self.peek().is_some_and(|d| d.is_ascii_digit() && d != '0'),
+        };
+        self.req.quantified(at_least_once);
         if c == '{' {
             let (min, max) = self.bounds(at)?;
             match max {
@@ -364,11 +393,13 @@ impl Tx {
             'A' => {
                 self.i += 1;
                 self.out.push('^');
+                self.req.zero_width();
                 self.can_repeat = false;
             }
             'z' => {
                 self.i += 1;
                 self.out.push_str(r"\z");
+                self.req.zero_width();
                 self.can_repeat = false;
             }
             'Z' => {
@@ -394,6 +425,7 @@ impl Tx {
             _ => match self.escape_item(at)? {
                 Item::Set(set) => {
                     emit_set(&mut self.out, &set);
+                    self.req.atom(None);
                     self.can_repeat = true;
                 }
                 Item::Char(ch) => {
@@ -601,6 +633,216 @@ impl Tx {
     }
 }
 
+/// Finds literals that every match of the pattern contains (see [`Translated::required`]).
+///
+/// Conservative by construction: a run of literal characters is kept only while nothing but
+/// literal characters joins it; anything else (a class, an anchor, an optional or repeated
+/// atom, a look-around) ends the run. A group counts only when it is not optional; an
+/// alternation gives "one of" its branches' best requirements, and nothing if a branch has
+/// none. The result is a conjunction: every match satisfies each requirement.
+struct Required {
+    ci: bool,
+    frames: Vec<Frame>,
+    /// The last atom, whose quantifier (if any) is not seen yet.
+    pending: Option<Piece>,
+    gave_up: bool,
+}
+
+/// Literals of which a match contains at least one.
+type AnyOf = Vec<String>;
+
+/// Requirements kept per pattern: the most selective few.
+const KEEP: usize = 4;
+
+#[derive(Default)]
+struct Frame {
+    /// The current run of required literal characters.
+    run: String,
+    /// The requirements of the current branch, all of which hold.
+    all: Vec<AnyOf>,
+    /// Something other than one run happened in this branch (it is not a pure literal).
+    broken: bool,
+    /// The best requirement of each branch before the current one (`None`: it had none).
+    branches: Vec<Option<AnyOf>>,
+    lookaround: bool,
+}
+
+enum Piece {
+    /// Literal text that continues the run (a character, or a group that is one run).
+    Text(String),
+    /// A group's requirements, which do not join the run.
+    Inner(Vec<AnyOf>),
+    /// Anything without a literal.
+    Other,
+}
+
+/// How selective a requirement is: its shortest literal, then how few literals it has.
+fn score(r: &AnyOf) -> (usize, std::cmp::Reverse<usize>) {
+    (
+        r.iter().map(String::len).min().unwrap_or(0),
+        std::cmp::Reverse(r.len()),
+    )
+}
+
+fn best(all: &[AnyOf]) -> Option<AnyOf> {
+    all.iter().max_by_key(|r| score(r)).cloned()
+}
+
+impl Frame {
+    fn require(&mut self, r: AnyOf) {
+        if score(&r).0 > 0 && !self.all.contains(&r) {
+            self.all.push(r);
+        }
+    }
+
+    fn end_run(&mut self) {
+        if !self.run.is_empty() {
+            let run = std::mem::take(&mut self.run);
+            self.require(vec![run]);
+        }
+    }
+
+    fn take(&mut self, piece: Piece, quantified: Option<bool>) {
+        match (piece, quantified) {
+            (Piece::Text(t), None) => self.run.push_str(&t),
+            (Piece::Text(t), Some(true)) => {
+                self.run.push_str(&t);
+                self.end_run();
+                self.broken = true;
+            }
+            (Piece::Inner(rs), None | Some(true)) => {
+                self.end_run();
+                rs.into_iter().for_each(|r| self.require(r));
+                self.broken = true;
+            }
+            (Piece::Text(_) | Piece::Inner(_), Some(false)) | (Piece::Other, _) => {
+                self.end_run();
+                self.broken = true;
+            }
+        }
+    }
+
+    /// Ends the current branch.
+    fn end_branch(&mut self) {
+        self.end_run();
+        let all = std::mem::take(&mut self.all);
+        self.branches.push(best(&all));
+        self.all = all;
+        self.broken = false;
+    }
+
+    /// The frame's requirements once its content has ended: the branch's own, or after an
+    /// alternation one of every branch's best.
+    fn finish(mut self) -> Vec<AnyOf> {
+        self.end_run();
+        if self.branches.is_empty() {
+            return self.all;
+        }
+        self.end_branch();
+        let mut any = Vec::new();
+        for b in self.branches {
+            match b {
+                Some(b) => any.extend(b),
+                None => return Vec::new(),
+            }
+        }
+        any.sort();
+        any.dedup();
+        vec![any]
+    }
+}
+
+impl Required {
+    fn new(ci: bool) -> Required {
+        Required {
+            ci,
+            frames: vec![Frame::default()],
+            pending: None,
+            gave_up: false,
+        }
+    }
+
+    fn frame(&mut self) -> &mut Frame {
+        self.frames
+            .last_mut()
+            .expect("the top frame is never popped")
+    }
+
+    fn flush(&mut self, quantified: Option<bool>) {
+        if let Some(p) = self.pending.take() {
+            self.frame().take(p, quantified);
+        }
+    }
+
+    fn atom(&mut self, c: Option<char>) {
+        self.flush(None);
+        self.pending = Some(match c {
+            Some(c) if self.ci => Piece::Text(c.to_ascii_lowercase().to_string()),
+            Some(c) => Piece::Text(c.to_string()),
+            None => Piece::Other,
+        });
+    }
+
+    fn zero_width(&mut self) {
+        self.atom(None);
+        self.flush(None);
+    }
+
+    fn quantified(&mut self, at_least_once: bool) {
+        self.flush(Some(at_least_once));
+    }
+
+    fn alternate(&mut self) {
+        self.flush(None);
+        let f = self.frame();
+        f.end_branch();
+        f.all.clear();
+    }
+
+    fn open(&mut self, lookaround: bool) {
+        self.flush(None);
+        self.frames.push(Frame {
+            lookaround,
+            ..Frame::default()
+        });
+    }
+
+    fn close(&mut self) {
+        self.flush(None);
+        if self.frames.len() < 2 {
+            return;
+        }
+        let f = self.frames.pop().expect("checked");
+        self.pending = Some(if f.lookaround {
+            Piece::Other
+        } else if f.branches.is_empty() && !f.broken {
+            Piece::Text(f.run)
+        } else {
+            let rs = f.finish();
+            if rs.is_empty() {
+                Piece::Other
+            } else {
+                Piece::Inner(rs)
+            }
+        });
+    }
+
+    fn give_up(&mut self) {
+        self.gave_up = true;
+    }
+
+    fn finish(mut self) -> Option<Vec<AnyOf>> {
+        self.flush(None);
+        if self.gave_up || self.frames.len() != 1 {
+            return None;
+        }
+        let mut all = self.frames.pop().expect("the top frame").finish();
+        all.sort_by_key(|r| std::cmp::Reverse(score(r)));
+        all.truncate(KEEP);
+        (!all.is_empty()).then_some(all)
+    }
+}
+
 enum Item {
     Char(char),
     Set(Set),
@@ -799,6 +1041,66 @@ mod tests {
             err("(?s)a"),
             "unsupported group or flag '(?s' (only (?i) is supported)"
         );
+    }
+
+    fn req(p: &str, ci: bool) -> Vec<Vec<String>> {
+        translate(p, ci, Mode::Ascii)
+            .unwrap()
+            .required
+            .unwrap_or_default()
+    }
+
+    fn all(rs: &[&[&str]]) -> Vec<Vec<String>> {
+        rs.iter()
+            .map(|r| r.iter().map(|l| l.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn required_literals_are_conservative() {
+        assert_eq!(
+            req(r"(GeoEvent Server) (\d+)(?:\.(\d+)|)", false),
+            all(&[&["GeoEvent Server "]])
+        );
+        assert_eq!(
+            req(r"^(.{0,200})/(\d+)(?:\.(\d+)|) CFNetwork", false),
+            all(&[&[" CFNetwork"], &["/"]])
+        );
+        assert_eq!(req(r"(Firefox)/(\d+)", true), all(&[&["firefox/"]]));
+        // Optional or repeated atoms end a run, and are not required themselves.
+        assert_eq!(req(r"abc?d", false), all(&[&["ab"], &["d"]]));
+        assert_eq!(req(r"x(abcd)?y", false), all(&[&["x"], &["y"]]));
+        assert_eq!(req(r"ab+cd", false), all(&[&["ab"], &["cd"]]));
+        assert_eq!(req(r"a{0,3}bc", false), all(&[&["bc"]]));
+        assert_eq!(req(r"xa{2}", false), all(&[&["xa"]]));
+        // Alternations give one of their branches' best, when every branch has one.
+        assert_eq!(
+            req(r"(?:foo|bar)baz", false),
+            all(&[&["baz"], &["bar", "foo"]])
+        );
+        assert_eq!(
+            req(r"AspiegelBot|PetalBot", false),
+            all(&[&["AspiegelBot", "PetalBot"]])
+        );
+        assert_eq!(req(r"(a(?:b|cd)|e\d)", false), all(&[&["a", "e"]]));
+        assert_eq!(req(r"(?:x|)y|z", false), all(&[&["y", "z"]]));
+        assert_eq!(req(r"foo|\d", false), all(&[]));
+        assert_eq!(req(r"(?:foo|)", false), all(&[]));
+        // A group that is not one run contributes its requirements, apart from its
+        // neighbours.
+        assert_eq!(
+            req(r"x(ab\dcdef)y", false),
+            all(&[&["cdef"], &["ab"], &["x"], &["y"]])
+        );
+        assert_eq!(
+            req(r"; {0,2}(IQ.{0,200}?)(?: Build|\) AppleWebKit)", false),
+            all(&[&[" Build", ") AppleWebKit"], &["IQ"], &[";"]])
+        );
+        // Look-arounds and inline flags are not trusted.
+        assert_eq!(req(r"(?=abcdef)x", false), all(&[&["x"]]));
+        assert_eq!(req(r"(?i)abc", false), all(&[]));
+        assert_eq!(req(r"\d+", false), all(&[]));
+        assert_eq!(req(r"\Qa.b\E", false), all(&[&["a.b"]]));
     }
 
     #[test]

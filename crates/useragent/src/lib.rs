@@ -26,9 +26,13 @@
 //! * the pipeline's final cleanup then drops empty strings, so a field whose value is `""`
 //!   is not written (see [`Parsed::insert_into`]).
 //!
-//! The Java patterns are translated into Rust syntax with Java's semantics (`java.rs`),
-//! compiled on first use, and results are cached per distinct string: CloudTrail holds few
-//! distinct user agents, so almost every record is a cache hit.
+//! The Java patterns are translated into Rust syntax with Java's semantics (`java.rs`) and
+//! compiled on first use. Each also yields literals every match must contain (1187 of the
+//! 1188 rules name some product or token), so a rule is compiled and run only for subjects
+//! that contain them: a user agent costs a few dozen substring tests and a handful of regex
+//! searches, and a run compiles only the rules its user agents come near. Results are cached
+//! per distinct string: CloudTrail holds few distinct user agents, so almost every record is
+//! a cache hit.
 
 mod java;
 mod rules;
@@ -201,6 +205,25 @@ impl UaParser {
         Section::ALL.map(|s| self.rules.section(s).len())
     }
 
+    /// Rules that name a literal every match contains (checked before the pattern is
+    /// compiled or run), and all rules.
+    pub fn rules_with_literal(&self) -> (usize, usize) {
+        self.rules.with_literal()
+    }
+
+    /// Rules whose pattern matches `ua` although their required literal is absent from it —
+    /// always none unless the literal derivation is wrong (tests check it on real data).
+    #[doc(hidden)]
+    pub fn unsound_literals(&self, ua: &str) -> Vec<usize> {
+        let s = rules::Subject::new(ua);
+        Section::ALL
+            .iter()
+            .flat_map(|sec| self.rules.section(*sec))
+            .filter(|r| r.literal_unsound_for(&s))
+            .map(|r| r.line)
+            .collect()
+    }
+
     /// Compiles every pattern now (both of its forms), returning those that fail.
     pub fn compile_all(&self) -> Vec<CompileFailure> {
         let mut out = Vec::new();
@@ -236,11 +259,11 @@ impl UaParser {
 
     /// The fields for `ua`, without the cache.
     pub fn parse_uncached(&self, ua: &str) -> Parsed {
-        let mode = java::Mode::of(ua);
-        let agent = self.rules.find(Section::UserAgent, ua, mode);
+        let subject = rules::Subject::new(ua);
+        let agent = self.rules.find(Section::UserAgent, &subject);
         let os = self
             .rules
-            .find(Section::Os, ua, mode)
+            .find(Section::Os, &subject)
             .map(|VersionedName { name, parts }| {
                 let version = joined(&parts);
                 let full = version.as_ref().map(|v| format!("{name} {v}"));
@@ -250,7 +273,7 @@ impl UaParser {
                     full,
                 }
             });
-        let device = self.rules.find(Section::Device, ua, mode);
+        let device = self.rules.find(Section::Device, &subject);
         Parsed {
             version: agent.as_ref().and_then(|a| joined(&a.parts)),
             name: agent.map_or_else(|| "Other".to_string(), |a| a.name),

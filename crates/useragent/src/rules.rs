@@ -177,6 +177,24 @@ impl Lazy {
     }
 }
 
+/// A subject as the rules look at it.
+pub(crate) struct Subject<'a> {
+    pub(crate) text: &'a str,
+    /// ASCII-lowercased, for the required literals of case-insensitive rules.
+    lower: String,
+    mode: Mode,
+}
+
+impl<'a> Subject<'a> {
+    pub(crate) fn new(text: &'a str) -> Subject<'a> {
+        Subject {
+            text,
+            lower: text.to_ascii_lowercase(),
+            mode: Mode::of(text),
+        }
+    }
+}
+
 /// One entry of a section.
 #[derive(Debug)]
 pub(crate) struct Rule {
@@ -184,6 +202,11 @@ pub(crate) struct Rule {
     pub(crate) regex: String,
     pub(crate) line: usize,
     groups: usize,
+    case_insensitive: bool,
+    /// Requirements every match satisfies, each "one of these literals" (lowercased for a
+    /// case-insensitive rule): most rules name products, so most subjects are ruled out
+    /// without compiling the pattern.
+    required: Option<Vec<Vec<String>>>,
     ascii: Lazy,
     /// The translation for other subjects, when it differs.
     exact: Option<Lazy>,
@@ -212,9 +235,38 @@ impl Rule {
         Ok(())
     }
 
+    /// False when `s` holds none of the required literals (so the pattern cannot match).
+    fn may_match(&self, s: &Subject<'_>) -> bool {
+        let Some(reqs) = &self.required else {
+            return true;
+        };
+        let hay = if self.case_insensitive {
+            &s.lower
+        } else {
+            s.text
+        };
+        reqs.iter()
+            .all(|any| any.iter().any(|l| hay.contains(l.as_str())))
+    }
+
+    /// Whether the pattern matches `s` although its required literals are absent (a bug in
+    /// their derivation; for tests).
+    pub(crate) fn literal_unsound_for(&self, s: &Subject<'_>) -> bool {
+        if self.may_match(s) {
+            return false;
+        }
+        let re = self.lazy(s.mode).get();
+        re.as_ref()
+            .is_ok_and(|re| re.is_match(s.text).unwrap_or(false))
+    }
+
     /// `UserAgentSubpattern.match`: `None` when the pattern does not match or its name is
     /// null (the caller then tries the next rule).
-    pub(crate) fn apply(&self, subject: &str, mode: Mode) -> Option<VersionedName> {
+    pub(crate) fn apply(&self, s: &Subject<'_>) -> Option<VersionedName> {
+        if !self.may_match(s) {
+            return None;
+        }
+        let (subject, mode) = (s.text, s.mode);
         // A pattern that does not compile (a bug, or a size limit) never matches; the
         // `every pattern compiles` test keeps the shipped rules free of them. A search that
         // exceeds the backtracking limit counts as no match as well.
@@ -259,15 +311,15 @@ impl Rules {
     }
 
     /// The first rule of `section` that matches with a non-null name.
-    pub(crate) fn find(
-        &self,
-        section: Section,
-        subject: &str,
-        mode: Mode,
-    ) -> Option<VersionedName> {
-        self.section(section)
-            .iter()
-            .find_map(|r| r.apply(subject, mode))
+    pub(crate) fn find(&self, section: Section, subject: &Subject<'_>) -> Option<VersionedName> {
+        self.section(section).iter().find_map(|r| r.apply(subject))
+    }
+
+    /// Rules with a required literal, and all rules.
+    pub(crate) fn with_literal(&self) -> (usize, usize) {
+        let all = self.sections.iter().flatten();
+        let n = all.clone().filter(|r| r.required.is_some()).count();
+        (n, all.count())
     }
 
     pub(crate) fn parse(text: &str) -> Result<Rules, RulesError> {
@@ -357,6 +409,8 @@ fn rule(section: Section, entry: Node, line: usize) -> Result<Rule, RulesError> 
     };
     Ok(Rule {
         groups: ascii.groups,
+        case_insensitive,
+        required: ascii.required,
         ascii: Lazy::new(ascii.pattern),
         exact,
         regex,

@@ -225,6 +225,12 @@ fn same_answers_as_the_jdk() {
         }
     }
     assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
+    // The literal shortcut never skips a rule that matches.
+    for s in &subjects {
+        assert_eq!(p.unsound_literals(s), Vec::<usize>::new(), "{s:?}");
+    }
+    let (with, all) = p.rules_with_literal();
+    eprintln!("{with} of {all} rules have a required literal");
     eprintln!(
         "{} subjects ({real} real user agents) equal to the JDK's; parsed (first use, compiling) in {took:?}",
         subjects.len()
