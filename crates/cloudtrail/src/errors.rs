@@ -7,6 +7,9 @@
 //! {"file":"logs/fifo","kind":"skipped","reason":"a FIFO (named pipe), not a regular file: skipped, never opened"}
 //! ```
 //!
+//! Kinds: `rejected` (a record lost), `file_failed` (the rest of a file could not be read),
+//! `skipped` (an input not read at all) and `note` (read, but worth knowing about).
+//!
 //! `raw` is the record's bytes as text when they are UTF-8, otherwise `raw_base64` holds them
 //! (an over-long line or record keeps its first 64 KiB and says `"raw_truncated":true`). A file
 //! name that is not UTF-8 is shown lossily in `file` and exactly in `file_base64`.
@@ -76,7 +79,16 @@ impl ErrorLog {
     /// Logs an input that was not read at all (a FIFO, an unreadable folder, a second path to
     /// a file already read, …), with the reason.
     pub fn skipped(&self, path: &Path, reason: &str) {
-        let mut m = entry(path, "skipped");
+        self.input(path, "skipped", reason);
+    }
+
+    /// Logs something worth knowing about an input that was read (a name that is not UTF-8).
+    pub fn noted(&self, path: &Path, reason: &str) {
+        self.input(path, "note", reason);
+    }
+
+    fn input(&self, path: &Path, kind: &str, reason: &str) {
+        let mut m = entry(path, kind);
         m.insert("reason".into(), reason.into());
         self.write(m);
     }

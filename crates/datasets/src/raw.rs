@@ -9,18 +9,39 @@
 //! enrichment step derives (GeoIP's `source.geo.*`, `source.as.*`, the parsed
 //! `user_agent.name` and the rest of `user_agent.*` but `original`) are never verbatim, so a
 //! literal compared with them never has to appear in the record's text.
+//!
+//! Accounting: every file given is read, or left out by the time range, or was left out of
+//! the list with a [`SourceNote`] (a second path to a file already listed, a FIFO, …); every
+//! record read is kept, skipped by the prefilter after a structural check, or rejected with
+//! its reason. [`CloudTrailFiles::summary`] says all of it in one line. Warnings are capped
+//! per file ([`WARNINGS_PER_FILE`]) so a file of a million bad lines cannot flood the
+//! terminal; the `--errors` log ([`cloudtrail::ErrorLog`]) gets every one.
 
 use crate::{ecs_columns, INDEX_NAME};
-use cloudtrail::{Diagnostic, Enrich, Prefilter, ScanOptions, ScanStats};
+use cloudtrail::{
+    Diagnostic, DiagnosticKind, Enrich, ErrorLog, Limits, Prefilter, ScanOptions, ScanStats,
+};
 use engine::{BatchIter, Dataset, DatasetError, Pushdown};
 use esql::Column;
-use sources::DayRange;
-use std::collections::HashSet;
+use sources::{DayRange, NoteKind, SourceNote};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Receives each distinct problem with the input once (a bad file, a rejected record).
 pub type Reporter = Arc<dyn Fn(&Diagnostic) + Send + Sync>;
+
+/// Rejected records reported one by one per file; the rest are counted in the summary.
+pub const WARNINGS_PER_FILE: u64 = 20;
+
+/// Problems already seen (each file is read again by every query of a hunt run), and how
+/// many of each file's were not shown.
+#[derive(Default)]
+struct Seen {
+    problems: HashSet<String>,
+    shown: BTreeMap<PathBuf, u64>,
+    hidden: BTreeMap<PathBuf, u64>,
+}
 
 pub struct CloudTrailFiles {
     files: Vec<PathBuf>,
@@ -28,8 +49,13 @@ pub struct CloudTrailFiles {
     /// GeoIP (or similar) run on every normalized record (see `cloudtrail::enrich`).
     enrich: Option<Arc<dyn Enrich>>,
     /// Problems already reported: each file is read again by every query of a hunt run.
-    reported: Arc<Mutex<HashSet<String>>>,
+    reported: Arc<Mutex<Seen>>,
     reporter: Option<Reporter>,
+    /// Where every distinct problem is written, raw bytes included (`--errors`).
+    error_log: Option<Arc<ErrorLog>>,
+    limits: Limits,
+    /// What was left out of `files` when the sources were expanded.
+    source_notes: Vec<SourceNote>,
     last_stats: Mutex<Option<Arc<ScanStats>>>,
     pushdown: bool,
     /// Files left out of the last scan by the query's time range.
@@ -45,8 +71,11 @@ impl CloudTrailFiles {
             files,
             strict,
             enrich: None,
-            reported: Arc::new(Mutex::new(HashSet::new())),
+            reported: Arc::new(Mutex::new(Seen::default())),
             reporter: None,
+            error_log: None,
+            limits: Limits::default(),
+            source_notes: Vec::new(),
             last_stats: Mutex::new(None),
             pushdown: true,
             last_pruned: Mutex::new(0),
@@ -64,6 +93,24 @@ impl CloudTrailFiles {
     /// are only counted.
     pub fn with_reporter(mut self, reporter: Reporter) -> CloudTrailFiles {
         self.reporter = Some(reporter);
+        self
+    }
+
+    /// Where every distinct problem goes in full, rejected records' bytes included.
+    pub fn with_error_log(mut self, log: Arc<ErrorLog>) -> CloudTrailFiles {
+        self.error_log = Some(log);
+        self
+    }
+
+    /// Caps on what one file or record may cost (default [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> CloudTrailFiles {
+        self.limits = limits;
+        self
+    }
+
+    /// What the source expansion left out, for the summary.
+    pub fn with_source_notes(mut self, notes: Vec<SourceNote>) -> CloudTrailFiles {
+        self.source_notes = notes;
         self
     }
 
@@ -91,6 +138,90 @@ impl CloudTrailFiles {
 
     pub fn file_count(&self) -> usize {
         self.files.len()
+    }
+
+    /// One line (no trailing newline) saying what the last scan read and what it did not,
+    /// and why: files read and unreadable, records processed and rejected (records in =
+    /// processed + rejected), how many of them the prefilter skipped unparsed (each checked
+    /// well-formed first), and what was not read at all — files outside the query's time
+    /// range, second paths to files already read, loops, FIFOs and devices, unreadable
+    /// entries, hidden entries — and warnings not shown.
+    pub fn summary(&self) -> String {
+        let mut line = match self.stats() {
+            Some(s) => {
+                let mut l = format!(
+                    "{} files ({} unreadable), {} records, {} rejected, {:.1} MB",
+                    s.files(),
+                    s.files_failed(),
+                    s.records() + s.skipped_records(),
+                    s.rejected(),
+                    s.bytes() as f64 / 1e6
+                );
+                if s.skipped_records() + s.skipped_values() > 0 {
+                    l += &format!(
+                        "; the prefilter skipped {} of the records unparsed ({} whole files or lines), each checked well-formed first: they cannot match the query",
+                        s.skipped_records(),
+                        s.skipped_values()
+                    );
+                }
+                l
+            }
+            None => format!("{} files", self.files.len()),
+        };
+        let mut not_read = Vec::new();
+        let pruned = self.pruned_files();
+        if pruned > 0 {
+            not_read.push(format!("{pruned} files outside the time range"));
+        }
+        let count = |kind: NoteKind| -> u64 {
+            self.source_notes
+                .iter()
+                .filter(|n| n.kind == kind)
+                .map(|n| n.count)
+                .sum()
+        };
+        for (kind, one, many) in [
+            (
+                NoteKind::Duplicate,
+                "second path to a file or folder already read",
+                "second paths to files or folders already read",
+            ),
+            (NoteKind::Loop, "symbolic-link loop", "symbolic-link loops"),
+            (
+                NoteKind::Special,
+                "FIFO, socket or device",
+                "FIFOs, sockets or devices",
+            ),
+            (
+                NoteKind::Unreadable,
+                "unreadable folder, entry or broken link",
+                "unreadable folders, entries or broken links",
+            ),
+            (NoteKind::Hidden, "hidden entry", "hidden entries"),
+        ] {
+            match count(kind) {
+                0 => {}
+                1 => not_read.push(format!("1 {one}")),
+                n => not_read.push(format!("{n} {many}")),
+            }
+        }
+        if !not_read.is_empty() {
+            line += &format!("; not read: {}", not_read.join(", "));
+        }
+        let seen = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+        let hidden: u64 = seen.hidden.values().sum();
+        if hidden > 0 {
+            line += &format!(
+                "; {hidden} more rejected records in {} files not shown{}",
+                seen.hidden.len(),
+                if self.error_log.is_some() {
+                    " (all are in the --errors file)"
+                } else {
+                    " (--errors FILE lists them all)"
+                }
+            );
+        }
+        line
     }
 }
 
@@ -140,15 +271,33 @@ impl Dataset for CloudTrailFiles {
         }
         let reported = self.reported.clone();
         let reporter = self.reporter.clone();
+        let log = self.error_log.clone();
         let on_diagnostic: Reporter = Arc::new(move |d: &Diagnostic| {
-            let Some(report) = &reporter else { return };
-            let mut seen = reported.lock().unwrap_or_else(|p| p.into_inner());
-            if seen.insert(d.to_string()) {
-                report(d);
+            if reporter.is_none() && log.is_none() {
+                return;
             }
+            let mut seen = reported.lock().unwrap_or_else(|p| p.into_inner());
+            if !seen.problems.insert(d.to_string()) {
+                return;
+            }
+            if let Some(log) = &log {
+                log.diagnostic(d);
+            }
+            let Some(report) = &reporter else { return };
+            if d.kind == DiagnosticKind::Rejected {
+                let shown = seen.shown.entry(d.path.clone()).or_default();
+                if *shown >= WARNINGS_PER_FILE {
+                    *seen.hidden.entry(d.path.clone()).or_default() += 1;
+                    return;
+                }
+                *shown += 1;
+            }
+            report(d);
         });
         let opts = ScanOptions {
             columns: Some(columns.to_vec()),
+            limits: self.limits,
+            keep_raw: self.error_log.is_some(),
             strict: self.strict,
             // Only the steps that write a column the query reads.
             enrich: self

@@ -42,6 +42,9 @@ pub struct SourceNote {
     pub path: PathBuf,
     pub kind: NoteKind,
     pub message: String,
+    /// How many entries it stands for: 1, or the number of hidden entries for
+    /// [`NoteKind::Hidden`].
+    pub count: u64,
 }
 
 impl fmt::Display for SourceNote {
@@ -101,6 +104,7 @@ impl Walker {
             path: path.to_path_buf(),
             kind,
             message,
+            count: 1,
         });
     }
 
@@ -329,6 +333,9 @@ impl Walker {
                 if n == 1 { "entry" } else { "entries" }
             );
             self.note(&first, NoteKind::Hidden, msg);
+            if let Some(last) = self.notes.last_mut() {
+                last.count = n;
+            }
         }
         Expansion {
             files: self.files,

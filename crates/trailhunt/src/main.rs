@@ -5,6 +5,7 @@
 mod geo_args;
 mod hunt_out;
 mod hunts_cmd;
+mod input_args;
 mod investigate_out;
 mod progress;
 mod render;
@@ -193,6 +194,8 @@ pub(crate) struct DataArgs {
     s3: S3Args,
     #[command(flatten)]
     geo: geo_args::GeoArgs,
+    #[command(flatten)]
+    input: input_args::InputArgs,
 }
 
 impl DataArgs {
@@ -228,13 +231,37 @@ pub(crate) struct S3Args {
 }
 
 /// Expands sources (local and `s3://`) with the S3 flags; `s3_days` further prunes S3
-/// listings (a query's time range). S3 progress goes to stderr unless `quiet`.
+/// listings (a query's time range). S3 progress and what was left out (a second path to a
+/// file, a FIFO, …) go to stderr unless `quiet`.
 pub(crate) fn expand_sources(
     srcs: &[String],
     s3: &S3Args,
     s3_days: sources::DayRange,
     quiet: bool,
 ) -> Result<Vec<sources::SourceFile>> {
+    Ok(expand_sources_noted(srcs, s3, s3_days, quiet, None)?.0)
+}
+
+/// [`expand_sources`], also returning what was left out (each also written to `log`).
+pub(crate) fn expand_sources_noted(
+    srcs: &[String],
+    s3: &S3Args,
+    s3_days: sources::DayRange,
+    quiet: bool,
+    log: Option<&cloudtrail::ErrorLog>,
+) -> Result<(Vec<sources::SourceFile>, Vec<sources::SourceNote>)> {
+    let notes = std::sync::Mutex::new(Vec::new());
+    let note = |n: &sources::SourceNote| {
+        if !quiet {
+            progress::suspend(|| eprintln!("warning: {n}"));
+        }
+        match log {
+            Some(log) if n.kind == sources::NoteKind::NotUtf8 => log.noted(&n.path, &n.message),
+            Some(log) => log.skipped(&n.path, &n.message),
+            None => {}
+        }
+        notes.lock().unwrap_or_else(|p| p.into_inner()).push(n.clone());
+    };
     let bar = progress::Downloads::new(quiet);
     let report = |f: &sources::Fetched| {
         if !quiet {
@@ -261,8 +288,10 @@ pub(crate) fn expand_sources(
         },
         report: Some(&report),
         downloaded: Some(&downloaded),
+        note: Some(&note),
     };
-    Ok(sources::expand(srcs, &opts)?)
+    let files = sources::expand(srcs, &opts)?;
+    Ok((files, notes.into_inner().unwrap_or_else(|p| p.into_inner())))
 }
 
 /// Adds the lookup tables and enrich policies named on the command line.
@@ -390,6 +419,8 @@ struct Session {
     quiet: bool,
     memory_limit: Option<usize>,
     timeout: Option<std::time::Duration>,
+    /// `--errors`: the log and its path.
+    errors: Option<(Arc<cloudtrail::ErrorLog>, PathBuf)>,
 }
 
 /// The days the queries can read, from their `@timestamp` filters, for pruning S3 listings
@@ -459,20 +490,29 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
             quiet: true,
             memory_limit,
             timeout,
+            errors: None,
         });
     }
     // The databases first: a bad path fails before anything is downloaded.
     let enrich = data.geo.enrich()?;
+    let limits = data.input.limits()?;
+    let log = data.input.error_log()?;
     // Local sources and s3:// prefixes (fetched into the local cache).
-    let files = expand_sources(
+    let (files, notes) = expand_sources_noted(
         &data.inputs,
         &data.s3,
         query_days(data, queries),
         data.quiet,
+        log.as_deref(),
     )?;
     let mut files = CloudTrailFiles::new(files.into_iter().map(|f| f.path).collect(), data.strict)
         .with_pushdown(!data.no_pushdown)
-        .with_enrich(enrich);
+        .with_enrich(enrich)
+        .with_limits(limits)
+        .with_source_notes(notes);
+    if let Some(log) = &log {
+        files = files.with_error_log(log.clone());
+    }
     if !data.quiet {
         files = files.with_reporter(warn_reporter());
     }
@@ -488,42 +528,22 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         quiet: data.quiet,
         memory_limit,
         timeout,
+        errors: log.zip(data.input.errors.clone()),
     })
 }
 
 impl Session {
+    /// The summary line on stderr (unless `-q`), and the `--errors` log flushed.
     fn summary(&self) {
+        if let Some((log, path)) = &self.errors {
+            input_args::finish_log(Some(log), Some(path));
+        }
         if self.quiet {
             return;
         }
         let elapsed = self.started.elapsed().as_secs_f64();
         let Some(files) = &self.files else { return };
-        match files.stats() {
-            Some(s) => {
-                let mut skipped = String::new();
-                let pruned = files.pruned_files();
-                if pruned > 0 {
-                    skipped += &format!(", {pruned} files outside the time range");
-                }
-                if s.skipped_records() + s.skipped_values() > 0 {
-                    skipped += &format!(
-                        ", prefilter skipped {} records and {} files/lines unparsed",
-                        s.skipped_records(),
-                        s.skipped_values()
-                    );
-                }
-                eprintln!(
-                    "trailhunt: {} files ({} unreadable), {} records, {} rejected, {:.1} MB{skipped}, {:.2}s",
-                    s.files(),
-                    s.files_failed(),
-                    s.records(),
-                    s.rejected(),
-                    s.bytes() as f64 / 1e6,
-                    elapsed
-                )
-            }
-            None => eprintln!("trailhunt: {} files, {:.2}s", files.file_count(), elapsed),
-        }
+        eprintln!("trailhunt: {}, {elapsed:.2}s", files.summary());
     }
 
     fn options(&self, now_ms: i64) -> QueryOptions {
