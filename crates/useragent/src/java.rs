@@ -629,7 +629,11 @@ impl Tx {
                 set.add_char(first, self.ci);
             }
         }
-        Ok(if negated { set.negate() } else { set })
+        Ok(if negated {
+            set.negate()
+        } else {
+            set.normalized()
+        })
     }
 }
 
@@ -854,15 +858,16 @@ struct Set(Vec<(u32, u32)>);
 
 impl Set {
     fn from(ranges: &[(u32, u32)]) -> Set {
-        let mut s = Set::default();
-        for &(lo, hi) in ranges {
-            s.push(lo, hi);
-        }
-        s
+        Set(ranges.to_vec()).normalized()
     }
 
+    /// Adds a range; [`Set::normalized`] sorts and merges once the set is complete.
     fn push(&mut self, lo: u32, hi: u32) {
         self.0.push((lo, hi));
+    }
+
+    /// Sorted, disjoint, non-adjacent ranges.
+    fn normalized(mut self) -> Set {
         self.0.sort_unstable();
         let mut merged: Vec<(u32, u32)> = Vec::with_capacity(self.0.len());
         for &(lo, hi) in &self.0 {
@@ -871,7 +876,7 @@ impl Set {
                 _ => merged.push((lo, hi)),
             }
         }
-        self.0 = merged;
+        Set(merged)
     }
 
     fn add_char(&mut self, c: char, ci: bool) {
@@ -904,9 +909,10 @@ impl Set {
 
     /// The complement among Unicode scalar values (Rust strings hold no surrogates).
     fn negate(&self) -> Set {
+        let sorted = self.clone().normalized();
         let mut out = Set::default();
         let mut next = 0u32;
-        for &(lo, hi) in &self.0 {
+        for &(lo, hi) in &sorted.0 {
             if lo > next {
                 out.0.push((next, lo - 1));
             }
@@ -934,6 +940,7 @@ impl Set {
 }
 
 fn emit_set(out: &mut String, set: &Set) {
+    let set = set.clone().normalized();
     if set.0.is_empty() {
         // Matches nothing (e.g. `[^\x00-\x{10FFFF}]`).
         out.push_str(r"(?!)");

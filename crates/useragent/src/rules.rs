@@ -168,6 +168,14 @@ impl Lazy {
         }
     }
 
+    /// A form that cannot be built (its translation failed).
+    fn failed(message: String) -> Lazy {
+        Lazy {
+            pattern: String::new(),
+            compiled: OnceLock::from(Err(message)),
+        }
+    }
+
     fn get(&self) -> &Result<fancy_regex::Regex, String> {
         self.compiled.get_or_init(|| {
             fancy_regex::RegexBuilder::new(&self.pattern)
@@ -208,26 +216,30 @@ pub(crate) struct Rule {
     /// without compiling the pattern.
     required: Option<Vec<Vec<String>>>,
     ascii: Lazy,
-    /// The translation for other subjects, when it differs.
-    exact: Option<Lazy>,
+    /// Whether other subjects need a translation of their own, which is made on first use
+    /// (few subjects are not plain ASCII).
+    mode_dependent: bool,
+    exact: OnceLock<Lazy>,
     name_replacement: Option<String>,
     version_replacements: [Option<String>; 4],
 }
 
 impl Rule {
     fn lazy(&self, mode: Mode) -> &Lazy {
-        match (mode, &self.exact) {
-            (Mode::Exact, Some(exact)) => exact,
-            _ => &self.ascii,
+        if mode == Mode::Ascii || !self.mode_dependent {
+            return &self.ascii;
         }
+        self.exact.get_or_init(|| {
+            match java::translate(&self.regex, self.case_insensitive, Mode::Exact) {
+                Ok(t) => Lazy::new(t.pattern),
+                Err(e) => Lazy::failed(e.to_string()),
+            }
+        })
     }
 
     /// Compiles both forms now; the error says why one does not compile.
     pub(crate) fn compile(&self) -> Result<(), String> {
-        for lazy in [Some(&self.ascii), self.exact.as_ref()]
-            .into_iter()
-            .flatten()
-        {
+        for lazy in [self.lazy(Mode::Ascii), self.lazy(Mode::Exact)] {
             if let Err(e) = lazy.get() {
                 return Err(format!("{e} (translated to {})", lazy.pattern));
             }
@@ -401,18 +413,13 @@ fn rule(section: Section, entry: Node, line: usize) -> Result<Rule, RulesError> 
     }
     let bad = |e: java::SyntaxError| RulesError::at(line, format!("regex '{regex}': {e}"));
     let ascii: Translated = java::translate(&regex, case_insensitive, Mode::Ascii).map_err(bad)?;
-    let exact = if ascii.mode_dependent {
-        let t = java::translate(&regex, case_insensitive, Mode::Exact).map_err(bad)?;
-        Some(Lazy::new(t.pattern))
-    } else {
-        None
-    };
     Ok(Rule {
         groups: ascii.groups,
         case_insensitive,
         required: ascii.required,
         ascii: Lazy::new(ascii.pattern),
-        exact,
+        mode_dependent: ascii.mode_dependent,
+        exact: OnceLock::new(),
         regex,
         line,
         name_replacement,
