@@ -40,6 +40,10 @@ pub struct IngestOptions {
     /// `source.as.*` columns hold what a raw query with the same databases reads. Files
     /// already in the store are not read again: their rows keep what they were stored with.
     pub enrich: Option<Arc<dyn cloudtrail::Enrich>>,
+    /// Caps on what one file or record may cost (see `cloudtrail::limits`).
+    pub limits: cloudtrail::Limits,
+    /// Where every problem goes in full, rejected records' bytes included (`--errors`).
+    pub error_log: Option<Arc<cloudtrail::ErrorLog>>,
 }
 
 /// What an ingest did, for the summary.
@@ -267,12 +271,25 @@ fn reject(report: &mut IngestReport, reason: String) {
 }
 
 /// How a source is named in the manifest: its absolute path, so the same file given by a
-/// relative path from another directory is still recognised.
+/// relative path from another directory is still recognised. A path that is not UTF-8 cannot
+/// be shown as it is, and its lossy form could be another file's: it is kept exactly, as
+/// `bytes:` and the path with each byte outside printable ASCII (and `%`) written `%XX`
+/// (no absolute path starts with `bytes:`, so no key is two files').
 fn source_key(path: &Path) -> String {
-    std::path::absolute(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Some(s) = abs.to_str() {
+        return s.to_string();
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let mut key = String::from("bytes:");
+    for &b in abs.as_os_str().as_bytes() {
+        if (0x20..0x7f).contains(&b) && b != b'%' {
+            key.push(b as char);
+        } else {
+            key.push_str(&format!("%{b:02X}"));
+        }
+    }
+    key
 }
 
 fn mtime_ms(meta: &std::fs::Metadata) -> i64 {
@@ -329,14 +346,23 @@ fn scan_chunk(
     let diags: Arc<Mutex<Vec<Diagnostic>>> = Arc::new(Mutex::new(vec![]));
     let sink = diags.clone();
     let files_done = crate::progress::FileQueue::default();
+    let log = opts.error_log.clone();
     let scan_opts = ScanOptions {
         columns: None,
+        limits: opts.limits,
+        keep_raw: log.is_some(),
         // The writer buffers and re-sorts rows per day anyway.
         exact_batches: false,
         enrich: opts.enrich.clone(),
         on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
+            if let Some(log) = &log {
+                log.diagnostic(d);
+            }
             if let Ok(mut v) = sink.lock() {
-                v.push(d.clone());
+                // The summary keeps reasons, not bytes.
+                let mut d = d.clone();
+                d.raw = None;
+                v.push(d);
             }
         })),
         observer: Some(files_done.observer()),
@@ -412,7 +438,17 @@ fn commit(
 
 #[cfg(test)]
 mod tests {
-    use super::delivery_day;
+    use super::{delivery_day, source_key};
+
+    #[test]
+    fn names_that_are_not_utf8_keep_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = |b: &[u8]| std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b));
+        assert_eq!(source_key(&p(b"/l/a b.json")), "/l/a b.json");
+        assert_eq!(source_key(&p(b"/l/a\xff%.json")), "bytes:/l/a%FF%25.json");
+        // Two names that read the same once made lossy are two sources.
+        assert_ne!(source_key(&p(b"/l/\xfe")), source_key(&p(b"/l/\xff")));
+    }
 
     #[test]
     fn delivery_days_from_s3_layout_paths() {

@@ -108,6 +108,8 @@ enum Command {
         /// Stop at the first bad file or record.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        input: input_args::InputArgs,
     },
 }
 
@@ -232,17 +234,8 @@ pub(crate) struct S3Args {
 
 /// Expands sources (local and `s3://`) with the S3 flags; `s3_days` further prunes S3
 /// listings (a query's time range). S3 progress and what was left out (a second path to a
-/// file, a FIFO, …) go to stderr unless `quiet`.
-pub(crate) fn expand_sources(
-    srcs: &[String],
-    s3: &S3Args,
-    s3_days: sources::DayRange,
-    quiet: bool,
-) -> Result<Vec<sources::SourceFile>> {
-    Ok(expand_sources_noted(srcs, s3, s3_days, quiet, None)?.0)
-}
-
-/// [`expand_sources`], also returning what was left out (each also written to `log`).
+/// file, a FIFO, …) go to stderr unless `quiet`; what was left out is also returned, and
+/// written to `log`.
 pub(crate) fn expand_sources_noted(
     srcs: &[String],
     s3: &S3Args,
@@ -391,6 +384,7 @@ fn run(cli: Cli) -> Result<i32> {
             retain,
             blank_lines,
             strict,
+            input,
         } => {
             let opts = cloudtrail::DocumentOptions {
                 normalize: cloudtrail::NormalizeOptions {
@@ -400,9 +394,13 @@ fn run(cli: Cli) -> Result<i32> {
                 },
                 blank_lines,
                 enrich: geo.enrich()?,
-                ..Default::default()
+                limits: input.limits()?,
+                keep_raw: input.errors.is_some(),
             };
-            cmd_normalize(&sources, &s3, &opts, strict)
+            let log = input.error_log()?;
+            let code = cmd_normalize(&sources, &s3, &opts, strict, log.as_deref());
+            input_args::finish_log(log.as_deref(), input.errors.as_deref());
+            code
         }
     }
 }
@@ -642,11 +640,10 @@ fn cmd_normalize(
     s3: &S3Args,
     opts: &cloudtrail::DocumentOptions,
     strict: bool,
+    log: Option<&cloudtrail::ErrorLog>,
 ) -> Result<i32> {
-    let files: Vec<PathBuf> = expand_sources(srcs, s3, sources::DayRange::default(), false)?
-        .into_iter()
-        .map(|f| f.path)
-        .collect();
+    let (files, _) = expand_sources_noted(srcs, s3, sources::DayRange::default(), false, log)?;
+    let files: Vec<PathBuf> = files.into_iter().map(|f| f.path).collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut bad = 0u64;
     let mut result: Result<()> = Ok(());
@@ -663,6 +660,9 @@ fn cmd_normalize(
         Err(d) => {
             bad += 1;
             eprintln!("warning: {d}");
+            if let Some(log) = log {
+                log.diagnostic(&d);
+            }
             !strict
         }
     });

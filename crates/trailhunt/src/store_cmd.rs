@@ -26,6 +26,8 @@ pub struct IngestArgs {
     /// Commit after every N source files (default: every 256 MB or 2000 files).
     #[arg(long, value_name = "N", hide = true)]
     pub commit_every: Option<usize>,
+    #[command(flatten)]
+    pub input: crate::input_args::InputArgs,
 }
 
 #[derive(Args)]
@@ -58,11 +60,14 @@ fn store_dir(arg: &Option<PathBuf>) -> PathBuf {
 pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
     let dir = store_dir(&args.store);
     let enrich = args.geo.enrich()?;
-    let named = crate::expand_sources(
+    let limits = args.input.limits()?;
+    let log = args.input.error_log()?;
+    let (named, _) = crate::expand_sources_noted(
         &args.sources,
         &args.s3,
         sources::DayRange::default(),
         args.quiet,
+        log.as_deref(),
     )?;
     let source_names = named
         .iter()
@@ -78,8 +83,11 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
             commit_files: args.commit_every,
             source_names,
             enrich,
+            limits,
+            error_log: log.clone(),
         },
     )?;
+    crate::input_args::finish_log(log.as_deref(), args.input.errors.as_deref());
     if !args.quiet {
         let rate = if report.elapsed_secs > 0.0 {
             report.records as f64 / report.elapsed_secs

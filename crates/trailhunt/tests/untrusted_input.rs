@@ -713,3 +713,83 @@ fn a_hundred_thousand_tiny_files() {
     assert!(r.max_rss_kib < 400 * 1024, "peak RSS {} KiB", r.max_rss_kib);
     let _ = workspace();
 }
+
+/// `ingest` and `normalize` read through the same reader: the same caps, the same problems
+/// in their `--errors` logs, and two names that only differ in bytes that are not UTF-8 are
+/// two sources of the store (their lossy forms are the same).
+#[test]
+fn ingest_and_normalize_account_for_the_same_problems() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("good.json"),
+        format!("{{\"Records\":[{},{},{}]}}", quiet(1), quiet(2), quiet(3)),
+    )
+    .unwrap();
+    std::fs::write(logs.join("bad.ndjson"), format!("{}\n{{\"b\":\n", quiet(4))).unwrap();
+    std::fs::write(logs.join(OsStr::from_bytes(b"f\xfe.json")), quiet(5)).unwrap();
+    std::fs::write(logs.join(OsStr::from_bytes(b"f\xff.json")), quiet(6)).unwrap();
+    mkfifo(&logs.join("pipe.json"));
+    let r = run(
+        &[
+            "ingest",
+            "logs",
+            "--store",
+            "store",
+            "--errors",
+            "ingest-errors.ndjson",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "ingested 4 of 4 files into store (0 already stored): 6 records stored, 1 rejected"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &["normalize", "logs", "--errors", "normalize-errors.ndjson"],
+        tmp.path(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 6);
+    let kinds = |f: &str| -> Vec<String> {
+        let mut k: Vec<String> = std::fs::read_to_string(tmp.path().join(f))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{} {}",
+                    v["kind"].as_str().unwrap(),
+                    v["file"].as_str().unwrap()
+                )
+            })
+            .collect();
+        k.sort();
+        k
+    };
+    let want = [
+        "note logs/f\u{fffd}.json",
+        "note logs/f\u{fffd}.json",
+        "rejected logs/bad.ndjson",
+        "skipped logs/pipe.json",
+    ];
+    assert_eq!(kinds("ingest-errors.ndjson"), want);
+    assert_eq!(kinds("normalize-errors.ndjson"), want);
+    let r = run(
+        &[
+            "query",
+            "--store",
+            "store",
+            "-f",
+            "csv",
+            "FROM logs-aws.cloudtrail* | STATS n = COUNT(*)",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(r.stdout, "n\r\n6\r\n", "{}", r.stderr);
+}
