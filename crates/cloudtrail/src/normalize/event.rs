@@ -79,11 +79,11 @@ pub(crate) fn source_and_agent(doc: &mut Obj) -> Result<(), Failure> {
             ctx::set(doc, "source.ip", Value::String(text))?;
         }
     }
-    // GeoIP (source.geo.*, source.as.*) is not the pipeline's: it is an enrichment step run
-    // after it, only with the user's databases (`crate::enrich`, the `geoip` crate).
+    // GeoIP (source.geo.*, source.as.*) and the parsed user agent (user_agent.name, version,
+    // os, device) come from Elasticsearch's own processors and data: enrichment steps run
+    // after the pipeline, only with the user's databases or rules (`crate::enrich`, the
+    // `geoip` and `useragent` crates). The pipeline itself sets `user_agent.original`.
     if let Some(ua) = ctx::remove(doc, "json.userAgent") {
-        // The user_agent processor parses the rest (name, version, os, device) with the
-        // uap-core regexes bundled in Elasticsearch; only the original string is reproduced.
         ctx::set(
             doc,
             "user_agent.original",
