@@ -24,7 +24,10 @@
 //!   matched, with `version` and `full` (= name + " " + version) only with an OS major, and
 //!   `device.name` is always there, `Other` when no device rule matched;
 //! * the pipeline's final cleanup then drops empty strings, so a field whose value is `""`
-//!   is not written (see [`Parsed::insert_into`]).
+//!   is not written (see [`Parsed::insert_into`]). Elasticsearch skips that cleanup only
+//!   when a document's pipeline fails outright; such a document would keep an empty parsed
+//!   value there and not here, the one known difference of running the processor as an
+//!   enrichment step after the pipeline.
 //!
 //! The Java patterns are translated into Rust syntax with Java's semantics (`java.rs`) and
 //! compiled on first use. Each also yields literals every match must contain (1187 of the
