@@ -2,10 +2,11 @@
 //! the prefilter path (the structural check of skipped input must keep it fast):
 //!
 //! ```text
-//! cargo run --release -p cloudtrail --example prefilter_scan -- DIR [--no-prefilter] [--threads N] [--runs N]
+//! cargo run --release -p cloudtrail --example prefilter_scan -- DIR [--no-prefilter] [--threads N] [--runs N] [--cache]
 //! ```
 //!
-//! Prints, per run, the wall time, rows, records skipped unparsed and rejected.
+//! Prints, per run, the wall time, rows, records skipped unparsed and rejected. `--cache`
+//! shares one check cache across the runs, as the queries of a hunt run share one.
 
 use std::time::Instant;
 
@@ -35,9 +36,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut dir = None;
     let (mut prefilter, mut threads, mut runs) = (true, 2usize, 5usize);
+    let mut cache = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--no-prefilter" => prefilter = false,
+            "--cache" => cache = Some(std::sync::Arc::new(cloudtrail::CheckCache::default())),
             "--threads" => threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(2),
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(5),
             _ => dir = Some(a),
@@ -63,6 +66,7 @@ fn main() {
             columns: Some(columns.iter().map(|s| s.to_string()).collect()),
             threads,
             prefilter: prefilter.then(seed_prefilter),
+            check_cache: cache.clone(),
             normalize: NormalizeOptions {
                 created: Some("2024-08-02T00:00:00.000Z".into()),
                 ..NormalizeOptions::default()

@@ -14,11 +14,12 @@
 //! about where files come from (the `sources` crate turns paths, globs and `s3://` prefixes
 //! into the file lists it reads).
 
+pub mod check_cache;
 mod columns;
 mod documents;
 pub mod enrich;
-mod fast;
 pub mod errors;
+mod fast;
 mod gunzip;
 pub mod ip;
 pub mod java_map;
@@ -33,16 +34,17 @@ mod shape;
 #[doc(hidden)]
 pub mod structure;
 
+pub use check_cache::CheckCache;
 pub use documents::{for_each_document, DocumentOptions};
 pub use enrich::Enrich;
 pub use errors::ErrorLog;
 pub use limits::Limits;
-pub use reader::not_regular;
 pub use normalize::{
     normalize_record, pipeline_error_doc, sort_keys, NormalizeError, NormalizeOptions,
 };
 pub use prefilter::Prefilter;
 pub use progress::{FileDone, ScanObserver};
+pub use reader::not_regular;
 pub use scan::{
     scan, Diagnostic, DiagnosticFn, DiagnosticKind, Scan, ScanError, ScanOptions, ScanStats,
 };

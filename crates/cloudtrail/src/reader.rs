@@ -107,8 +107,9 @@ pub(crate) trait Sink {
     }
     /// Whether to skip a whole line or document unparsed, before it is split into records
     /// (see [`crate::prefilter`]): `Some(n)` skips it and says how many records it holds (so
-    /// record numbers stay those of a full read), `None` reads it.
-    fn skip_value(&mut self, _text: &str) -> Option<u64> {
+    /// record numbers stay those of a full read), `None` reads it. `offset` is where the
+    /// value starts in the file's (decompressed) text.
+    fn skip_value(&mut self, _text: &str, _offset: u64) -> Option<u64> {
         None
     }
 }
@@ -654,7 +655,7 @@ fn expand(
     counter: &mut u64,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
-    if let Some(records) = sink.skip_value(text) {
+    if let Some(records) = sink.skip_value(text, at.offset) {
         *counter += records;
         return ControlFlow::Continue(());
     }

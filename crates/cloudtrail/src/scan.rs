@@ -19,6 +19,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, Schema, SchemaRef};
 use serde_json::Value;
 
+use crate::check_cache::{CheckCache, FileKey};
 use crate::columns::{BatchBuilder, ColumnPlan};
 use crate::enrich::Enrich;
 use crate::fast::FastPlan;
@@ -139,6 +140,9 @@ pub struct ScanOptions {
     pub limits: Limits,
     /// Keep the bytes of rejected records in [`Diagnostic::raw`] (for an `--errors` log).
     pub keep_raw: bool,
+    /// Remembers the structural check's verdicts for the next scan of the same files (see
+    /// [`crate::check_cache`]); `None` checks every time.
+    pub check_cache: Option<Arc<CheckCache>>,
 }
 
 impl Default for ScanOptions {
@@ -156,6 +160,7 @@ impl Default for ScanOptions {
             observer: None,
             limits: Limits::default(),
             keep_raw: false,
+            check_cache: None,
         }
     }
 }
@@ -175,6 +180,7 @@ impl fmt::Debug for ScanOptions {
             .field("observer", &self.observer.is_some())
             .field("limits", &self.limits)
             .field("keep_raw", &self.keep_raw)
+            .field("check_cache", &self.check_cache)
             .finish()
     }
 }
@@ -273,6 +279,7 @@ struct Shared {
     prefilter: Option<Prefilter>,
     limits: Limits,
     keep_raw: bool,
+    check_cache: Option<Arc<CheckCache>>,
     /// Set when every requested column can be read without the full pipeline.
     fast: Option<FastPlan>,
     cancel: AtomicBool,
@@ -366,6 +373,7 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         prefilter: opts.prefilter.clone(),
         limits: opts.limits,
         keep_raw: opts.keep_raw,
+        check_cache: opts.check_cache.clone(),
         // The fast path never runs enrichment: it is off only when a column read is one the
         // step writes (a hunt that reads no `source.geo.*` keeps it under `--geoip`).
         fast: match &opts.enrich {
@@ -634,6 +642,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             skipped_records: 0,
             skipped_values: 0,
             fast_records: 0,
+            file_key: None,
         };
         let bytes = reader::read_file_limited(&job.path, &mut sink, &shared.limits);
         if sink.flush().is_break() {
@@ -657,6 +666,8 @@ struct FileSink<'a> {
     skipped_records: u64,
     skipped_values: u64,
     fast_records: u64,
+    /// The file's identity for the check cache, once needed (`Some(None)`: unknown).
+    file_key: Option<Option<FileKey>>,
 }
 
 impl FileSink<'_> {
@@ -690,17 +701,26 @@ impl FileSink<'_> {
 }
 
 impl Sink for FileSink<'_> {
-    fn skip_value(&mut self, text: &str) -> Option<u64> {
+    fn skip_value(&mut self, text: &str, offset: u64) -> Option<u64> {
         let p = self.shared.prefilter.as_ref()?;
-        // lookup-events output embeds records as JSON strings: its outer text hides their
-        // escapes, so only the unwrapped records are judged.
-        if p.may_match(text.as_bytes())
-            || memchr::memmem::find(text.as_bytes(), b"\"CloudTrailEvent\"").is_some()
-        {
+        if p.may_match(text.as_bytes()) {
             return None;
         }
-        // Skipped only when it is known to hold nothing the full path would report.
-        let records = crate::structure::plain_records(text.as_bytes(), &self.shared.limits)?;
+        // Skipped only when it is known to hold nothing the full path would report. That also
+        // keeps lookup-events output (records embedded as JSON strings, whose escapes its
+        // outer text hides) from being judged by its outer text: the check never passes a
+        // top-level `Events` key.
+        let check = || crate::structure::plain_records(text.as_bytes(), &self.shared.limits);
+        let records = match &self.shared.check_cache {
+            Some(cache) if text.len() >= crate::check_cache::MIN_VALUE => {
+                let path = self.path;
+                match *self.file_key.get_or_insert_with(|| FileKey::of(path)) {
+                    Some(key) => cache.get_or_check(key, offset, text.len(), check),
+                    None => check(),
+                }
+            }
+            _ => check(),
+        }?;
         self.skipped_values += 1;
         self.skipped_records += records;
         Some(records)

@@ -56,6 +56,8 @@ pub struct CloudTrailFiles {
     limits: Limits,
     /// What was left out of `files` when the sources were expanded.
     source_notes: Vec<SourceNote>,
+    /// The structural check's verdicts, kept from one query's scan to the next.
+    check_cache: Arc<cloudtrail::CheckCache>,
     last_stats: Mutex<Option<Arc<ScanStats>>>,
     pushdown: bool,
     /// Files left out of the last scan by the query's time range.
@@ -76,6 +78,7 @@ impl CloudTrailFiles {
             error_log: None,
             limits: Limits::default(),
             source_notes: Vec::new(),
+            check_cache: Arc::default(),
             last_stats: Mutex::new(None),
             pushdown: true,
             last_pruned: Mutex::new(0),
@@ -298,6 +301,7 @@ impl Dataset for CloudTrailFiles {
             columns: Some(columns.to_vec()),
             limits: self.limits,
             keep_raw: self.error_log.is_some(),
+            check_cache: Some(self.check_cache.clone()),
             strict: self.strict,
             // Only the steps that write a column the query reads.
             enrich: self
