@@ -7,8 +7,17 @@
 //! corrupt or truncated stream, a member larger than [`MAX_WHOLE`] — returns `None`, and the
 //! caller uses the streaming decoder, which reads in bounded memory and reports exactly where
 //! the stream broke.
+//!
+//! Streaming inflation goes through [`inflater`], whose output stops at the first of
+//! [`Limits`]' caps it breaks (decompressed bytes, or ratio to the compressed bytes read):
+//! a decompression bomb is stopped and named instead of filling memory.
 
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Read};
 use std::ptr::NonNull;
+use std::rc::Rc;
+
+use crate::limits::{LimitHit, Limits, RATIO_FLOOR};
 
 use libdeflate_sys::{
     libdeflate_alloc_decompressor, libdeflate_decompressor, libdeflate_free_decompressor,
@@ -115,6 +124,99 @@ pub(crate) fn gunzip_whole(data: &[u8], out: &mut Vec<u8>) -> Option<()> {
         }
         Some(())
     })
+}
+
+// ---- caps on streaming inflation ------------------------------------------------------
+
+/// Which cap, if any, `inflated` bytes out of `compressed` break.
+pub(crate) fn within(inflated: u64, compressed: u64, limits: &Limits) -> Option<LimitHit> {
+    if inflated > limits.max_inflated {
+        return Some(LimitHit::Inflated {
+            cap: limits.max_inflated,
+        });
+    }
+    if inflated > RATIO_FLOOR && inflated > compressed.saturating_mul(limits.max_ratio) {
+        return Some(LimitHit::Ratio {
+            cap: limits.max_ratio,
+            inflated,
+            compressed,
+        });
+    }
+    None
+}
+
+/// A streaming gzip decoder (all members) whose output stops with a [`LimitHit`] error at the
+/// first cap it breaks.
+pub(crate) fn inflater<R: BufRead>(compressed: R, limits: &Limits) -> BufReader<Capped<R>> {
+    let read = Rc::new(Cell::new(0));
+    let counted = Counted {
+        inner: compressed,
+        read: Rc::clone(&read),
+    };
+    let capped = Capped {
+        inner: flate2::bufread::MultiGzDecoder::new(counted),
+        out: 0,
+        read,
+        limits: *limits,
+    };
+    BufReader::with_capacity(64 * 1024, capped)
+}
+
+/// Counts the compressed bytes the decoder has taken.
+pub(crate) struct Counted<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.read.set(self.read.get() + amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
+/// The decoder's output, checked against the caps as it comes.
+pub(crate) struct Capped<R> {
+    inner: flate2::bufread::MultiGzDecoder<Counted<R>>,
+    out: u64,
+    read: Rc<Cell<u64>>,
+    limits: Limits,
+}
+
+impl<R: BufRead> Read for Capped<R> {
+    /// Exactly `max_inflated` bytes come out of a file that inflates to more (then the
+    /// error), so the records within the cap are all read.
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let room = self.limits.max_inflated.saturating_sub(self.out);
+        if room == 0 {
+            let hit = LimitHit::Inflated {
+                cap: self.limits.max_inflated,
+            };
+            // Past the cap only if the stream really goes on.
+            return match self.inner.read(&mut [0u8; 1])? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(hit)),
+            };
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.out += n as u64;
+        match within(self.out, self.read.get().max(1), &self.limits) {
+            Some(hit @ LimitHit::Ratio { .. }) => Err(std::io::Error::other(hit)),
+            _ => Ok(n),
+        }
+    }
 }
 
 #[cfg(test)]

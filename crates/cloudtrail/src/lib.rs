@@ -20,6 +20,7 @@ mod documents;
 pub mod enrich;
 pub mod errors;
 mod fast;
+mod files;
 mod gunzip;
 pub mod ip;
 pub mod java_map;
@@ -38,13 +39,13 @@ pub use check_cache::CheckCache;
 pub use documents::{for_each_document, DocumentOptions};
 pub use enrich::Enrich;
 pub use errors::ErrorLog;
+pub use files::not_regular;
 pub use limits::Limits;
 pub use normalize::{
     normalize_record, pipeline_error_doc, sort_keys, NormalizeError, NormalizeOptions,
 };
 pub use prefilter::Prefilter;
 pub use progress::{FileDone, ScanObserver};
-pub use reader::not_regular;
 pub use scan::{
     scan, Diagnostic, DiagnosticFn, DiagnosticKind, Scan, ScanError, ScanOptions, ScanStats,
 };

@@ -19,17 +19,16 @@
 //! parses it. Only regular files are opened (a FIFO or a device would block or never end).
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::rc::Rc;
 
 use serde_json::value::RawValue;
 
-use crate::limits::{human_size, LimitHit, Limits, RATIO_FLOOR};
+use crate::files::open_regular;
+use crate::gunzip::{inflater, within};
+use crate::limits::{human_size, LimitHit, Limits};
 use crate::scan::DiagnosticKind;
 
 /// One record's text and where it starts (1-based line/column; `index` counts records in the
@@ -120,48 +119,6 @@ pub(crate) fn read_file(path: &Path, sink: &mut dyn Sink) -> u64 {
     read_file_limited(path, sink, &Limits::default())
 }
 
-/// What a path is when it is not a regular file, in words; `None` for a regular file.
-pub fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_file() {
-        None
-    } else if t.is_dir() {
-        Some("a directory")
-    } else if t.is_fifo() {
-        Some("a FIFO (named pipe)")
-    } else if t.is_socket() {
-        Some("a socket")
-    } else if t.is_block_device() {
-        Some("a block device")
-    } else if t.is_char_device() {
-        Some("a character device")
-    } else {
-        Some("not a regular file")
-    }
-}
-
-/// Opens a regular file for reading, and nothing else: the type is checked before opening
-/// (so a FIFO or device is never opened) and again on the open file (in case the path was
-/// swapped in between; `O_NONBLOCK` keeps that open from blocking on a FIFO).
-fn open_regular(path: &Path) -> Result<File, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
-    if let Some(what) = not_regular(&meta) {
-        return Err(format!("{what}, not a regular file: skipped, never opened"));
-    }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| format!("cannot open: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if let Some(what) = not_regular(&meta) {
-        return Err(format!("{what}, not a regular file: skipped, never read"));
-    }
-    Ok(file)
-}
-
 /// Reads `path`, feeding `sink`, within `limits`. Returns the file's size on disk.
 pub(crate) fn read_file_limited(path: &Path, sink: &mut dyn Sink, limits: &Limits) -> u64 {
     let file = match open_regular(path) {
@@ -217,97 +174,6 @@ const WHOLE_GZIP_LIMIT: u64 = 16 << 20;
 thread_local! {
     /// Each worker's inflated-text buffer, reused from file to file.
     static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Which cap, if any, `inflated` bytes out of `compressed` break.
-fn within(inflated: u64, compressed: u64, limits: &Limits) -> Option<LimitHit> {
-    if inflated > limits.max_inflated {
-        return Some(LimitHit::Inflated {
-            cap: limits.max_inflated,
-        });
-    }
-    if inflated > RATIO_FLOOR && inflated > compressed.saturating_mul(limits.max_ratio) {
-        return Some(LimitHit::Ratio {
-            cap: limits.max_ratio,
-            inflated,
-            compressed,
-        });
-    }
-    None
-}
-
-/// A streaming gzip decoder (all members) whose output stops with a [`LimitHit`] error at the
-/// first cap it breaks.
-fn inflater<R: BufRead>(compressed: R, limits: &Limits) -> BufReader<Capped<R>> {
-    let read = Rc::new(Cell::new(0));
-    let counted = Counted {
-        inner: compressed,
-        read: Rc::clone(&read),
-    };
-    let capped = Capped {
-        inner: flate2::bufread::MultiGzDecoder::new(counted),
-        out: 0,
-        read,
-        limits: *limits,
-    };
-    BufReader::with_capacity(64 * 1024, capped)
-}
-
-/// Counts the compressed bytes the decoder has taken.
-struct Counted<R> {
-    inner: R,
-    read: Rc<Cell<u64>>,
-}
-
-impl<R: BufRead> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.set(self.read.get() + n as u64);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Counted<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        self.read.set(self.read.get() + amt as u64);
-        self.inner.consume(amt);
-    }
-}
-
-/// The decoder's output, checked against the caps as it comes.
-struct Capped<R> {
-    inner: flate2::bufread::MultiGzDecoder<Counted<R>>,
-    out: u64,
-    read: Rc<Cell<u64>>,
-    limits: Limits,
-}
-
-impl<R: BufRead> Read for Capped<R> {
-    /// Exactly `max_inflated` bytes come out of a file that inflates to more (then the
-    /// error), so the records within the cap are all read.
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let room = self.limits.max_inflated.saturating_sub(self.out);
-        if room == 0 {
-            let hit = LimitHit::Inflated {
-                cap: self.limits.max_inflated,
-            };
-            // Past the cap only if the stream really goes on.
-            return match self.inner.read(&mut [0u8; 1])? {
-                0 => Ok(0),
-                _ => Err(std::io::Error::other(hit)),
-            };
-        }
-        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        self.out += n as u64;
-        match within(self.out, self.read.get().max(1), &self.limits) {
-            Some(hit @ LimitHit::Ratio { .. }) => Err(std::io::Error::other(hit)),
-            _ => Ok(n),
-        }
-    }
 }
 
 fn io_message(e: &std::io::Error, gzip: bool, consumed: u64) -> String {

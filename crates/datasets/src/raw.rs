@@ -38,7 +38,8 @@ pub const WARNINGS_PER_FILE: u64 = 20;
 /// many of each file's were not shown.
 #[derive(Default)]
 struct Seen {
-    problems: HashSet<String>,
+    /// A hash of each problem's text (a million bad lines cost 8 MB, not their text).
+    problems: HashSet<u64>,
     shown: BTreeMap<PathBuf, u64>,
     hidden: BTreeMap<PathBuf, u64>,
 }
@@ -280,7 +281,13 @@ impl Dataset for CloudTrailFiles {
                 return;
             }
             let mut seen = reported.lock().unwrap_or_else(|p| p.into_inner());
-            if !seen.problems.insert(d.to_string()) {
+            let hash = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                d.to_string().hash(&mut h);
+                h.finish()
+            };
+            if !seen.problems.insert(hash) {
                 return;
             }
             if let Some(log) = &log {

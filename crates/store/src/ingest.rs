@@ -328,8 +328,38 @@ fn delivery_day(key: &str) -> Option<u32> {
 struct ScannedChunk {
     version: u64,
     chunk: Vec<Candidate>,
-    diags: Vec<Diagnostic>,
+    problems: Problems,
     stats: Arc<cloudtrail::ScanStats>,
+}
+
+/// A chunk's problems, summed up as they come: a file of a million bad lines costs a count,
+/// not a million diagnostics in memory (the `--errors` log has each one).
+#[derive(Default)]
+struct Problems {
+    rejected_by: BTreeMap<PathBuf, u64>,
+    failed_by: BTreeMap<PathBuf, String>,
+    /// Rejected records and failed files.
+    count: u64,
+    /// The first [`MAX_REASONS`], in words.
+    reasons: Vec<String>,
+}
+
+impl Problems {
+    fn add(&mut self, d: &Diagnostic) {
+        match d.kind {
+            DiagnosticKind::Rejected => {
+                *self.rejected_by.entry(d.path.clone()).or_default() += 1;
+            }
+            DiagnosticKind::FileFailed => {
+                self.failed_by.insert(d.path.clone(), d.message.clone());
+            }
+            DiagnosticKind::PipelineError => return,
+        }
+        self.count += 1;
+        if self.reasons.len() < MAX_REASONS {
+            self.reasons.push(d.to_string());
+        }
+    }
 }
 
 /// Scans one chunk into the writer, reporting each file read. `between` runs after each
@@ -343,8 +373,8 @@ fn scan_chunk(
     started: Instant,
     mut between: impl FnMut(&mut crate::write::PartitionWriter) -> Result<(), StoreError>,
 ) -> Result<ScannedChunk, StoreError> {
-    let diags: Arc<Mutex<Vec<Diagnostic>>> = Arc::new(Mutex::new(vec![]));
-    let sink = diags.clone();
+    let problems: Arc<Mutex<Problems>> = Arc::default();
+    let sink = problems.clone();
     let files_done = crate::progress::FileQueue::default();
     let log = opts.error_log.clone();
     let scan_opts = ScanOptions {
@@ -358,11 +388,8 @@ fn scan_chunk(
             if let Some(log) = &log {
                 log.diagnostic(d);
             }
-            if let Ok(mut v) = sink.lock() {
-                // The summary keeps reasons, not bytes.
-                let mut d = d.clone();
-                d.raw = None;
-                v.push(d);
+            if let Ok(mut p) = sink.lock() {
+                p.add(d);
             }
         })),
         observer: Some(files_done.observer()),
@@ -379,11 +406,11 @@ fn scan_chunk(
         files_done.drain(progress, started, opts.progress.as_mut());
     }
     files_done.drain(progress, started, opts.progress.as_mut());
-    let diags = std::mem::take(&mut *diags.lock().unwrap_or_else(|p| p.into_inner()));
+    let problems = std::mem::take(&mut *problems.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(ScannedChunk {
         version: 0,
         chunk,
-        diags,
+        problems,
         stats,
     })
 }
@@ -397,24 +424,15 @@ fn commit(
     done: ScannedChunk,
     written: Vec<crate::manifest::DataFile>,
 ) -> Result<(), StoreError> {
-    let mut rejected_by: BTreeMap<PathBuf, u64> = BTreeMap::new();
-    let mut failed_by: BTreeMap<PathBuf, String> = BTreeMap::new();
-    for d in &done.diags {
-        match d.kind {
-            DiagnosticKind::Rejected => {
-                *rejected_by.entry(d.path.clone()).or_default() += 1;
-                reject(report, d.to_string());
-            }
-            DiagnosticKind::FileFailed => {
-                failed_by.insert(d.path.clone(), d.message.clone());
-                report.rejected += 1;
-                if report.reasons.len() < MAX_REASONS {
-                    report.reasons.push(d.to_string());
-                }
-            }
-            DiagnosticKind::PipelineError => {}
-        }
-    }
+    let Problems {
+        rejected_by,
+        failed_by,
+        count,
+        reasons,
+    } = done.problems;
+    report.rejected += count;
+    let room = MAX_REASONS.saturating_sub(report.reasons.len());
+    report.reasons.extend(reasons.into_iter().take(room));
     for c in &done.chunk {
         manifest.sources.push(SourceFile {
             path: c.key.clone(),

@@ -287,6 +287,17 @@ pub(crate) fn expand_sources_noted(
     Ok((files, notes.into_inner().unwrap_or_else(|p| p.into_inner())))
 }
 
+/// `--strict`: an input that could not be read (an unreadable folder or entry, a broken
+/// link, a FIFO or device) ends the run; second paths to files, loops and hidden entries are
+/// not errors.
+fn strict_sources(notes: &[sources::SourceNote]) -> Result<()> {
+    use sources::NoteKind::{Special, Unreadable};
+    match notes.iter().find(|n| matches!(n.kind, Unreadable | Special)) {
+        Some(n) => bail!("{n} (--strict)"),
+        None => Ok(()),
+    }
+}
+
 /// Adds the lookup tables and enrich policies named on the command line.
 pub(crate) fn add_lookups(session: &mut Session, data: &DataArgs) -> Result<()> {
     for spec in &data.lookups {
@@ -503,6 +514,9 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         data.quiet,
         log.as_deref(),
     )?;
+    if data.strict {
+        strict_sources(&notes)?;
+    }
     let mut files = CloudTrailFiles::new(files.into_iter().map(|f| f.path).collect(), data.strict)
         .with_pushdown(!data.no_pushdown)
         .with_enrich(enrich)
@@ -642,7 +656,10 @@ fn cmd_normalize(
     strict: bool,
     log: Option<&cloudtrail::ErrorLog>,
 ) -> Result<i32> {
-    let (files, _) = expand_sources_noted(srcs, s3, sources::DayRange::default(), false, log)?;
+    let (files, notes) = expand_sources_noted(srcs, s3, sources::DayRange::default(), false, log)?;
+    if strict {
+        strict_sources(&notes)?;
+    }
     let files: Vec<PathBuf> = files.into_iter().map(|f| f.path).collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut bad = 0u64;

@@ -593,6 +593,44 @@ fn caps_are_flags_with_clear_errors() {
 }
 
 #[test]
+fn strict_makes_unread_inputs_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("ok.json"), quiet(1)).unwrap();
+    mkfifo(&tmp.path().join("pipe.json"));
+    let args = ["query", "-i", ".", "--strict", "FROM logs-aws.cloudtrail*"];
+    let r = run(&args, tmp.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error: ./pipe.json: a FIFO (named pipe), not a regular file: skipped, never opened (--strict)"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["normalize", "--strict", "."], tmp.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // A second path to a file is no error.
+    std::fs::remove_file(tmp.path().join("pipe.json")).unwrap();
+    symlink("ok.json", tmp.path().join("link.json")).unwrap();
+    let r = run(
+        &[
+            "query",
+            "-i",
+            ".",
+            "--strict",
+            "-f",
+            "csv",
+            "FROM logs-aws.cloudtrail* | STATS n = COUNT(*)",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "n\r\n1\r\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn warnings_are_capped_per_file_and_the_rest_counted() {
     let tmp = tempfile::tempdir().unwrap();
     let bad: String = (0..50).map(|i| format!("{{\"bad\":{i}}}\n")).collect();
