@@ -253,7 +253,10 @@ pub(crate) fn expand_sources_noted(
             Some(log) => log.skipped(&n.path, &n.message),
             None => {}
         }
-        notes.lock().unwrap_or_else(|p| p.into_inner()).push(n.clone());
+        notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(n.clone());
     };
     let bar = progress::Downloads::new(quiet);
     let report = |f: &sources::Fetched| {
@@ -292,7 +295,10 @@ pub(crate) fn expand_sources_noted(
 /// not errors.
 fn strict_sources(notes: &[sources::SourceNote]) -> Result<()> {
     use sources::NoteKind::{Special, Unreadable};
-    match notes.iter().find(|n| matches!(n.kind, Unreadable | Special)) {
+    match notes
+        .iter()
+        .find(|n| matches!(n.kind, Unreadable | Special))
+    {
         Some(n) => bail!("{n} (--strict)"),
         None => Ok(()),
     }
