@@ -218,7 +218,7 @@ impl UaParser {
     /// always none unless the literal derivation is wrong (tests check it on real data).
     #[doc(hidden)]
     pub fn unsound_literals(&self, ua: &str) -> Vec<usize> {
-        let s = rules::Subject::new(ua);
+        let s = self.rules.subject(ua);
         Section::ALL
             .iter()
             .flat_map(|sec| self.rules.section(*sec))
@@ -262,7 +262,7 @@ impl UaParser {
 
     /// The fields for `ua`, without the cache.
     pub fn parse_uncached(&self, ua: &str) -> Parsed {
-        let subject = rules::Subject::new(ua);
+        let subject = self.rules.subject(ua);
         let agent = self.rules.find(Section::UserAgent, &subject);
         let os = self
             .rules

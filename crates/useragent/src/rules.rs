@@ -4,7 +4,10 @@
 //! The file is read through yaml-rust2's event stream rather than its document tree, so that
 //! every error can name the line of the entry it is about.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -185,21 +188,122 @@ impl Lazy {
     }
 }
 
+/// Every rule's required literals, found in a subject in one pass: those of case-sensitive
+/// rules, then (ids after them) those of case-insensitive rules, matched ASCII-case-blind.
+#[derive(Debug, Default)]
+struct Literals {
+    /// The literals by id; the automata are built on first use (a run that reads no
+    /// user-agent field never needs them).
+    exact_lits: Vec<String>,
+    folded_lits: Vec<String>,
+    automata: OnceLock<(Option<AhoCorasick>, Option<AhoCorasick>)>,
+    exact_count: usize,
+}
+
+impl Literals {
+    /// Assigns ids to the rules' literals (the automata come on first use).
+    fn build(rules: &mut [Vec<Rule>; 3]) -> Literals {
+        let mut exact: HashMap<String, u32> = HashMap::new();
+        let mut folded: HashMap<String, u32> = HashMap::new();
+        for r in rules.iter_mut().flatten() {
+            let Some(reqs) = r.required_text.take() else {
+                continue;
+            };
+            let table = if r.case_insensitive {
+                &mut folded
+            } else {
+                &mut exact
+            };
+            let ids = reqs
+                .into_iter()
+                .map(|any| {
+                    any.into_iter()
+                        .map(|lit| {
+                            let next = table.len() as u32;
+                            *table.entry(lit).or_insert(next)
+                        })
+                        .collect::<Vec<u32>>()
+                })
+                .collect();
+            r.required = Some((r.case_insensitive, ids));
+        }
+        let ordered = |t: HashMap<String, u32>| {
+            let mut v: Vec<(String, u32)> = t.into_iter().collect();
+            v.sort_by_key(|(_, id)| *id);
+            v.into_iter().map(|(l, _)| l).collect::<Vec<String>>()
+        };
+        let (exact_lits, folded_lits) = (ordered(exact), ordered(folded));
+        Literals {
+            exact_count: exact_lits.len(),
+            exact_lits,
+            folded_lits,
+            automata: OnceLock::new(),
+        }
+    }
+
+    fn automata(&self) -> &(Option<AhoCorasick>, Option<AhoCorasick>) {
+        self.automata.get_or_init(|| {
+            let build = |lits: &[String], fold: bool| {
+                (!lits.is_empty())
+                    .then(|| {
+                        AhoCorasick::builder()
+                            .ascii_case_insensitive(fold)
+                            .build(lits)
+                            .ok()
+                    })
+                    .flatten()
+            };
+            (
+                build(&self.exact_lits, false),
+                build(&self.folded_lits, true),
+            )
+        })
+    }
+
+    /// Which literals occur in `text`, as a bit set over their ids; `None` when an automaton
+    /// could not be built (never expected), and then no rule may be skipped.
+    fn present(&self, text: &str) -> Option<Vec<u64>> {
+        let (exact, folded) = self.automata();
+        if (exact.is_none() && !self.exact_lits.is_empty())
+            || (folded.is_none() && !self.folded_lits.is_empty())
+        {
+            return None;
+        }
+        let total = self.exact_lits.len() + self.folded_lits.len();
+        let mut bits = vec![0u64; total.div_ceil(64)];
+        let mut set = |id: usize| bits[id / 64] |= 1 << (id % 64);
+        if let Some(a) = exact {
+            for m in a.find_overlapping_iter(text) {
+                set(m.pattern().as_usize());
+            }
+        }
+        if let Some(a) = folded {
+            for m in a.find_overlapping_iter(text) {
+                set(self.exact_count + m.pattern().as_usize());
+            }
+        }
+        Some(bits)
+    }
+}
+
 /// A subject as the rules look at it.
 pub(crate) struct Subject<'a> {
     pub(crate) text: &'a str,
-    /// ASCII-lowercased, for the required literals of case-insensitive rules.
-    lower: String,
+    /// The rules' literals found in it (`None`: unknown, every rule is tried).
+    present: Option<Vec<u64>>,
+    exact_count: usize,
     mode: Mode,
 }
 
-impl<'a> Subject<'a> {
-    pub(crate) fn new(text: &'a str) -> Subject<'a> {
-        Subject {
-            text,
-            lower: text.to_ascii_lowercase(),
-            mode: Mode::of(text),
-        }
+impl Subject<'_> {
+    fn has(&self, folded: bool, id: u32) -> bool {
+        let Some(present) = &self.present else {
+            return true;
+        };
+        let id = id as usize + if folded { self.exact_count } else { 0 };
+        present
+            .get(id / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
     }
 }
 
@@ -212,9 +316,11 @@ pub(crate) struct Rule {
     groups: usize,
     case_insensitive: bool,
     /// Requirements every match satisfies, each "one of these literals" (lowercased for a
-    /// case-insensitive rule): most rules name products, so most subjects are ruled out
-    /// without compiling the pattern.
-    required: Option<Vec<Vec<String>>>,
+    /// case-insensitive rule), until [`Literals::build`] turns them into ids.
+    required_text: Option<Vec<Vec<String>>>,
+    /// The same as literal ids (and whether they are the case-insensitive ones): most rules
+    /// name products, so most subjects are ruled out without compiling the pattern.
+    required: Option<(bool, Vec<Vec<u32>>)>,
     ascii: Lazy,
     /// Whether other subjects need a translation of their own, which is made on first use
     /// (few subjects are not plain ASCII).
@@ -249,16 +355,11 @@ impl Rule {
 
     /// False when `s` holds none of the required literals (so the pattern cannot match).
     fn may_match(&self, s: &Subject<'_>) -> bool {
-        let Some(reqs) = &self.required else {
+        let Some((folded, reqs)) = &self.required else {
             return true;
         };
-        let hay = if self.case_insensitive {
-            &s.lower
-        } else {
-            s.text
-        };
         reqs.iter()
-            .all(|any| any.iter().any(|l| hay.contains(l.as_str())))
+            .all(|any| any.iter().any(|&id| s.has(*folded, id)))
     }
 
     /// Whether the pattern matches `s` although its required literals are absent (a bug in
@@ -315,9 +416,20 @@ impl Rule {
 #[derive(Debug)]
 pub(crate) struct Rules {
     pub(crate) sections: [Vec<Rule>; 3],
+    literals: Literals,
 }
 
 impl Rules {
+    /// `text` prepared for matching: its mode and which required literals it holds.
+    pub(crate) fn subject<'a>(&self, text: &'a str) -> Subject<'a> {
+        Subject {
+            text,
+            present: self.literals.present(text),
+            exact_count: self.literals.exact_count,
+            mode: Mode::of(text),
+        }
+    }
+
     pub(crate) fn section(&self, s: Section) -> &[Rule] {
         &self.sections[s as usize]
     }
@@ -373,7 +485,8 @@ impl Rules {
                 "none of user_agent_parsers, os_parsers, device_parsers is present",
             ));
         }
-        Ok(Rules { sections })
+        let literals = Literals::build(&mut sections);
+        Ok(Rules { sections, literals })
     }
 }
 
@@ -416,7 +529,8 @@ fn rule(section: Section, entry: Node, line: usize) -> Result<Rule, RulesError> 
     Ok(Rule {
         groups: ascii.groups,
         case_insensitive,
-        required: ascii.required,
+        required_text: ascii.required,
+        required: None,
         ascii: Lazy::new(ascii.pattern),
         mode_dependent: ascii.mode_dependent,
         exact: OnceLock::new(),
