@@ -489,7 +489,7 @@ fn deliver(
             human_size(limits.max_record)
         ))
     } else if len > limits.big_record()
-        || crate::structure::brackets(text.as_bytes()) > crate::structure::MAX_NESTING as usize
+        || crate::structure::many_brackets(text.as_bytes(), crate::structure::MAX_NESTING as usize)
     {
         crate::structure::big_record_problem(text.as_bytes(), limits)
     } else {
