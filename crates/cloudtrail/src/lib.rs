@@ -16,6 +16,7 @@
 
 pub mod check_cache;
 mod columns;
+mod diagnostic;
 mod documents;
 pub mod enrich;
 pub mod errors;

@@ -21,6 +21,11 @@
 //! Constructs the rules never need and Rust cannot express faithfully (back-references,
 //! `\p{…}` classes, nested classes and `&&`, `\G`, flags other than `i`) are refused with the
 //! reason, never approximated.
+//!
+//! One file on purpose: the translator (`Tx`), the required-literal derivation (`Required`,
+//! which the translator feeds as it walks the pattern, in the same single pass) and the
+//! character-set arithmetic (`Set`) are three views of one parse of a Java pattern; apart,
+//! each would need the parser's internal states exposed to the others.
 
 use std::fmt;
 
