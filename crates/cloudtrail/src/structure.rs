@@ -114,7 +114,7 @@ pub fn plain_records(text: &[u8], limits: &Limits) -> Option<u64> {
 
 /// Whether one record's text is a plain record (see the module docs), so that skipping it
 /// unparsed loses nothing the full path would report.
-pub(crate) fn plain_record(text: &[u8]) -> bool {
+pub fn plain_record(text: &[u8]) -> bool {
     let mut c = Cursor::new(text, MAX_DEPTH);
     c.ws();
     if c.record(1).is_none() {
