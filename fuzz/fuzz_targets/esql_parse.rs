@@ -8,10 +8,27 @@ fn check_error(text: &str, err: &esql::EsqlError) {
     assert!(!err.problems.is_empty(), "an error without a problem");
     for p in &err.problems {
         assert!(p.span.start <= p.span.end, "inverted span {:?}", p.span);
-        assert!(p.span.end <= text.len(), "span {:?} past the end ({})", p.span, text.len());
-        assert!(text.is_char_boundary(p.span.start), "span {:?} inside a character", p.span);
-        assert!(text.is_char_boundary(p.span.end), "span {:?} inside a character", p.span);
-        assert!(p.position.line >= 1 && p.position.column >= 1, "{:?}", p.position);
+        assert!(
+            p.span.end <= text.len(),
+            "span {:?} past the end ({})",
+            p.span,
+            text.len()
+        );
+        assert!(
+            text.is_char_boundary(p.span.start),
+            "span {:?} inside a character",
+            p.span
+        );
+        assert!(
+            text.is_char_boundary(p.span.end),
+            "span {:?} inside a character",
+            p.span
+        );
+        assert!(
+            p.position.line >= 1 && p.position.column >= 1,
+            "{:?}",
+            p.position
+        );
         assert!(!p.message.is_empty());
     }
 }

@@ -25,7 +25,11 @@ fn dataset() -> Arc<dyn Dataset> {
         )
     };
     let schema = Arc::new(Schema::new(vec![
-        Field::new("@timestamp", ArrowType::Timestamp(TimeUnit::Millisecond, None), true),
+        Field::new(
+            "@timestamp",
+            ArrowType::Timestamp(TimeUnit::Millisecond, None),
+            true,
+        ),
         Field::new("event.action", ArrowType::Utf8, true),
         list("event.type"),
         Field::new("n", ArrowType::Int64, true),
@@ -36,7 +40,12 @@ fn dataset() -> Arc<dyn Dataset> {
         Field::new("source.ip", ArrowType::Utf8, true),
     ]));
     let mut types = ListBuilder::new(StringBuilder::new());
-    for row in [vec!["change"], vec!["access", "info"], vec![], vec!["info", "info"]] {
+    for row in [
+        vec!["change"],
+        vec!["access", "info"],
+        vec![],
+        vec!["info", "info"],
+    ] {
         for v in &row {
             types.values().append_value(v);
         }
@@ -49,17 +58,55 @@ fn dataset() -> Arc<dyn Dataset> {
             None,
             Some(-62_135_596_800_000),
         ])),
-        Arc::new(StringArray::from(vec![Some("StopLogging"), Some("DeleteTrail"), Some(""), None])),
+        Arc::new(StringArray::from(vec![
+            Some("StopLogging"),
+            Some("DeleteTrail"),
+            Some(""),
+            None,
+        ])),
         Arc::new(types.finish()),
-        Arc::new(Int64Array::from(vec![Some(1), Some(i64::MAX), None, Some(i64::MIN)])),
-        Arc::new(Int32Array::from(vec![Some(0), Some(-1), Some(i32::MAX), None])),
-        Arc::new(Float64Array::from(vec![Some(0.5), Some(-0.0), Some(f64::MAX), None])),
-        Arc::new(BooleanArray::from(vec![Some(true), None, Some(false), Some(true)])),
-        Arc::new(StringArray::from(vec![Some("alice"), Some("böb"), Some("alice"), None])),
-        Arc::new(StringArray::from(vec![Some("10.0.0.1"), Some("2001:db8::1"), Some("192.168.0.1"), None])),
-    ]);
+        Arc::new(Int64Array::from(vec![
+            Some(1),
+            Some(i64::MAX),
+            None,
+            Some(i64::MIN),
+        ])),
+        Arc::new(Int32Array::from(vec![
+            Some(0),
+            Some(-1),
+            Some(i32::MAX),
+            None,
+        ])),
+        Arc::new(Float64Array::from(vec![
+            Some(0.5),
+            Some(-0.0),
+            Some(f64::MAX),
+            None,
+        ])),
+        Arc::new(BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+            Some(true),
+        ])),
+        Arc::new(StringArray::from(vec![
+            Some("alice"),
+            Some("böb"),
+            Some("alice"),
+            None,
+        ])),
+        Arc::new(StringArray::from(vec![
+            Some("10.0.0.1"),
+            Some("2001:db8::1"),
+            Some("192.168.0.1"),
+            None,
+        ])),
+    ];
     let batch = RecordBatch::try_new(schema.clone(), cols).expect("a valid batch");
-    let col = |name: &str, ty| Column { name: name.into(), ty };
+    let col = |name: &str, ty| Column {
+        name: name.into(),
+        ty,
+    };
     Arc::new(MemoryDataset {
         name: "logs-aws.cloudtrail-default".into(),
         columns: vec![
@@ -104,7 +151,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(_) => {}
         Err(EngineError::Query(e)) => {
             for p in &e.problems {
-                assert!(p.span.end <= query.len() && p.span.start <= p.span.end, "{p:?}");
+                assert!(
+                    p.span.end <= query.len() && p.span.start <= p.span.end,
+                    "{p:?}"
+                );
             }
         }
         Err(_) => {}

@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
         let s = java_double(x);
         if x.is_finite() {
             let back: f64 = s.parse().unwrap_or_else(|e| panic!("{s:?} for {x:e}: {e}"));
-            assert_eq!(back.to_bits(), x.to_bits(), "{s} does not read back as {x:e}");
+            assert_eq!(
+                back.to_bits(),
+                x.to_bits(),
+                "{s} does not read back as {x:e}"
+            );
         }
     }
     let Ok(text) = std::str::from_utf8(data) else {
@@ -28,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
     match (&one_pass, &two_pass) {
         (Ok(a), Ok(b)) => {
             // Same members in the same order (serde_json's equality ignores order).
-            assert_eq!(serde_json::to_string(a).unwrap(), serde_json::to_string(b).unwrap());
+            assert_eq!(
+                serde_json::to_string(a).unwrap(),
+                serde_json::to_string(b).unwrap()
+            );
             let _ = to_java_string(a);
         }
         (Err(_), Err(_)) => {}

@@ -51,7 +51,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(verbatim_field(name));
         match field(&doc, name) {
             Some(Value::String(s)) => values.push(s.clone()),
-            Some(Value::Array(a)) => values.extend(a.iter().filter_map(|v| v.as_str().map(String::from))),
+            Some(Value::Array(a)) => {
+                values.extend(a.iter().filter_map(|v| v.as_str().map(String::from)))
+            }
             _ => {}
         }
     }
@@ -59,7 +61,10 @@ fuzz_target!(|data: &[u8]| {
         let Some(p) = Prefilter::new(vec![vec![v.clone()]]) else {
             continue;
         };
-        assert!(p.may_match(data), "a record whose verbatim field is {v:?} was judged unable to match it");
+        assert!(
+            p.may_match(data),
+            "a record whose verbatim field is {v:?} was judged unable to match it"
+        );
         // A clause is a disjunction: adding a literal never turns a yes into a no.
         let p = Prefilter::new(vec![vec![v.clone(), "\u{0}never".into()]]).unwrap();
         assert!(p.may_match(data));

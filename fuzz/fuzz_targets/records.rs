@@ -61,7 +61,9 @@ fn run(file: &PathBuf, columns: Option<&[&str]>, prefilter: Option<Prefilter>) -
             created: Some("2024-08-02T00:00:00.000Z".into()),
             ..NormalizeOptions::default()
         },
-        on_diagnostic: Some(Arc::new(move |d: &Diagnostic| sink.lock().unwrap().push(d.clone()))),
+        on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
+            sink.lock().unwrap().push(d.clone())
+        })),
         ..ScanOptions::default()
     };
     let s = scan(vec![file.clone()], opts);
@@ -102,14 +104,21 @@ fn column<'a>(b: &'a RecordBatch, name: &str) -> &'a dyn Array {
 fn actions(b: &Option<RecordBatch>, literal: &str) -> usize {
     let Some(b) = b else { return 0 };
     let a = column(b, "event.action");
-    let a = a.as_any().downcast_ref::<StringArray>().expect("event.action is a string");
+    let a = a
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("event.action is a string");
     a.iter().filter(|v| *v == Some(literal)).count()
 }
 
 fn dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let base = if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm" } else { "/tmp" };
+        let base = if std::path::Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        };
         let d = PathBuf::from(base).join(format!("trailhunt-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&d).expect("a scratch directory");
         d
@@ -146,7 +155,11 @@ fuzz_target!(|data: &[u8]| {
         for name in FAST {
             let a = column(f, name);
             let b = column(q, name);
-            assert_eq!(a.to_data(), b.to_data(), "column {name}: full pipeline vs fast path");
+            assert_eq!(
+                a.to_data(),
+                b.to_data(),
+                "column {name}: full pipeline vs fast path"
+            );
         }
     }
 
@@ -157,14 +170,23 @@ fuzz_target!(|data: &[u8]| {
         .and_then(|b| {
             let a = column(b, "event.action");
             let a = a.as_any().downcast_ref::<StringArray>()?;
-            a.iter().flatten().find(|s| !s.is_empty()).map(str::to_string)
+            a.iter()
+                .flatten()
+                .find(|s| !s.is_empty())
+                .map(str::to_string)
         })
         .unwrap_or_else(|| "StopLogging".to_string());
     let prefilter = Prefilter::new(vec![vec![literal.clone()]]);
     let skipped = run(&path, Some(&FAST), prefilter);
-    assert_eq!(full.records_in, skipped.records_in, "records in, prefiltered");
+    assert_eq!(
+        full.records_in, skipped.records_in,
+        "records in, prefiltered"
+    );
     assert_eq!(full.rejected, skipped.rejected, "rejected, prefiltered");
-    assert_eq!(full.files_failed, skipped.files_failed, "failed files, prefiltered");
+    assert_eq!(
+        full.files_failed, skipped.files_failed,
+        "failed files, prefiltered"
+    );
     assert_eq!(full.problems, skipped.problems, "problems, prefiltered");
     assert_eq!(
         actions(&full.batch, &literal),
