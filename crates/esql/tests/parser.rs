@@ -154,3 +154,32 @@ fn metadata_names_are_checked_while_parsing() {
     let names: Vec<&str> = metadata.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["_index", "_id", "_version", "_score", "_source"]);
 }
+
+/// Found by the `esql_parse` fuzz target: a lexer error on a multi-byte character had a
+/// one-byte span that ended inside the character (a caret drawn from it sliced the query), and
+/// an error at the end of the text had a span past the end.
+#[test]
+fn error_spans_cover_whole_characters_and_stay_inside_the_query() {
+    for q in [
+        "FROM logs | WHERE TionЛ.*\" and x == 1",
+        "FROM logs | WHERE a == 1 €",
+        "FROM logs | EVAL x = 1 🦀",
+        "ROW x = ¬1",
+        "FROM logs | WHERE",
+        "FROM logs | WHERE \"unterminated",
+    ] {
+        let e = esql::parse(q).expect_err(q);
+        for p in &e.problems {
+            assert!(
+                p.span.start <= p.span.end && p.span.end <= q.len(),
+                "{q}: {:?}",
+                p.span
+            );
+            assert!(
+                q.is_char_boundary(p.span.start) && q.is_char_boundary(p.span.end),
+                "{q}: {:?}",
+                p.span
+            );
+        }
+    }
+}
