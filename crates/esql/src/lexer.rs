@@ -312,8 +312,10 @@ impl<'a> Lexer<'a> {
                     Some((_, 'r')) => out.push('\r'),
                     Some((_, '"')) => out.push('"'),
                     Some((_, '\\')) => out.push('\\'),
-                    _ => {
-                        let end = rest.len().min(1 + i + 2);
+                    bad => {
+                        // Up to the end of the character after the backslash, whatever its
+                        // width (a byte count sliced `"\Ǎ` inside the `Ǎ`: a fuzz finding).
+                        let end = bad.map_or(rest.len(), |(j, c)| 1 + j + c.len_utf8());
                         return Err(self.err(
                             start,
                             format!("token recognition error at: '{}'", &rest[..end]),

@@ -167,6 +167,9 @@ fn error_spans_cover_whole_characters_and_stay_inside_the_query() {
         "ROW x = ¬1",
         "FROM logs | WHERE",
         "FROM logs | WHERE \"unterminated",
+        // A backslash before a multi-byte character used to panic (slicing inside it).
+        "(\"\\\u{1cd}ral(c",
+        "ROW x = \"a\\€\"",
     ] {
         let e = esql::parse(q).expect_err(q);
         for p in &e.problems {
