@@ -292,6 +292,16 @@ fn plain(v: &Str<'_>) -> Result<Option<String>, ()> {
     }
 }
 
+/// The columns the fast path can build (every ECS field it has a source for), in schema
+/// order: a scan that reads only these never runs the full pipeline.
+pub fn fast_path_columns() -> Vec<&'static str> {
+    crate::schema::ecs_fields()
+        .iter()
+        .filter(|f| source_of(&f.name).is_some())
+        .map(|f| f.name.as_str())
+        .collect()
+}
+
 impl FastPlan {
     pub(crate) fn new(fields: &[&'static EcsField]) -> Option<FastPlan> {
         let cols = fields

@@ -40,6 +40,7 @@ pub use check_cache::CheckCache;
 pub use documents::{for_each_document, DocumentOptions};
 pub use enrich::Enrich;
 pub use errors::ErrorLog;
+pub use fast::fast_path_columns;
 pub use files::not_regular;
 pub use limits::Limits;
 pub use normalize::{

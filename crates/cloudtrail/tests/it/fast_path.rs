@@ -60,6 +60,16 @@ fn run(dir: &Path, columns: Vec<String>, prefilter: Option<Prefilter>) -> (Vec<R
     (batches, stats.fast_records())
 }
 
+/// The public list (what the fuzz targets and callers use) is exactly the columns above.
+#[test]
+fn fast_path_columns_are_listed_publicly() {
+    let mut public = cloudtrail::fast_path_columns();
+    public.sort_unstable();
+    let mut want = FAST.to_vec();
+    want.sort_unstable();
+    assert_eq!(public, want);
+}
+
 #[test]
 fn fast_path_equals_the_full_pipeline() {
     let fast: Vec<String> = FAST.iter().map(|s| s.to_string()).collect();
