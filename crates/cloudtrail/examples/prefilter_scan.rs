@@ -2,11 +2,13 @@
 //! the prefilter path (the structural check of skipped input must keep it fast):
 //!
 //! ```text
-//! cargo run --release -p cloudtrail --example prefilter_scan -- DIR [--no-prefilter] [--threads N] [--runs N] [--cache]
+//! cargo run --release -p cloudtrail --example prefilter_scan -- DIR [--no-prefilter] [--threads N] [--runs N] [--cache | --saved FILE]
 //! ```
 //!
 //! Prints, per run, the wall time, rows, records skipped unparsed and rejected. `--cache`
-//! shares one check cache across the runs, as the queries of a hunt run share one.
+//! shares one check cache across the runs, as the queries of a hunt run share one; `--saved
+//! FILE` loads the verdicts from FILE before each run and saves them after it, as separate
+//! trailhunt runs do (the first run pays for the check, the later ones read the verdicts).
 
 use std::time::Instant;
 
@@ -37,11 +39,13 @@ fn main() {
     let mut dir = None;
     let (mut prefilter, mut threads, mut runs) = (true, 2usize, 5usize);
     let mut cache = None;
+    let mut saved: Option<std::path::PathBuf> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--no-prefilter" => prefilter = false,
             "--cache" => cache = Some(std::sync::Arc::new(cloudtrail::CheckCache::default())),
             "--threads" => threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(2),
+            "--saved" => saved = args.next().map(Into::into),
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(5),
             _ => dir = Some(a),
         }
@@ -62,6 +66,13 @@ fn main() {
         "aws.cloudtrail.user_identity.arn",
     ];
     for _ in 0..runs {
+        let started = Instant::now();
+        let limits = cloudtrail::Limits::default();
+        if let Some(path) = &saved {
+            cache = Some(std::sync::Arc::new(cloudtrail::CheckCache::load(
+                path, &limits,
+            )));
+        }
         let opts = ScanOptions {
             columns: Some(columns.iter().map(|s| s.to_string()).collect()),
             threads,
@@ -73,10 +84,12 @@ fn main() {
             },
             ..ScanOptions::default()
         };
-        let started = Instant::now();
         let s = scan(files.clone(), opts);
         let stats = s.stats();
         let rows: usize = s.map(|b| b.map_or(0, |b| b.num_rows())).sum();
+        if let (Some(path), Some(cache)) = (&saved, &cache) {
+            cache.save(path, &limits).expect("save the verdicts");
+        }
         println!(
             "{:.3}s rows {rows} skipped_records {} skipped_values {} rejected {} files {}",
             started.elapsed().as_secs_f64(),

@@ -17,8 +17,12 @@
 
 use crate::limits::Limits;
 
+/// The version of the check's rules, saved with its verdicts (`crate::check_cache`): bump it
+/// whenever a change here can turn a verdict, so verdicts saved by an earlier build are not
+/// trusted.
+pub(crate) const RULES_VERSION: u32 = 1;
 /// Objects and arrays deeper than this are not skipped, but read normally.
-const MAX_DEPTH: u32 = 64;
+pub(crate) const MAX_DEPTH: u32 = 64;
 /// Records nested deeper than this are rejected, by every path alike (serde_json's own
 /// limit, 128, is never reached; the fast path's skipping parser has none).
 pub(crate) const MAX_NESTING: u32 = 100;
@@ -47,7 +51,7 @@ pub(crate) fn many_brackets(text: &[u8], limit: usize) -> bool {
     n > limit
 }
 /// Longer number tokens are left to the full parser (it fails on numbers out of `f64` range).
-const MAX_NUMBER: usize = 24;
+pub(crate) const MAX_NUMBER: usize = 24;
 
 /// Top-level keys that make an object a CloudTrail record (`crate::shape`'s record and digest
 /// keys): such an object always becomes a document.

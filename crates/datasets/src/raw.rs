@@ -59,6 +59,8 @@ pub struct CloudTrailFiles {
     source_notes: Vec<SourceNote>,
     /// The structural check's verdicts, kept from one query's scan to the next.
     check_cache: Arc<cloudtrail::CheckCache>,
+    /// Where the verdicts are loaded from and saved to between runs, if anywhere.
+    saved_checks: Option<PathBuf>,
     last_stats: Mutex<Option<Arc<ScanStats>>>,
     pushdown: bool,
     /// Files left out of the last scan by the query's time range.
@@ -80,6 +82,7 @@ impl CloudTrailFiles {
             limits: Limits::default(),
             source_notes: Vec::new(),
             check_cache: Arc::default(),
+            saved_checks: None,
             last_stats: Mutex::new(None),
             pushdown: true,
             last_pruned: Mutex::new(0),
@@ -115,6 +118,15 @@ impl CloudTrailFiles {
     /// What the source expansion left out, for the summary.
     pub fn with_source_notes(mut self, notes: Vec<SourceNote>) -> CloudTrailFiles {
         self.source_notes = notes;
+        self
+    }
+
+    /// Keep the structural check's verdicts in `path` between runs (see
+    /// `cloudtrail::check_cache`): loaded now, saved when the dataset is dropped. Call after
+    /// [`CloudTrailFiles::with_limits`] (the verdicts depend on the limits).
+    pub fn with_saved_checks(mut self, path: PathBuf) -> CloudTrailFiles {
+        self.check_cache = Arc::new(cloudtrail::CheckCache::load(&path, &self.limits));
+        self.saved_checks = Some(path);
         self
     }
 
@@ -341,4 +353,14 @@ pub fn prefilter(pushdown: &Pushdown) -> Option<Prefilter> {
         .map(|c| c.iter().map(|n| n.literal.clone()).collect())
         .collect();
     Prefilter::new(clauses)
+}
+
+impl Drop for CloudTrailFiles {
+    /// Saves the structural check's verdicts (see [`CloudTrailFiles::with_saved_checks`]).
+    /// Best effort: a cache that cannot be written only means the next run checks again.
+    fn drop(&mut self) {
+        if let Some(path) = &self.saved_checks {
+            let _ = self.check_cache.save(path, &self.limits);
+        }
+    }
 }
