@@ -26,6 +26,15 @@ pub struct Limits {
     pub max_field: u64,
     /// Elements of one array inside a record.
     pub max_array: u64,
+    /// The bytes a scan may hold at once — its workers' documents, the rows in flight and
+    /// the rows waiting to make a batch — when the run has a memory budget (the caller's
+    /// share of `--memory-limit`). The scan lowers `max_document` and cuts its row chunks
+    /// and batches by size to fit (see `scan`). `None`: only the caps above and the row
+    /// counts bound them.
+    pub scan_memory: Option<u64>,
+    /// Set by [`Limits::for_workers`] when the budget lowered `max_document`, so messages
+    /// name `--memory-limit` as well.
+    pub document_lowered: bool,
 }
 
 /// Ratios are judged only past this many decompressed bytes: small files of repeated text
@@ -45,11 +54,40 @@ impl Default for Limits {
             max_record: 16 << 20,
             max_field: 4 << 20,
             max_array: 1_000_000,
+            scan_memory: None,
+            document_lowered: false,
         }
     }
 }
 
+/// A worker's document cap never goes below this to fit a budget: a budget that small
+/// could not hold one ordinary CloudTrail file.
+pub const MIN_DOCUMENT: u64 = 4 << 20;
+
 impl Limits {
+    /// These limits for a scan with `workers` threads: `max_document` lowered (not below
+    /// [`MIN_DOCUMENT`]) so that all workers' documents fit in half of
+    /// [`Limits::scan_memory`].
+    pub fn for_workers(mut self, workers: usize) -> Limits {
+        if let Some(m) = self.scan_memory {
+            let cap = (m / 2 / workers.max(1) as u64).max(MIN_DOCUMENT);
+            if cap < self.max_document {
+                self.max_document = cap;
+                self.document_lowered = true;
+            }
+        }
+        self
+    }
+
+    /// The flag(s) to name when a document or line is over `max_document`.
+    pub(crate) fn document_flags(&self) -> &'static str {
+        if self.document_lowered {
+            "--max-document, lowered to fit --memory-limit"
+        } else {
+            "--max-document"
+        }
+    }
+
     /// The smallest size at which a record needs the field and array checks.
     pub(crate) fn big_record(&self) -> u64 {
         BIG_RECORD.min(self.max_field)

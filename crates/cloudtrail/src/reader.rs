@@ -251,7 +251,14 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-fn long_line(line: u64, len: u64, offset: u64, counter: &mut u64, raw: &[u8], cap: u64) -> Problem {
+fn long_line(
+    line: u64,
+    len: u64,
+    offset: u64,
+    counter: &mut u64,
+    raw: &[u8],
+    (cap, flags): (u64, &str),
+) -> Problem {
     *counter += 1;
     Problem::rejected(
         line,
@@ -259,7 +266,7 @@ fn long_line(line: u64, len: u64, offset: u64, counter: &mut u64, raw: &[u8], ca
         *counter,
         offset,
         format!(
-            "line is {len} bytes, over the {} cap on one JSON document or line (--max-document); skipped",
+            "line is {len} bytes, over the {} cap on one JSON document or line ({flags}); skipped",
             human_size(cap)
         ),
         raw,
@@ -275,6 +282,7 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, limits: &Limits, sink: &mut dyn S
         line_start: 0,
     };
     let cap = limits.max_document;
+    let flags = limits.document_flags();
     let mut counter = 0u64;
     let mut buf = Vec::new();
     // Find the first non-blank line to choose the mode; `base` is where its text starts.
@@ -321,7 +329,14 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, limits: &Limits, sink: &mut dyn S
             }
         }
         let flow = match long_first {
-            Some(len) => sink.problem(long_line(first, len, r.line_start, &mut counter, &buf, cap)),
+            Some(len) => sink.problem(long_line(
+                first,
+                len,
+                r.line_start,
+                &mut counter,
+                &buf,
+                (cap, flags),
+            )),
             None => line_value(&buf, first, base, limits, &mut counter, sink),
         };
         if flow.is_break() {
@@ -331,7 +346,7 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, limits: &Limits, sink: &mut dyn S
             match r.next_line(&mut buf, cap) {
                 Ok(Line::Eof) => return,
                 Ok(Line::Long { len }) => {
-                    let p = long_line(r.line, len, r.line_start, &mut counter, &buf, cap);
+                    let p = long_line(r.line, len, r.line_start, &mut counter, &buf, (cap, flags));
                     if sink.problem(p).is_break() {
                         return;
                     }
@@ -372,7 +387,7 @@ fn read_text<R: BufRead>(inner: R, gzip: bool, limits: &Limits, sink: &mut dyn S
     }
     if doc.len() as u64 > cap {
         let message = format!(
-            "JSON document larger than the {} cap on one document (--max-document): not read",
+            "JSON document larger than the {} cap on one document ({flags}): not read",
             human_size(cap)
         );
         let _ = sink.problem(failed(Some(first), Some(1), Some(base), message));

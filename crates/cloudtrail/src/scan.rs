@@ -5,6 +5,8 @@
 //! result is identical for any thread count. Memory stays bounded whatever the input size: only
 //! a window of files is in flight, and each file's output goes through a small bounded channel,
 //! so a worker on a huge NDJSON file waits for the consumer instead of buffering the file.
+//! Under a memory budget ([`Limits::scan_memory`]) chunks and batches are also cut by size,
+//! and each worker's document cap is lowered to fit, so large records cannot multiply past it.
 //!
 //! One file on purpose: the options, the stats, the consumer, the workers and their per-file
 //! sink share one private protocol (`Msg`, `Shared`, the in-order window of channels), and
@@ -43,7 +45,8 @@ pub struct ScanOptions {
     /// Columns to build, in output order; `None` = all of [`schema::ecs_fields`].
     pub columns: Option<Vec<String>>,
     pub batch_size: usize,
-    /// Cut the output into batches of exactly `batch_size` rows (the last may be shorter).
+    /// Cut the output into batches of exactly `batch_size` rows (the last may be shorter;
+    /// under [`Limits::scan_memory`], also one whose rows would outgrow its share).
     /// Off, batches are the workers' own (up to ~1k rows each, still in file order): for consumers that re-batch anyway, like ingest, this saves a copy of every
     /// value.
     pub exact_batches: bool,
@@ -174,10 +177,48 @@ impl ScanStats {
 pub(crate) const CHUNK_ROWS: usize = 1024;
 /// Messages buffered per in-flight file.
 const CHANNEL_DEPTH: usize = 4;
+/// A chunk or batch is never cut by size below this (a tiny budget must still make progress).
+const MIN_CUT_BYTES: u64 = 256 << 10;
+
+/// What a scan may hold at once under [`Limits::scan_memory`]: half for the workers'
+/// documents ([`Limits::for_workers`]), half for rows — a quarter for the chunks in flight
+/// (every window slot's channel full, plus one being built per worker), a quarter for the
+/// rows waiting to fill a batch. Rows are counted by [`row_cost`], so the cuts depend only
+/// on the data, never on the thread count.
+#[derive(Debug, Clone, Copy)]
+struct RowBudget {
+    chunk: u64,
+    pending: u64,
+}
+
+impl RowBudget {
+    fn new(scan_memory: Option<u64>, threads: usize, window: usize) -> RowBudget {
+        match scan_memory {
+            None => RowBudget {
+                chunk: u64::MAX,
+                pending: u64::MAX,
+            },
+            Some(m) => {
+                let chunks = (window * (CHANNEL_DEPTH + 1) + threads) as u64;
+                RowBudget {
+                    chunk: (m / 4 / chunks).max(MIN_CUT_BYTES),
+                    pending: (m / 4).max(MIN_CUT_BYTES),
+                }
+            }
+        }
+    }
+}
+
+/// What one row costs the budget: twice its record's text (a row holds the text itself as
+/// `event.original` and its fields, at most once more). An over-estimate for narrow
+/// projections, which is the safe side.
+fn row_cost(text: &str) -> u64 {
+    2 * text.len() as u64 + 64
+}
 
 enum Msg {
-    /// Rows of one file, in file order (a file may send several).
-    Rows(RecordBatch),
+    /// Rows of one file, in file order (a file may send several), and their [`row_cost`].
+    Rows(RecordBatch, u64),
     Failed(ArrowError),
     Diag(Diagnostic),
     Done {
@@ -201,6 +242,7 @@ struct Shared {
     enrich: Option<Arc<dyn Enrich>>,
     prefilter: Option<Prefilter>,
     limits: Limits,
+    rows: RowBudget,
     keep_raw: bool,
     check_cache: Option<Arc<CheckCache>>,
     /// Set when every requested column can be read without the full pipeline.
@@ -223,9 +265,11 @@ pub struct Scan {
     jobs: Option<Sender<Job>>,
     workers: Vec<JoinHandle<()>>,
     shared: Option<Arc<Shared>>,
-    /// Worker batches waiting to fill a `batch_size` batch, and their row count.
+    /// Worker batches waiting to fill a `batch_size` batch, their row count and cost.
     pending: Vec<RecordBatch>,
     pending_rows: usize,
+    pending_cost: u64,
+    rows: RowBudget,
     /// Full batches cut from a chunk that crossed a batch boundary.
     ready: VecDeque<Result<RecordBatch, ScanError>>,
     error: Option<ScanError>,
@@ -268,6 +312,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
                 shared: None,
                 pending: Vec::new(),
                 pending_rows: 0,
+                pending_cost: 0,
+                rows: RowBudget::new(None, 1, 1),
                 ready: VecDeque::new(),
                 error: Some(e.into()),
                 finished: false,
@@ -287,6 +333,9 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
     normalize
         .created
         .get_or_insert_with(normalize::time::now_string);
+    let threads = opts.threads.max(1).min(files.len().max(1));
+    let window_size = threads * 2;
+    let rows = RowBudget::new(opts.limits.scan_memory, threads, window_size);
     let shared = Arc::new(Shared {
         schema: schema.clone(),
         fields: fields.clone(),
@@ -294,7 +343,8 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         normalize,
         enrich: opts.enrich.clone(),
         prefilter: opts.prefilter.clone(),
-        limits: opts.limits,
+        limits: opts.limits.for_workers(threads),
+        rows,
         keep_raw: opts.keep_raw,
         check_cache: opts.check_cache.clone(),
         // The fast path never runs enrichment: it is off only when a column read is one the
@@ -312,7 +362,6 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
             .sum();
         o.started(files.len(), bytes);
     }
-    let threads = opts.threads.max(1).min(files.len().max(1));
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let job_rx = Arc::new(Mutex::new(job_rx));
     let workers = (0..threads)
@@ -334,12 +383,14 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         on_diagnostic: opts.on_diagnostic,
         pending_files: files.into(),
         window: VecDeque::new(),
-        window_size: threads * 2,
+        window_size,
         jobs: Some(job_tx),
         workers,
         shared: Some(shared),
         pending: Vec::new(),
         pending_rows: 0,
+        pending_cost: 0,
+        rows,
         ready: VecDeque::new(),
         error: None,
         finished: false,
@@ -392,6 +443,7 @@ impl Scan {
             return None;
         }
         self.pending_rows = 0;
+        self.pending_cost = 0;
         let parts = std::mem::take(&mut self.pending);
         Some(match parts.len() {
             1 => Ok(parts.into_iter().next().expect("one part")),
@@ -403,16 +455,24 @@ impl Scan {
 
     /// Cuts worker batches into batches of exactly `batch_size` rows (the last may be
     /// shorter), so the output does not depend on how files were split among workers.
-    fn add_rows(&mut self, batch: RecordBatch) {
+    /// Under a memory budget a batch is also cut short, between chunks, when its rows
+    /// would cost more than the budget's share for waiting rows.
+    fn add_rows(&mut self, batch: RecordBatch, cost: u64) {
         if !self.exact_batches {
             self.ready.push_back(Ok(batch));
             return;
         }
+        if self.pending_rows > 0 && self.pending_cost.saturating_add(cost) > self.rows.pending {
+            let short = self.take_batch().expect("rows present");
+            self.ready.push_back(short);
+        }
         let mut offset = 0;
+        let n = batch.num_rows().max(1) as u64;
         while offset < batch.num_rows() {
             let take = (self.opts_batch - self.pending_rows).min(batch.num_rows() - offset);
             self.pending.push(batch.slice(offset, take));
             self.pending_rows += take;
+            self.pending_cost += cost * take as u64 / n;
             offset += take;
             if self.pending_rows == self.opts_batch {
                 let full = self.take_batch().expect("rows present");
@@ -491,12 +551,12 @@ impl Iterator for Scan {
                 }
             };
             match msg {
-                Msg::Rows(batch) => {
+                Msg::Rows(batch, cost) => {
                     self.stats
                         .records
                         .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
                     self.front.records += batch.num_rows() as u64;
-                    self.add_rows(batch);
+                    self.add_rows(batch, cost);
                     if let Some(batch) = self.ready.pop_front() {
                         return Some(batch);
                     }
@@ -562,6 +622,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             path: &job.path,
             tx: &job.tx,
             builder: &mut builder,
+            cost: 0,
             skipped_records: 0,
             skipped_values: 0,
             fast_records: 0,
@@ -586,6 +647,8 @@ struct FileSink<'a> {
     path: &'a PathBuf,
     tx: &'a SyncSender<Msg>,
     builder: &'a mut BatchBuilder,
+    /// The [`row_cost`] of the rows in `builder`.
+    cost: u64,
     skipped_records: u64,
     skipped_values: u64,
     fast_records: u64,
@@ -606,13 +669,19 @@ impl FileSink<'_> {
         if self.builder.rows() == 0 {
             return ControlFlow::Continue(());
         }
+        let cost = std::mem::take(&mut self.cost);
         match self.builder.finish() {
-            Ok(batch) => self.send(Msg::Rows(batch)),
+            Ok(batch) => self.send(Msg::Rows(batch, cost)),
             Err(e) => {
                 let _ = self.send(Msg::Failed(e));
                 ControlFlow::Break(())
             }
         }
+    }
+
+    /// Send the rows now: [`CHUNK_ROWS`] of them, or their share of the memory budget.
+    fn chunk_full(&self) -> bool {
+        self.builder.rows() >= CHUNK_ROWS || self.cost >= self.shared.rows.chunk
     }
 
     fn diag(&mut self, p: Problem) -> ControlFlow<()> {
@@ -661,7 +730,8 @@ impl Sink for FileSink<'_> {
         if let Some(row) = shared.fast.as_ref().and_then(|f| f.extract(&r.text)) {
             self.builder.push(row);
             self.fast_records += 1;
-            if self.builder.rows() >= CHUNK_ROWS {
+            self.cost += row_cost(&r.text);
+            if self.chunk_full() {
                 self.flush()?;
             }
             return ControlFlow::Continue(());
@@ -675,6 +745,7 @@ impl Sink for FileSink<'_> {
             Ok(doc) => {
                 let error = pipeline_error_message(&doc);
                 self.shared.plan.append(&doc, self.builder);
+                self.cost += row_cost(&r.text);
                 if let Some(message) = error {
                     self.diag(Problem {
                         kind: DiagnosticKind::PipelineError,
@@ -686,7 +757,7 @@ impl Sink for FileSink<'_> {
                         raw: None,
                     })?;
                 }
-                if self.builder.rows() >= CHUNK_ROWS {
+                if self.chunk_full() {
                     self.flush()?;
                 }
                 ControlFlow::Continue(())

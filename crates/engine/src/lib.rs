@@ -480,13 +480,21 @@ fn session(opts: &QueryOptions) -> Result<SessionContext, EngineError> {
     // Parquet scan they would read and fold min/max of all ~500 columns of every file
     // (the largest planning cost of a store hunt: 10M events, 0.39 s → see README). Files
     // are chosen from the store manifest and row groups/pages are pruned when opened.
-    let config = SessionConfig::new().with_collect_statistics(false);
+    //
+    // No round-robin repartition: over a streamed source (raw files: one partition, already
+    // read and normalized by the scan's own threads) it would only spread batches over
+    // cores, and its coalescer gathers up to `batch_size` rows before sending any on, by
+    // count, not size — 320 rows of 3 MiB records made a 512 MiB budget peak at 1.8 GB
+    // (tests/untrusted_input.rs). The store's Parquet scan has its own partitions.
+    let config = SessionConfig::new()
+        .with_collect_statistics(false)
+        .with_round_robin_repartition(false);
     let Some(limit) = opts.memory_limit else {
         return Ok(SessionContext::new_with_config(config));
     };
     // The pool tracks operator state (hash tables, sort buffers); scan buffers, decoded
     // Parquet pages and the allocator's slack are not tracked. A quarter of the budget is
-    // left for them so the whole process stays near the limit (measured: a STATS BY
+    // left for them (a raw scan is given that quarter as `cloudtrail::Limits::scan_memory`) so the whole process stays near the limit (measured: a STATS BY
     // event.id over 10M stored events peaks at 1.06 GB RSS with a 768 MB pool, 1.35 GB with
     // a 1 GB one).
     let runtime = RuntimeEnvBuilder::new()

@@ -170,8 +170,18 @@ impl Runner {
         if self.data().table_provider().is_some() {
             return Ok(self.clone_with(self.data().clone()));
         }
-        let cache = crate::snapshot::ColumnCache::new(self.data().clone());
-        Ok(self.clone_with(Arc::new(cache)))
+        let (copy, queries) = self.split_budget();
+        let cache = crate::snapshot::ColumnCache::new(self.data().clone(), copy);
+        Ok(self.clone_with(Arc::new(cache)).with_memory_limit(queries))
+    }
+
+    /// Under a memory budget, half for a snapshot's copy and half for the queries run on it
+    /// (whose own scans then read memory, not files), so the two together stay inside it.
+    fn split_budget(&self) -> (Option<u64>, Option<usize>) {
+        match self.options().memory_limit {
+            Some(m) => (Some(m as u64 / 2), Some(m - m / 2)),
+            None => (None, None),
+        }
     }
 
     /// [`Runner::snapshot`] with the columns these queries mention read at once, in one
@@ -187,9 +197,10 @@ impl Runner {
             .map(|c| c.name)
             .filter(|name| queries.iter().any(|q| mentions(q, name)))
             .collect();
-        let cache = crate::snapshot::ColumnCache::new(self.data().clone());
+        let (copy, queries) = self.split_budget();
+        let cache = crate::snapshot::ColumnCache::new(self.data().clone(), copy);
         cache.preload(&names)?;
-        Ok(self.clone_with(Arc::new(cache)))
+        Ok(self.clone_with(Arc::new(cache)).with_memory_limit(queries))
     }
 
     /// Epoch-aligned starts of the `interval`-wide buckets that hold at least one event.

@@ -249,6 +249,14 @@ impl Runner {
         Runner::new(data, self.datasets[1..].to_vec(), self.opts.clone())
     }
 
+    /// This runner with another memory budget (unchanged when `None`).
+    pub(crate) fn with_memory_limit(mut self, limit: Option<usize>) -> Runner {
+        if limit.is_some() {
+            self.opts.memory_limit = limit;
+        }
+        self
+    }
+
     /// The CloudTrail dataset and the lookup tables.
     pub fn datasets(&self) -> &[Arc<dyn Dataset>] {
         &self.datasets

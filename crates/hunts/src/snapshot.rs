@@ -11,6 +11,10 @@
 //! order, records in file order, batches of a fixed size), so columns read by different
 //! scans line up row for row; a scan that disagrees (the files changed meanwhile) is an
 //! error, never a silent mix.
+//!
+//! Under a memory budget the copy has a cap (see [`Runner::snapshot`](crate::Runner)): a
+//! load that would pass it stops with an error saying so and what to do (ingest the files
+//! into a store, whose queries read from disk), rather than growing until the OS kills us.
 
 use engine::source::{DocumentId, IndexNaming, SchemaRef};
 use engine::{BatchIter, Dataset, DatasetError};
@@ -24,6 +28,8 @@ use arrow_schema::Schema;
 pub(crate) struct ColumnCache {
     inner: Arc<dyn Dataset>,
     state: Mutex<State>,
+    /// Bytes the copy may hold (`None`: no cap).
+    max_bytes: Option<u64>,
 }
 
 #[derive(Default)]
@@ -32,17 +38,31 @@ struct State {
     batch_rows: Option<Vec<usize>>,
     /// Column → its array in each batch.
     columns: HashMap<String, Vec<ArrayRef>>,
+    /// What the arrays in `columns` hold, in bytes.
+    bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("the data changed while it was being read ({0}); run the command again")]
 struct Changed(String);
 
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the in-memory copy of the {columns} columns these queries read needs more than its \
+     {cap} MiB share of the memory budget (--memory-limit): ingest the files into a store \
+     first (`trailhunt ingest`, then query the store), or raise --memory-limit"
+)]
+struct OverBudget {
+    columns: usize,
+    cap: u64,
+}
+
 impl ColumnCache {
-    pub(crate) fn new(inner: Arc<dyn Dataset>) -> ColumnCache {
+    pub(crate) fn new(inner: Arc<dyn Dataset>, max_bytes: Option<u64>) -> ColumnCache {
         ColumnCache {
             inner,
             state: Mutex::new(State::default()),
+            max_bytes,
         }
     }
 
@@ -59,13 +79,22 @@ impl ColumnCache {
         }
         let mut arrays: Vec<Vec<ArrayRef>> = vec![Vec::new(); missing.len()];
         let mut rows = Vec::new();
+        let mut bytes = state.bytes;
         for batch in self.inner.scan(&missing)? {
             let batch = batch?;
             rows.push(batch.num_rows());
             for (i, a) in batch.columns().iter().enumerate() {
+                bytes += a.get_array_memory_size() as u64;
                 arrays[i].push(a.clone());
             }
+            if let Some(cap) = self.max_bytes.filter(|cap| bytes > *cap) {
+                return Err(DatasetError::source(OverBudget {
+                    columns: state.columns.len() + missing.len(),
+                    cap: cap >> 20,
+                }));
+            }
         }
+        state.bytes = bytes;
         match &state.batch_rows {
             None => state.batch_rows = Some(rows),
             Some(known) if *known == rows => {}
@@ -237,7 +266,7 @@ mod tests {
             scans: AtomicUsize::new(0),
             shift: false,
         });
-        let cache = ColumnCache::new(src.clone());
+        let cache = ColumnCache::new(src.clone(), None);
         let first = collect(&cache, &["b"]);
         assert_eq!(
             first.iter().map(|b| b.num_rows()).collect::<Vec<_>>(),
@@ -266,10 +295,13 @@ mod tests {
 
     #[test]
     fn data_that_changed_between_scans_is_an_error() {
-        let cache = ColumnCache::new(Arc::new(Source {
-            scans: AtomicUsize::new(0),
-            shift: true,
-        }));
+        let cache = ColumnCache::new(
+            Arc::new(Source {
+                scans: AtomicUsize::new(0),
+                shift: true,
+            }),
+            None,
+        );
         collect(&cache, &["a"]);
         let err = match cache.scan(&["b".to_string()]) {
             Err(e) => e.to_string(),
@@ -284,5 +316,31 @@ mod tests {
             Ok(_) => panic!("unknown column"),
         };
         assert!(!err.is_empty());
+    }
+
+    /// A copy that would outgrow its share of the budget stops with an error that says what
+    /// to do, and what it already holds stays usable.
+    #[test]
+    fn a_copy_over_its_budget_is_an_error_naming_the_way_out() {
+        let src = Arc::new(Source {
+            scans: AtomicUsize::new(0),
+            shift: false,
+        });
+        let one = collect(&ColumnCache::new(src.clone(), None), &["b"]);
+        let b_bytes: u64 = one
+            .iter()
+            .map(|b| b.column(0).get_array_memory_size() as u64)
+            .sum();
+        let cache = ColumnCache::new(src, Some(b_bytes + 8));
+        collect(&cache, &["b"]);
+        let err = match cache.scan(&["a".to_string(), "b".to_string()]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a second column does not fit"),
+        };
+        assert!(
+            err.contains("needs more than its 0 MiB share of the memory budget (--memory-limit): ingest the files into a store first"),
+            "{err}"
+        );
+        assert_eq!(collect(&cache, &["b"]).len(), 2, "b is still there");
     }
 }

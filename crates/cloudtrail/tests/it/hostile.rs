@@ -558,3 +558,62 @@ fn check_cache_remembers_verdicts_and_rechecks_changed_files() {
     assert_eq!((skipped, rejected, failed), (0, 0, 1), "{diags:?}");
     assert!(diags[0].contains("a.json:1:"), "{diags:?}");
 }
+
+/// Under a memory budget (`Limits::scan_memory`) large rows are sent on in small chunks and
+/// batches — cut by size, the same for any thread count — and a document over the worker's
+/// share of the budget is reported naming both flags.
+#[test]
+fn a_memory_budget_cuts_batches_by_size_and_lowers_the_document_cap() {
+    let d = Dir::new();
+    let big = "b".repeat(1 << 20);
+    let files: Vec<PathBuf> = (0..6)
+        .map(|f| {
+            let recs: Vec<String> = (0..5)
+                .map(|i| quiet(f * 10 + i).replace("\"b\"", &format!("\"{big}\"")))
+                .collect();
+            d.file(
+                &format!("f{f}.json"),
+                format!("{{\"Records\":[{}]}}", recs.join(",")).into_bytes(),
+            )
+        })
+        .collect();
+    let limits = Limits {
+        scan_memory: Some(32 << 20),
+        ..Limits::default()
+    };
+    let shapes = |threads: usize, limits: Limits| -> Vec<usize> {
+        let opts = ScanOptions {
+            columns: Some(vec!["aws.cloudtrail.request_parameters".into()]),
+            threads,
+            limits,
+            ..ScanOptions::default()
+        };
+        scan(files.clone(), opts)
+            .map(|b| b.unwrap().num_rows())
+            .collect()
+    };
+    let one = shapes(1, limits);
+    assert_eq!(one.iter().sum::<usize>(), 30);
+    assert!(one.len() > 1 && one.iter().all(|&n| n < 30), "{one:?}");
+    assert_eq!(shapes(2, limits), one, "the same cuts for any thread count");
+    // Without a budget: one batch of all 30 rows.
+    assert_eq!(shapes(2, Limits::default()), [30]);
+
+    // A 12 MiB document (one record per line), over a 16 MiB budget's share for one of two workers (the floor,
+    // 4 MiB) but under --max-document.
+    let rec = quiet(1).replace("\"b\"", &format!("\"{}\"", "c".repeat(3 << 20)));
+    let doc = format!("{{\"Records\":[\n{}\n]}}", vec![rec; 4].join(",\n"));
+    let f = d.file("doc.json", doc.into_bytes());
+    let small = Limits {
+        scan_memory: Some(16 << 20),
+        ..Limits::default()
+    };
+    let o = run_with(&[f.clone(), files[0].clone()], None, small);
+    assert_eq!(o.files_failed, 1, "{o:?}");
+    assert!(
+        o.diags[0].ends_with("JSON document larger than the 4 MiB cap on one document (--max-document, lowered to fit --memory-limit): not read"),
+        "{}",
+        o.diags[0]
+    );
+    assert_eq!(run_with(&[f], None, Limits::default()).files_failed, 0);
+}
