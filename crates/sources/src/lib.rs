@@ -16,6 +16,7 @@ pub mod s3;
 
 pub use layout::{delivery_date, DayRange};
 pub use local::{expand_local, expand_local_noted, Expansion, NoteKind, SourceNote};
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
 /// Why a source could not be expanded. The message names the source so the user can fix it.
@@ -111,17 +112,40 @@ pub struct ExpandOptions<'a> {
     pub note: Option<&'a (dyn Fn(&SourceNote) + Sync)>,
 }
 
+/// Where trailhunt keeps what it can rebuild (downloaded S3 objects, the structural
+/// check's verdicts): `$TRAILHUNT_CACHE`, else `$XDG_CACHE_HOME/trailhunt`, else
+/// `~/.cache/trailhunt`, else the temp directory's `trailhunt`.
+pub fn cache_root() -> PathBuf {
+    if let Some(d) = std::env::var_os("TRAILHUNT_CACHE") {
+        return PathBuf::from(d);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("trailhunt")
+}
+
+/// Whether a source names an S3 prefix (`s3://…`) rather than a local path.
+pub fn is_s3(src: &OsStr) -> bool {
+    src.as_encoded_bytes().starts_with(b"s3://")
+}
+
 /// Expands every source in order (local ones as [`expand_local`] does, S3 prefixes listed
 /// and fetched into the cache), each real file once across all of them. A source that yields
 /// nothing is an error: a typo silently producing "no hits" would be worse. What was left out
 /// goes to [`ExpandOptions::note`].
-pub fn expand(sources: &[String], opts: &ExpandOptions) -> Result<Vec<SourceFile>, SourceError> {
+pub fn expand<S: AsRef<OsStr>>(
+    sources: &[S],
+    opts: &ExpandOptions,
+) -> Result<Vec<SourceFile>, SourceError> {
     let s3_range = opts.days.intersect(opts.s3_days);
     let mut out = vec![];
     let mut walker = local::Walker::default();
     let mut client: Option<(tokio::runtime::Runtime, s3::S3Client)> = None;
     for src in sources {
-        if src.starts_with("s3://") {
+        let src = src.as_ref();
+        if let Some(src) = src.to_str().filter(|s| is_s3(OsStr::new(s))) {
             if client.is_none() {
                 let rt = tokio::runtime::Builder::new_multi_thread()
                     .enable_all()

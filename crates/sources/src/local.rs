@@ -14,7 +14,7 @@
 
 use crate::SourceError;
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -65,15 +65,15 @@ pub struct Expansion {
 /// with glob metacharacters is a glob (matches sorted). A source that yields nothing at all is
 /// an error, because a typo silently producing "no hits" would be worse. What was left out is
 /// dropped here; [`expand_local_noted`] returns it.
-pub fn expand_local(srcs: &[String]) -> Result<Vec<PathBuf>, SourceError> {
+pub fn expand_local<S: AsRef<OsStr>>(srcs: &[S]) -> Result<Vec<PathBuf>, SourceError> {
     Ok(expand_local_noted(srcs)?.files)
 }
 
 /// [`expand_local`], with the [`SourceNote`]s of what was left out or is worth knowing.
-pub fn expand_local_noted(srcs: &[String]) -> Result<Expansion, SourceError> {
+pub fn expand_local_noted<S: AsRef<OsStr>>(srcs: &[S]) -> Result<Expansion, SourceError> {
     let mut w = Walker::default();
     for src in srcs {
-        w.source(src)?;
+        w.source(src.as_ref())?;
     }
     Ok(w.finish())
 }
@@ -108,17 +108,21 @@ impl Walker {
         });
     }
 
-    /// One source as the user named it.
-    pub(crate) fn source(&mut self, src: &str) -> Result<(), SourceError> {
-        if src.starts_with("s3://") {
-            return Err(SourceError::NotLocal(src.to_string()));
+    /// One source as the user named it: any bytes the OS allows in a path. A name that is not
+    /// UTF-8 is a path, never a glob (the glob crate matches text), and is shown lossily.
+    pub(crate) fn source(&mut self, src: &OsStr) -> Result<(), SourceError> {
+        let text = src.to_str();
+        let shown = src.to_string_lossy();
+        if crate::is_s3(src) {
+            return Err(SourceError::NotLocal(shown.into_owned()));
         }
         let (files, notes) = (self.files.len(), self.notes.len());
         let path = Path::new(src);
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => self.top_dir(path, &meta)?,
             Ok(meta) => self.entry(path, &meta),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_glob(src) => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && text.is_some_and(is_glob) => {
+                let src = text.expect("checked above");
                 let paths = glob::glob(src).map_err(|e| SourceError::BadPattern {
                     source_name: src.to_string(),
                     message: e.to_string(),
@@ -143,17 +147,17 @@ impl Walker {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(SourceError::NotFound(src.to_string()))
+                return Err(SourceError::NotFound(shown.into_owned()))
             }
             Err(error) => {
                 return Err(SourceError::Io {
-                    path: src.to_string(),
+                    path: shown.into_owned(),
                     error,
                 })
             }
         }
         if self.files.len() == files && self.notes.len() == notes {
-            return Err(SourceError::NoMatch(src.to_string()));
+            return Err(SourceError::NoMatch(shown.into_owned()));
         }
         Ok(())
     }
@@ -432,7 +436,7 @@ mod tests {
         let missing = format!("{}/missing.json", dir.path().display());
         let err = expand_local(&[missing]).unwrap_err();
         assert!(err.to_string().contains("no such file"), "{err}");
-        let err = expand_local(&["s3://bucket/prefix".into()]).unwrap_err();
+        let err = expand_local(&["s3://bucket/prefix"]).unwrap_err();
         assert!(err.to_string().contains("not a local path"), "{err}");
         let empty = dir.path().join("emptydir");
         std::fs::create_dir_all(&empty).unwrap();

@@ -17,6 +17,7 @@ use clap::{Args, Parser, Subcommand};
 use datasets::{CloudTrailFiles, StoreDataset};
 use engine::{Dataset, EngineError, QueryOptions, QueryResult};
 use render::Format;
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,7 +88,7 @@ enum Command {
     Normalize {
         /// CloudTrail sources: files, directories, globs, or s3://bucket/prefix.
         #[arg(value_name = "SRC", required = true)]
-        sources: Vec<String>,
+        sources: Vec<OsString>,
         #[command(flatten)]
         s3: S3Args,
         #[command(flatten)]
@@ -157,8 +158,9 @@ pub(crate) enum HuntsAction {
 #[derive(Args)]
 pub(crate) struct DataArgs {
     /// CloudTrail input: a file, a directory (recursive), or a glob; repeatable.
+    /// Any bytes the OS allows in a path (a name that is not UTF-8 is read as a path).
     #[arg(long = "input", short = 'i', value_name = "SRC")]
-    inputs: Vec<String>,
+    inputs: Vec<OsString>,
     /// The embedded store to read when no --input is given.
     #[arg(long, env = "TRAILHUNT_STORE", value_name = "DIR")]
     store: Option<PathBuf>,
@@ -204,7 +206,8 @@ impl DataArgs {
     /// What the run reads, in words (for the report).
     pub(crate) fn describe(&self) -> String {
         if !self.inputs.is_empty() {
-            format!("CloudTrail files: {}", self.inputs.join(", "))
+            let names: Vec<_> = self.inputs.iter().map(|i| i.to_string_lossy()).collect();
+            format!("CloudTrail files: {}", names.join(", "))
         } else if let Some(s) = &self.store {
             format!("the trailhunt store at {}", s.display())
         } else {
@@ -237,7 +240,7 @@ pub(crate) struct S3Args {
 /// file, a FIFO, …) go to stderr unless `quiet`; what was left out is also returned, and
 /// written to `log`.
 pub(crate) fn expand_sources_noted(
-    srcs: &[String],
+    srcs: &[OsString],
     s3: &S3Args,
     s3_days: sources::DayRange,
     quiet: bool,
@@ -443,7 +446,7 @@ struct Session {
 /// only known after reading), with `--no-pushdown`, or when any query is unbounded.
 fn query_days(data: &DataArgs, queries: &[&str]) -> sources::DayRange {
     let open = sources::DayRange::default();
-    if data.no_pushdown || !data.inputs.iter().any(|i| i.starts_with("s3://")) {
+    if data.no_pushdown || !data.inputs.iter().any(|i| sources::is_s3(i)) {
         return open;
     }
     let now_ms = match data.now.as_deref() {
@@ -510,7 +513,10 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
     }
     // The databases first: a bad path fails before anything is downloaded.
     let enrich = data.geo.enrich()?;
-    let limits = data.input.limits()?;
+    let mut limits = data.input.limits()?;
+    // The raw scan's share of the budget: DataFusion's pool has the other three quarters
+    // (see engine::session).
+    limits.scan_memory = memory_limit.map(|m| m as u64 / 4);
     let log = data.input.error_log()?;
     // Local sources and s3:// prefixes (fetched into the local cache).
     let (files, notes) = expand_sources_noted(
@@ -527,6 +533,9 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         .with_pushdown(!data.no_pushdown)
         .with_enrich(enrich)
         .with_limits(limits)
+        // The structural check is paid once per file, not once per run (see
+        // cloudtrail::check_cache).
+        .with_saved_checks(sources::cache_root().join("structure-checks"))
         .with_source_notes(notes);
     if let Some(log) = &log {
         files = files.with_error_log(log.clone());
@@ -656,7 +665,7 @@ fn cmd_query(data: &DataArgs, query: &str, param_specs: &[String]) -> Result<i32
 /// `cloudtrail::for_each_document`: nested objects, arrays in pipeline order). Bad inputs are
 /// reported on stderr by path and line and do not stop the run unless `--strict`.
 fn cmd_normalize(
-    srcs: &[String],
+    srcs: &[OsString],
     s3: &S3Args,
     opts: &cloudtrail::DocumentOptions,
     strict: bool,

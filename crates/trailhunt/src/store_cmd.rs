@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub struct IngestArgs {
     /// CloudTrail sources: files, directories, globs, or s3://bucket/prefix.
     #[arg(value_name = "SRC", required = true)]
-    pub sources: Vec<String>,
+    pub sources: Vec<std::ffi::OsString>,
     /// The store directory (created if missing).
     #[arg(long, env = "TRAILHUNT_STORE", value_name = "DIR")]
     pub store: Option<PathBuf>,
@@ -60,7 +60,10 @@ fn store_dir(arg: &Option<PathBuf>) -> PathBuf {
 pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
     let dir = store_dir(&args.store);
     let enrich = args.geo.enrich()?;
-    let limits = args.input.limits()?;
+    let mut limits = args.input.limits()?;
+    // Ingest holds no query state: the scan may use a quarter of the default budget, as it
+    // does under a query.
+    limits.scan_memory = engine::default_memory_limit().map(|m| m as u64 / 4);
     let log = args.input.error_log()?;
     let (named, _) = crate::expand_sources_noted(
         &args.sources,

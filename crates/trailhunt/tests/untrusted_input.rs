@@ -328,6 +328,59 @@ fn corpus() -> Corpus {
         ),
     );
 
+    // From the peers' changelogs: JSON Lines with a `Records` batch per line, the last one
+    // cut (Suzaku #139 dropped such files silently); a field of multi-byte characters over
+    // its cap (#148: a char-boundary panic); lines that are JSON but not objects; and nesting
+    // at the top of a document, outside any record. A timestamp the pipeline cannot parse
+    // (#150 dropped every event on a bad date) is no problem: the integration keeps the
+    // event without a parsed time, and so do we.
+    put(
+        "batches.jsonl",
+        format!(
+            "{{\"Records\":[{}]}}\n{{\"Records\":[{}]}}\n{{\"Records\":[{q}\n",
+            quiet(60),
+            quiet(61)
+        )
+        .as_bytes(),
+    );
+    note(
+        "batches.jsonl",
+        ":3:292 (record 3): invalid JSON: EOF while parsing a list",
+    );
+    put(
+        "cjk-field.json",
+        q.replace("\"v1\"", &format!("\"{}\"", "漢".repeat(2 << 20)))
+            .as_bytes(),
+    );
+    note(
+        "cjk-field.json",
+        &format!(
+            "(record 1): field `requestParameters.k` is {} bytes, over the 4 MiB cap (--max-field)",
+            (6 << 20) + 2
+        ),
+    );
+    put(
+        "bad-time.json",
+        q.replace("2024-07-31T13:01:00Z", "2024-13-45T99:00:00Z")
+            .as_bytes(),
+    );
+    put(
+        "scalars.ndjson",
+        format!("{}\n\"a string\"\n", quiet(62)).as_bytes(),
+    );
+    note(
+        "scalars.ndjson",
+        ":2:1 (record 2): record is not a JSON object (found a string)",
+    );
+    put(
+        "deep-top.json",
+        format!("{}{q}{}", "[".repeat(5000), "]".repeat(5000)).as_bytes(),
+    );
+    note(
+        "deep-top.json",
+        ":1:2 (record 1): nested more than 100 levels deep (at `(record)`)",
+    );
+
     // Empty and blank files hold no record and are no problem.
     put("empty.json", b"");
     put("blank.json", b"\xEF\xBB\xBF \n\n");
@@ -385,7 +438,7 @@ fn corpus() -> Corpus {
     // good.json, the NDJSON gzip, lookup-events, the non-UTF-8 name, dup-keys, the first
     // line of lines.ndjson and element of array.json, and what the
     // cut, bad-CRC and trailing-garbage gzip files hold before their fault.
-    let good = 3 + 4 + 1 + 1 + 2 + 1 + 1 + cut_kept + 50 + 50;
+    let good = 3 + 4 + 1 + 1 + 2 + 1 + 1 + cut_kept + 50 + 50 + 2 + 1 + 1;
     Corpus {
         _tmp: tmp,
         dir,
@@ -430,9 +483,9 @@ fn check_warnings(r: &Run, bad: &[(String, String)], logs_arg: &str) {
 #[test]
 fn hostile_corpus_counts_each_good_record_once_and_names_every_bad_input() {
     let c = corpus();
-    // 37 hostile inputs named one by one, plus three odd but harmless ones (duplicate keys, an
+    // 41 hostile inputs named one by one, plus three odd but harmless ones (duplicate keys, an
     // empty file, a BOM and blank lines) that must not be.
-    assert_eq!(c.hostile(), 37);
+    assert_eq!(c.hostile(), 41);
     let logs = c.dir.join("logs").display().to_string();
     let errors = c.dir.join("errors.ndjson");
     let count = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*)";
@@ -467,7 +520,7 @@ fn hostile_corpus_counts_each_good_record_once_and_names_every_bad_input() {
         // Files read: everything but the specials, links, loop and hidden file; a 2 GiB bomb
         // inflated only to its first 16 MiB; memory stays far below the limit.
         let s = r.summary();
-        assert!(s.starts_with("trailhunt: 30 files (9 unreadable), "), "{s}");
+        assert!(s.starts_with("trailhunt: 35 files (9 unreadable), "), "{s}");
         assert!(
             s.contains("not read: 4 second paths to files or folders already read, 1 symbolic-link loop, 3 FIFOs, sockets or devices, 2 unreadable folders, entries or broken links, 1 hidden entry"),
             "{s}"
@@ -475,7 +528,7 @@ fn hostile_corpus_counts_each_good_record_once_and_names_every_bad_input() {
         assert!(r.max_rss_kib < 512 * 1024, "peak RSS {} KiB", r.max_rss_kib);
         // Records in = processed + rejected, the same whatever the query skipped.
         let rejected = c.bad.iter().filter(|(_, m)| m.contains("(record ")).count();
-        assert_eq!(rejected, 17);
+        assert_eq!(rejected, 21);
         assert!(
             s.contains(&format!("{} records, {rejected} rejected", c.good)),
             "{s}"
@@ -832,4 +885,95 @@ fn ingest_and_normalize_account_for_the_same_problems() {
         tmp.path(),
     );
     assert_eq!(r.stdout, "n\r\n6\r\n", "{}", r.stderr);
+}
+
+/// A file or folder whose name is not UTF-8 can be named on the command line itself (not
+/// only met while walking a folder): `query -i`, `normalize` and `ingest` read it, and name
+/// it lossily in what they print.
+#[test]
+fn non_utf8_paths_named_on_the_command_line_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(OsStr::from_bytes(b"logs-\xff"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = OsStr::from_bytes(b"logs-\xff/trail-\xfe.json");
+    std::fs::write(
+        tmp.path().join(file),
+        format!("{{\"Records\":[{},{}]}}", quiet(1), quiet(2)),
+    )
+    .unwrap();
+    let q = OsStr::new("FROM logs-aws.cloudtrail* | STATS n = COUNT(*)");
+    for src in [file, OsStr::from_bytes(b"logs-\xff")] {
+        let args = [
+            OsStr::new("query"),
+            OsStr::new("-f"),
+            OsStr::new("csv"),
+            OsStr::new("-i"),
+            src,
+            q,
+        ];
+        let r = run_in(&[], &args, tmp.path());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.stdout, "n\r\n2\r\n", "{}", r.stderr);
+        let r = run_in(&[], &[OsStr::new("normalize"), src], tmp.path());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.stdout.lines().count(), 2, "{}", r.stderr);
+    }
+    let missing = OsStr::from_bytes(b"gone-\xff.json");
+    let r = run_in(&[], &[OsStr::new("normalize"), missing], tmp.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("gone-\u{fffd}.json: no such file or directory"),
+        "{}",
+        r.stderr
+    );
+    let args = [
+        OsStr::new("ingest"),
+        OsStr::from_bytes(b"logs-\xff"),
+        OsStr::new("--store"),
+        OsStr::new("store"),
+    ];
+    let r = run_in(&[], &args, tmp.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("2 records stored"), "{}", r.stderr);
+}
+
+/// Large records cannot multiply past the memory budget: 320 records of 3 MiB each (1 GiB
+/// of rows, in 40 small gzip files) are read with a 512 MiB `--memory-limit`. Before the scan
+/// cut its chunks and batches by size, the rows waiting to fill one 8192-row batch alone held
+/// all of them.
+#[test]
+fn large_records_stay_inside_the_memory_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let big = "a".repeat(3 << 20);
+    let records: Vec<String> = (0..8)
+        .map(|i| quiet(i).replace("\"v", &format!("\"{big}")))
+        .collect();
+    let file = gz(format!("{{\"Records\":[{}]}}", records.join(",")).as_bytes());
+    for f in 0..40 {
+        std::fs::write(logs.join(format!("f{f:02}.json.gz")), &file).unwrap();
+    }
+    let q = "FROM logs-aws.cloudtrail* | EVAL l = LENGTH(aws.cloudtrail.request_parameters) | STATS n = COUNT(*), m = MAX(l)";
+    let r = run(
+        &[
+            "query",
+            "-i",
+            "logs",
+            "--memory-limit",
+            "512M",
+            "--max-ratio",
+            "5000",
+            "-f",
+            "csv",
+            q,
+        ],
+        tmp.path(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // `{k=aaa…a1}`: the flattened request parameters.
+    let want = format!("n,m\r\n320,{}\r\n", (3 << 20) + 5);
+    assert_eq!(r.stdout, want, "{}", r.stderr);
+    assert!(r.max_rss_kib < 512 * 1024, "peak RSS {} KiB", r.max_rss_kib);
 }

@@ -248,16 +248,9 @@ fn local_path(root: &Path, key: &str) -> PathBuf {
     p
 }
 
-/// `$TRAILHUNT_CACHE/s3`, else the XDG cache directory.
+/// `s3` under [`crate::cache_root`].
 fn default_cache_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("TRAILHUNT_CACHE") {
-        return PathBuf::from(d).join("s3");
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("trailhunt").join("s3")
+    crate::cache_root().join("s3")
 }
 
 /// Objects from different endpoints never share cache entries.
