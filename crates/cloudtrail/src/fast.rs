@@ -1,7 +1,10 @@
 //! Projection pushdown into the normalizer: when a query needs only columns the pipeline copies
-//! straight from top-level CloudTrail fields, read just those fields (typed, borrowed
+//! from top-level CloudTrail fields and `userIdentity` (its type, ARN, keys, session issuer and
+//! attributes, `user.name`/`user.id`/`service.name` by the pipeline's service-actor and role
+//! rules, `source.ip` for literal addresses), read just those fields (typed, borrowed
 //! deserialization; everything else is parsed and dropped, so the fast path refuses exactly
 //! what the full pipeline's parser refuses) instead of building the whole ECS document.
+//! [`fast_path_columns`] lists them.
 //!
 //! The fast path is an optimisation, never a second opinion: it answers only for plain
 //! records whose needed fields are ordinary strings, and hands anything else — wrappers, ECS
@@ -46,6 +49,29 @@ enum Source {
     IdentityType,
     IdentityArn,
     IdentityAccessKey,
+    /// `source.ip`: `sourceIPAddress` when it is a literal address.
+    LiteralIp,
+    /// `user.name` and `user.id`, with the pipeline's service-actor and role rules (§2.5).
+    UserName,
+    UserId,
+    /// `service.name` of a service actor.
+    ServiceName,
+    /// A plain copy of a `userIdentity` string.
+    Identity(IdentityField),
+}
+
+/// The `userIdentity` strings copied as they are (§2.5 of the mapping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdentityField {
+    InvokedBy,
+    CredentialId,
+    IdentityProvider,
+    MfaAuthenticated,
+    SourceIdentity,
+    IssuerType,
+    IssuerArn,
+    IssuerAccountId,
+    IssuerPrincipalId,
 }
 
 fn source_of(name: &str) -> Option<Source> {
@@ -69,6 +95,35 @@ fn source_of(name: &str) -> Option<Source> {
         "aws.cloudtrail.user_identity.type" => Source::IdentityType,
         "aws.cloudtrail.user_identity.arn" => Source::IdentityArn,
         "aws.cloudtrail.user_identity.access_key_id" => Source::IdentityAccessKey,
+        "source.ip" => Source::LiteralIp,
+        "user.name" => Source::UserName,
+        "user.id" => Source::UserId,
+        "service.name" => Source::ServiceName,
+        "aws.cloudtrail.user_identity.invoked_by" => Source::Identity(IdentityField::InvokedBy),
+        "aws.cloudtrail.user_identity.credential_id" => {
+            Source::Identity(IdentityField::CredentialId)
+        }
+        "aws.cloudtrail.user_identity.identity_provider" => {
+            Source::Identity(IdentityField::IdentityProvider)
+        }
+        "aws.cloudtrail.user_identity.session_context.mfa_authenticated" => {
+            Source::Identity(IdentityField::MfaAuthenticated)
+        }
+        "aws.cloudtrail.user_identity.session_context.source_identity" => {
+            Source::Identity(IdentityField::SourceIdentity)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.type" => {
+            Source::Identity(IdentityField::IssuerType)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.arn" => {
+            Source::Identity(IdentityField::IssuerArn)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.account_id" => {
+            Source::Identity(IdentityField::IssuerAccountId)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id" => {
+            Source::Identity(IdentityField::IssuerPrincipalId)
+        }
         _ => return None,
     })
 }
@@ -110,6 +165,55 @@ struct Identity<'a> {
     kind: Str<'a>,
     arn: Str<'a>,
     access_key_id: Str<'a>,
+    user_name: Str<'a>,
+    principal_id: Str<'a>,
+    invoked_by: Str<'a>,
+    credential_id: Str<'a>,
+    identity_provider: Str<'a>,
+    session: Session<'a>,
+    /// A field read here was JSON `null` (which the pipeline's renames treat apart from a
+    /// missing one): the full pipeline decides.
+    null: bool,
+}
+
+/// `userIdentity.sessionContext`: the fields read from it and its two inner objects.
+#[derive(Default)]
+struct Session<'a> {
+    mfa_authenticated: Str<'a>,
+    source_identity: Str<'a>,
+    issuer_type: Str<'a>,
+    issuer_user_name: Str<'a>,
+    issuer_principal_id: Str<'a>,
+    issuer_arn: Str<'a>,
+    issuer_account_id: Str<'a>,
+    null: bool,
+}
+
+impl Identity<'_> {
+    /// The service name when the caller is a service actor (§2.5: `AWSService`, or an
+    /// assumed service-linked role), exactly as `normalize::identity` derives it from the
+    /// raw strings.
+    fn service_name(&self) -> Option<String> {
+        let invoked_by = self.invoked_by.as_deref();
+        let name = match self.kind.as_deref() {
+            Some("AWSService") => invoked_by.map(str::to_owned),
+            Some("AssumedRole") => {
+                let issuer = self.session.issuer_arn.as_deref()?;
+                const MARKER: &str = ":role/aws-service-role/";
+                let start = issuer.find(MARKER)? + MARKER.len();
+                let rest = &issuer[start..];
+                match invoked_by {
+                    Some(by) => Some(by.to_owned()),
+                    None => match rest.find('/') {
+                        Some(slash) if slash > 0 => Some(rest[..slash].to_owned()),
+                        _ => None,
+                    },
+                }
+            }
+            _ => None,
+        };
+        name.filter(|n| !n.is_empty())
+    }
 }
 
 /// Any JSON value, parsed (numbers converted, escapes decoded) and dropped: what the full
@@ -267,6 +371,16 @@ impl<'de> Deserialize<'de> for Identity<'de> {
                         "type" => (0, &mut r.kind),
                         "arn" => (1, &mut r.arn),
                         "accessKeyId" => (2, &mut r.access_key_id),
+                        "userName" => (3, &mut r.user_name),
+                        "principalId" => (4, &mut r.principal_id),
+                        "invokedBy" => (5, &mut r.invoked_by),
+                        "credentialId" => (6, &mut r.credential_id),
+                        "identityProvider" => (7, &mut r.identity_provider),
+                        "sessionContext" => {
+                            first(&mut seen, 8)?;
+                            r.session = m.next_value::<Session<'de>>()?;
+                            continue;
+                        }
                         _ => {
                             m.next_value::<Checked>()?;
                             continue;
@@ -274,11 +388,74 @@ impl<'de> Deserialize<'de> for Identity<'de> {
                     };
                     first(&mut seen, bit)?;
                     *slot = m.next_value::<OptStr<'de>>()?.0;
+                    r.null |= slot.is_none();
                 }
+                r.null |= r.session.null;
                 Ok(r)
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Session<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// Which object of `sessionContext` a visitor is in.
+        #[derive(Clone, Copy)]
+        enum Part {
+            Context,
+            Attributes,
+            Issuer,
+        }
+        struct V<'s, 'de>(&'s mut Session<'de>, Part);
+        impl<'de> de::DeserializeSeed<'de> for V<'_, 'de> {
+            type Value = ();
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_map(self)
+            }
+        }
+        impl<'de> Visitor<'de> for V<'_, 'de> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a sessionContext object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+                let V(s, part) = self;
+                let mut seen = 0u32;
+                while let Some(key) = next_key(&mut m)? {
+                    let (bit, slot) = match (part, key.as_ref()) {
+                        (Part::Context, "attributes") => {
+                            first(&mut seen, 0)?;
+                            m.next_value_seed(V(s, Part::Attributes))?;
+                            continue;
+                        }
+                        (Part::Context, "sessionIssuer") => {
+                            first(&mut seen, 1)?;
+                            m.next_value_seed(V(s, Part::Issuer))?;
+                            continue;
+                        }
+                        (Part::Context, "sourceIdentity") => (2, &mut s.source_identity),
+                        (Part::Attributes, "mfaAuthenticated") => (3, &mut s.mfa_authenticated),
+                        (Part::Issuer, "type") => (4, &mut s.issuer_type),
+                        (Part::Issuer, "userName") => (5, &mut s.issuer_user_name),
+                        (Part::Issuer, "principalId") => (6, &mut s.issuer_principal_id),
+                        (Part::Issuer, "arn") => (7, &mut s.issuer_arn),
+                        (Part::Issuer, "accountId") => (8, &mut s.issuer_account_id),
+                        _ => {
+                            m.next_value::<Checked>()?;
+                            continue;
+                        }
+                    };
+                    first(&mut seen, bit)?;
+                    *slot = m.next_value::<OptStr<'de>>()?.0;
+                    s.null |= slot.is_none();
+                }
+                Ok(())
+            }
+        }
+        let mut s = Session::default();
+        de::DeserializeSeed::deserialize(V(&mut s, Part::Context), d)?;
+        Ok(s)
     }
 }
 
@@ -318,10 +495,15 @@ impl FastPlan {
             || r.unusual
             || r.event_type.as_deref() == Some("AwsCloudTrailInsight")
             || r.event_name.as_deref() == Some("ConsoleLogin")
+            // `user.name` may come from additionalEventData (§2.6).
+            || r.event_name.as_deref() == Some("UserAuthentication")
         {
             return None;
         }
         let identity = r.user_identity.as_ref();
+        if identity.is_some_and(|i| i.null) {
+            return None;
+        }
         let mut row = Vec::with_capacity(self.cols.len());
         for (field, source) in &self.cols {
             let value: Option<String> = match source {
@@ -356,6 +538,46 @@ impl FastPlan {
                 },
                 Source::IdentityAccessKey => match identity {
                     Some(i) => plain(&i.access_key_id).ok()?,
+                    None => None,
+                },
+                Source::LiteralIp => match plain(&r.source_ip_address).ok()? {
+                    Some(a) if crate::ip::is_inet_address(&a) => Some(a),
+                    _ => None,
+                },
+                Source::ServiceName => match identity.and_then(Identity::service_name) {
+                    Some(name) => plain(&Some(Cow::Owned(name))).ok()?,
+                    None => None,
+                },
+                Source::UserName => match identity {
+                    Some(i) if i.service_name().is_none() => {
+                        let role_like =
+                            matches!(i.kind.as_deref(), Some("AssumedRole" | "FederatedUser"));
+                        match (&i.session.issuer_user_name, role_like) {
+                            (Some(_), true) => plain(&i.session.issuer_user_name).ok()?,
+                            _ => plain(&i.user_name).ok()?,
+                        }
+                    }
+                    _ => None,
+                },
+                Source::UserId => match identity {
+                    // `user.id` may come from onBehalfOf (§2.5 #16).
+                    Some(i) if i.kind.as_deref() == Some("IdentityCenterUser") => return None,
+                    Some(i) if i.service_name().is_none() => plain(&i.principal_id).ok()?,
+                    _ => None,
+                },
+                Source::Identity(f) => match identity {
+                    Some(i) => plain(match f {
+                        IdentityField::InvokedBy => &i.invoked_by,
+                        IdentityField::CredentialId => &i.credential_id,
+                        IdentityField::IdentityProvider => &i.identity_provider,
+                        IdentityField::MfaAuthenticated => &i.session.mfa_authenticated,
+                        IdentityField::SourceIdentity => &i.session.source_identity,
+                        IdentityField::IssuerType => &i.session.issuer_type,
+                        IdentityField::IssuerArn => &i.session.issuer_arn,
+                        IdentityField::IssuerAccountId => &i.session.issuer_account_id,
+                        IdentityField::IssuerPrincipalId => &i.session.issuer_principal_id,
+                    })
+                    .ok()?,
                     None => None,
                 },
             };

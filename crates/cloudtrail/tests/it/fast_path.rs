@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use cloudtrail::{scan, NormalizeOptions, Prefilter, ScanOptions};
 
 /// Every column the fast path can read.
-const FAST: [&str; 21] = [
+const FAST: [&str; 34] = [
     "@timestamp",
     "aws.cloudtrail.error_code",
     "aws.cloudtrail.error_message",
@@ -17,6 +17,15 @@ const FAST: [&str; 21] = [
     "aws.cloudtrail.recipient_account_id",
     "aws.cloudtrail.user_identity.access_key_id",
     "aws.cloudtrail.user_identity.arn",
+    "aws.cloudtrail.user_identity.credential_id",
+    "aws.cloudtrail.user_identity.identity_provider",
+    "aws.cloudtrail.user_identity.invoked_by",
+    "aws.cloudtrail.user_identity.session_context.mfa_authenticated",
+    "aws.cloudtrail.user_identity.session_context.session_issuer.account_id",
+    "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
+    "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id",
+    "aws.cloudtrail.user_identity.session_context.session_issuer.type",
+    "aws.cloudtrail.user_identity.session_context.source_identity",
     "aws.cloudtrail.user_identity.type",
     "cloud.region",
     "data_stream.dataset",
@@ -28,7 +37,11 @@ const FAST: [&str; 21] = [
     "event.module",
     "event.outcome",
     "event.provider",
+    "service.name",
     "source.address",
+    "source.ip",
+    "user.id",
+    "user.name",
     "user_agent.original",
 ];
 
