@@ -58,6 +58,8 @@ enum Source {
     ServiceName,
     /// A plain copy of a `userIdentity` string.
     Identity(IdentityField),
+    /// `aws.cloudtrail.request_parameters`: the object's Java `toString()` after cleanup #1.
+    RequestParameters,
 }
 
 /// The `userIdentity` strings copied as they are (§2.5 of the mapping).
@@ -96,6 +98,7 @@ fn source_of(name: &str) -> Option<Source> {
         "aws.cloudtrail.user_identity.arn" => Source::IdentityArn,
         "aws.cloudtrail.user_identity.access_key_id" => Source::IdentityAccessKey,
         "source.ip" => Source::LiteralIp,
+        "aws.cloudtrail.request_parameters" => Source::RequestParameters,
         "user.name" => Source::UserName,
         "user.id" => Source::UserId,
         "service.name" => Source::ServiceName,
@@ -154,6 +157,8 @@ struct Record<'a> {
     event_type: Str<'a>,
     event_category: Str<'a>,
     recipient_account_id: Str<'a>,
+    /// `requestParameters` as its text, parsed only when its column is read.
+    request_parameters: Option<&'a serde_json::value::RawValue>,
     user_identity: Option<Identity<'a>>,
     /// Any of `@timestamp` (Logstash), `digestStartTime`, `insightDetails`, `_source`, `log`:
     /// not a plain record, the full pipeline decides.
@@ -326,6 +331,17 @@ impl<'de> Deserialize<'de> for Record<'de> {
                         "eventType" => (9, &mut r.event_type),
                         "eventCategory" => (10, &mut r.event_category),
                         "recipientAccountId" => (11, &mut r.recipient_account_id),
+                        "requestParameters" => {
+                            first(&mut seen, 14)?;
+                            let raw: &'de serde_json::value::RawValue = m.next_value()?;
+                            // A raw value is only checked for syntax: what the full parser
+                            // refuses (a lone surrogate, a number out of range) must be
+                            // refused here too, whether or not the column is read.
+                            serde_json::from_str::<Checked>(raw.get())
+                                .map_err(de::Error::custom)?;
+                            r.request_parameters = Some(raw);
+                            continue;
+                        }
                         "userIdentity" => {
                             first(&mut seen, 12)?;
                             r.user_identity = m.next_value::<Option<Identity<'de>>>()?;
@@ -539,6 +555,20 @@ impl FastPlan {
                 Source::IdentityAccessKey => match identity {
                     Some(i) => plain(&i.access_key_id).ok()?,
                     None => None,
+                },
+                Source::RequestParameters => match r.request_parameters {
+                    None => None,
+                    // What the full pipeline does to it: parsed with HashMap-ordered objects
+                    // (as the whole record is), cleanup #1, then `toString()`.
+                    Some(raw) => {
+                        use crate::normalize::{cleanup, ctx};
+                        let mut v = crate::java_map::from_str_java_ordered(raw.get()).ok()?;
+                        if cleanup::clean_value(&mut v, cleanup::Pass::First) {
+                            None
+                        } else {
+                            Some(ctx::template(&v))
+                        }
+                    }
                 },
                 Source::LiteralIp => match plain(&r.source_ip_address).ok()? {
                     Some(a) if crate::ip::is_inet_address(&a) => Some(a),

@@ -13,7 +13,7 @@
 //! pipeline uses and the two cleanups walk the same tree Elasticsearch walks.
 
 mod categorize;
-mod cleanup;
+pub(crate) mod cleanup;
 pub(crate) mod ctx;
 mod entity;
 mod event;
