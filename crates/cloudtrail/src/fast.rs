@@ -1,7 +1,8 @@
 //! Projection pushdown into the normalizer: when a query needs only columns the pipeline copies
 //! from top-level CloudTrail fields and `userIdentity` (its type, ARN, keys, session issuer and
 //! attributes, `user.name`/`user.id`/`service.name` by the pipeline's service-actor and role
-//! rules, `source.ip` for literal addresses), read just those fields (typed, borrowed
+//! rules, `source.ip` for literal addresses) and the four payload strings (`request_parameters`
+//! and the like), read just those fields (typed, borrowed
 //! deserialization; everything else is parsed and dropped, so the fast path refuses exactly
 //! what the full pipeline's parser refuses) instead of building the whole ECS document.
 //! [`fast_path_columns`] lists them.
@@ -58,9 +59,21 @@ enum Source {
     ServiceName,
     /// A plain copy of a `userIdentity` string.
     Identity(IdentityField),
-    /// `aws.cloudtrail.request_parameters`: the object's Java `toString()` after cleanup #1.
-    RequestParameters,
+    /// A payload string (`aws.cloudtrail.request_parameters` and the like): the object's Java
+    /// `toString()` after cleanup #1; the index of its key in [`PAYLOAD_KEYS`].
+    Payload(usize),
 }
+
+/// The CloudTrail payload objects whose `toString()` is a column, and those columns.
+const PAYLOAD_KEYS: [(&str, &str); 4] = [
+    ("requestParameters", "aws.cloudtrail.request_parameters"),
+    ("responseElements", "aws.cloudtrail.response_elements"),
+    ("additionalEventData", "aws.cloudtrail.additional_eventdata"),
+    (
+        "serviceEventDetails",
+        "aws.cloudtrail.service_event_details",
+    ),
+];
 
 /// The `userIdentity` strings copied as they are (§2.5 of the mapping).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +93,9 @@ fn source_of(name: &str) -> Option<Source> {
     if let Some((_, v)) = CONSTANTS.iter().find(|(n, _)| *n == name) {
         return Some(Source::Constant(v));
     }
+    if let Some(i) = PAYLOAD_KEYS.iter().position(|(_, column)| *column == name) {
+        return Some(Source::Payload(i));
+    }
     Some(match name {
         "@timestamp" => Source::Timestamp,
         "event.action" => Source::EventAction,
@@ -98,7 +114,6 @@ fn source_of(name: &str) -> Option<Source> {
         "aws.cloudtrail.user_identity.arn" => Source::IdentityArn,
         "aws.cloudtrail.user_identity.access_key_id" => Source::IdentityAccessKey,
         "source.ip" => Source::LiteralIp,
-        "aws.cloudtrail.request_parameters" => Source::RequestParameters,
         "user.name" => Source::UserName,
         "user.id" => Source::UserId,
         "service.name" => Source::ServiceName,
@@ -157,8 +172,8 @@ struct Record<'a> {
     event_type: Str<'a>,
     event_category: Str<'a>,
     recipient_account_id: Str<'a>,
-    /// `requestParameters` as its text, parsed only when its column is read.
-    request_parameters: Option<&'a serde_json::value::RawValue>,
+    /// The [`PAYLOAD_KEYS`] objects as their text, parsed only when their column is read.
+    payloads: [Option<&'a serde_json::value::RawValue>; 4],
     user_identity: Option<Identity<'a>>,
     /// Any of `@timestamp` (Logstash), `digestStartTime`, `insightDetails`, `_source`, `log`:
     /// not a plain record, the full pipeline decides.
@@ -331,15 +346,19 @@ impl<'de> Deserialize<'de> for Record<'de> {
                         "eventType" => (9, &mut r.event_type),
                         "eventCategory" => (10, &mut r.event_category),
                         "recipientAccountId" => (11, &mut r.recipient_account_id),
-                        "requestParameters" => {
-                            first(&mut seen, 14)?;
+                        k if PAYLOAD_KEYS.iter().any(|(key, _)| *key == k) => {
+                            let i = PAYLOAD_KEYS
+                                .iter()
+                                .position(|(key, _)| *key == k)
+                                .expect("found");
+                            first(&mut seen, 14 + i as u32)?;
                             let raw: &'de serde_json::value::RawValue = m.next_value()?;
                             // A raw value is only checked for syntax: what the full parser
                             // refuses (a lone surrogate, a number out of range) must be
                             // refused here too, whether or not the column is read.
                             serde_json::from_str::<Checked>(raw.get())
                                 .map_err(de::Error::custom)?;
-                            r.request_parameters = Some(raw);
+                            r.payloads[i] = Some(raw);
                             continue;
                         }
                         "userIdentity" => {
@@ -556,7 +575,7 @@ impl FastPlan {
                     Some(i) => plain(&i.access_key_id).ok()?,
                     None => None,
                 },
-                Source::RequestParameters => match r.request_parameters {
+                Source::Payload(i) => match r.payloads[*i] {
                     None => None,
                     // What the full pipeline does to it: parsed with HashMap-ordered objects
                     // (as the whole record is), cleanup #1, then `toString()`.
