@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::columns::{convert, Cell};
-use crate::normalize::time;
+use crate::normalize::{categorize, time};
 use crate::schema::{EcsField, CONSTANTS};
 
 /// Where a fast column's value comes from.
@@ -62,6 +62,13 @@ enum Source {
     /// A payload string (`aws.cloudtrail.request_parameters` and the like): the object's Java
     /// `toString()` after cleanup #1; the index of its key in [`PAYLOAD_KEYS`].
     Payload(usize),
+    /// `event.category` and `event.type`: the pipeline's categorization of `eventName`
+    /// (`normalize::categorize`). Not `event.kind`: the pipeline's script failures, which
+    /// the fast path does not detect, make it `pipeline_error`.
+    EcsCategory,
+    EcsType,
+    /// `cloud.account.id`: `userIdentity.accountId`, else `recipientAccountId`.
+    CloudAccount,
 }
 
 /// The CloudTrail payload objects whose `toString()` is a column, and those columns.
@@ -114,6 +121,9 @@ fn source_of(name: &str) -> Option<Source> {
         "aws.cloudtrail.user_identity.arn" => Source::IdentityArn,
         "aws.cloudtrail.user_identity.access_key_id" => Source::IdentityAccessKey,
         "source.ip" => Source::LiteralIp,
+        "event.category" => Source::EcsCategory,
+        "event.type" => Source::EcsType,
+        "cloud.account.id" => Source::CloudAccount,
         "user.name" => Source::UserName,
         "user.id" => Source::UserId,
         "service.name" => Source::ServiceName,
@@ -187,6 +197,7 @@ struct Identity<'a> {
     access_key_id: Str<'a>,
     user_name: Str<'a>,
     principal_id: Str<'a>,
+    account_id: Str<'a>,
     invoked_by: Str<'a>,
     credential_id: Str<'a>,
     identity_provider: Str<'a>,
@@ -411,6 +422,7 @@ impl<'de> Deserialize<'de> for Identity<'de> {
                         "invokedBy" => (5, &mut r.invoked_by),
                         "credentialId" => (6, &mut r.credential_id),
                         "identityProvider" => (7, &mut r.identity_provider),
+                        "accountId" => (9, &mut r.account_id),
                         "sessionContext" => {
                             first(&mut seen, 8)?;
                             r.session = m.next_value::<Session<'de>>()?;
@@ -541,6 +553,18 @@ impl FastPlan {
         }
         let mut row = Vec::with_capacity(self.cols.len());
         for (field, source) in &self.cols {
+            if let Source::EcsType = source {
+                // One or more values: the action's types, or `info`.
+                let action = plain(&r.event_name).ok()?;
+                let types: &[&str] = match action.as_deref().and_then(categorize::lookup) {
+                    Some((_, types)) => types,
+                    None => &["info"],
+                };
+                let values: Vec<Value> =
+                    types.iter().map(|t| Value::String(t.to_string())).collect();
+                row.push(convert(field, &values.iter().collect::<Vec<_>>()));
+                continue;
+            }
             let value: Option<String> = match source {
                 Source::Constant(v) => Some(v.to_string()),
                 Source::Timestamp => {
@@ -574,6 +598,21 @@ impl FastPlan {
                 Source::IdentityAccessKey => match identity {
                     Some(i) => plain(&i.access_key_id).ok()?,
                     None => None,
+                },
+                Source::EcsType => unreachable!("handled above"),
+                Source::EcsCategory => plain(&r.event_name)
+                    .ok()?
+                    .as_deref()
+                    .and_then(categorize::lookup)
+                    .map(|(category, _)| category.to_string()),
+                Source::CloudAccount => match identity
+                    .map(|i| plain(&i.account_id))
+                    .transpose()
+                    .ok()?
+                    .flatten()
+                {
+                    Some(id) => Some(id),
+                    None => plain(&r.recipient_account_id).ok()?,
                 },
                 Source::Payload(i) => match r.payloads[*i] {
                     None => None,

@@ -111,7 +111,7 @@ const TABLE: &[(&str, &str, &[&str])] = &[
     ("DeleteObject", "file", &["deletion"]),
 ];
 
-fn lookup(action: &str) -> Option<(&'static str, &'static [&'static str])> {
+pub(crate) fn lookup(action: &str) -> Option<(&'static str, &'static [&'static str])> {
     static INDEX: OnceLock<HashMap<&'static str, (&'static str, &'static [&'static str])>> =
         OnceLock::new();
     INDEX

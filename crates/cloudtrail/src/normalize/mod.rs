@@ -12,7 +12,7 @@
 //! exactly like the pipeline's `ctx`, so each step can be written against the same paths the
 //! pipeline uses and the two cleanups walk the same tree Elasticsearch walks.
 
-mod categorize;
+pub(crate) mod categorize;
 pub(crate) mod cleanup;
 pub(crate) mod ctx;
 mod entity;
