@@ -69,6 +69,9 @@ enum Source {
     EcsType,
     /// `cloud.account.id`: `userIdentity.accountId`, else `recipientAccountId`.
     CloudAccount,
+    /// A field of the mapping the pipeline never sets (`event.ingested` is Elasticsearch's
+    /// own ingest time): always null.
+    Absent,
 }
 
 /// The CloudTrail payload objects whose `toString()` is a column, and those columns.
@@ -124,6 +127,7 @@ fn source_of(name: &str) -> Option<Source> {
         "event.category" => Source::EcsCategory,
         "event.type" => Source::EcsType,
         "cloud.account.id" => Source::CloudAccount,
+        "event.ingested" => Source::Absent,
         "user.name" => Source::UserName,
         "user.id" => Source::UserId,
         "service.name" => Source::ServiceName,
@@ -600,6 +604,7 @@ impl FastPlan {
                     None => None,
                 },
                 Source::EcsType => unreachable!("handled above"),
+                Source::Absent => None,
                 Source::EcsCategory => plain(&r.event_name)
                     .ok()?
                     .as_deref()

@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use cloudtrail::{scan, NormalizeOptions, Prefilter, ScanOptions};
 
 /// Every column the fast path can read.
-const FAST: [&str; 41] = [
+const FAST: [&str; 42] = [
     "@timestamp",
     "aws.cloudtrail.additional_eventdata",
     "aws.cloudtrail.error_code",
@@ -40,6 +40,7 @@ const FAST: [&str; 41] = [
     "event.category",
     "event.dataset",
     "event.id",
+    "event.ingested",
     "event.module",
     "event.outcome",
     "event.provider",
