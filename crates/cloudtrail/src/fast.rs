@@ -70,7 +70,7 @@ enum Source {
     /// `cloud.account.id`: `userIdentity.accountId`, else `recipientAccountId`.
     CloudAccount,
     /// A field of the mapping the pipeline never sets (`event.ingested` is Elasticsearch's
-    /// own ingest time): always null.
+    /// own ingest time; GeoIP and user-agent fields come from enrichment): always null.
     Absent,
 }
 
@@ -100,6 +100,18 @@ enum IdentityField {
 }
 
 fn source_of(name: &str) -> Option<Source> {
+    // A `.text` multi-field holds its parent's value (the conversion makes it text).
+    if let Some(parent) = name.strip_suffix(".text") {
+        return source_of(parent);
+    }
+    // What only enrichment writes — GeoIP's `source.geo.*`/`source.as.*`, the parsed user
+    // agent — the pipeline leaves unset; a scan that enriches a column it reads never takes
+    // the fast path (`scan`), so here they are always null.
+    if (name.starts_with("source.geo.") || name.starts_with("source.as."))
+        || (name.starts_with("user_agent.") && name != "user_agent.original")
+    {
+        return Some(Source::Absent);
+    }
     if let Some((_, v)) = CONSTANTS.iter().find(|(n, _)| *n == name) {
         return Some(Source::Constant(v));
     }

@@ -195,9 +195,9 @@ fn scans_that_read_no_derived_column_do_not_run_the_step() {
     let counting = Arc::new(Counting(Default::default()));
     let step: Arc<dyn Enrich> = counting.clone();
     let raw = Arc::new(CloudTrailFiles::new(t.files.clone(), true).with_enrich(Some(step)));
-    // user.name is not a fast column: the full pipeline runs, the step does not.
+    // related.user is not a fast column: the full pipeline runs, the step does not.
     let r = run(
-        "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY aws.cloudtrail.user_identity.arn, user.name",
+        "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY aws.cloudtrail.user_identity.arn, related.user",
         raw.clone(),
     );
     assert_eq!(r.rows.len(), 1);

@@ -8,17 +8,21 @@ use arrow_array::RecordBatch;
 use cloudtrail::{scan, NormalizeOptions, Prefilter, ScanOptions};
 
 /// Every column the fast path can read.
-const FAST: [&str; 42] = [
+const FAST: [&str; 66] = [
     "@timestamp",
     "aws.cloudtrail.additional_eventdata",
+    "aws.cloudtrail.additional_eventdata.text",
     "aws.cloudtrail.error_code",
     "aws.cloudtrail.error_message",
     "aws.cloudtrail.event_category",
     "aws.cloudtrail.event_type",
     "aws.cloudtrail.recipient_account_id",
     "aws.cloudtrail.request_parameters",
+    "aws.cloudtrail.request_parameters.text",
     "aws.cloudtrail.response_elements",
+    "aws.cloudtrail.response_elements.text",
     "aws.cloudtrail.service_event_details",
+    "aws.cloudtrail.service_event_details.text",
     "aws.cloudtrail.user_identity.access_key_id",
     "aws.cloudtrail.user_identity.arn",
     "aws.cloudtrail.user_identity.credential_id",
@@ -47,10 +51,30 @@ const FAST: [&str; 42] = [
     "event.type",
     "service.name",
     "source.address",
+    "source.as.number",
+    "source.as.organization.name",
+    "source.as.organization.name.text",
+    "source.geo.city_name",
+    "source.geo.continent_name",
+    "source.geo.country_iso_code",
+    "source.geo.country_name",
+    "source.geo.location",
+    "source.geo.region_iso_code",
+    "source.geo.region_name",
     "source.ip",
     "user.id",
     "user.name",
+    "user.name.text",
+    "user_agent.device.name",
+    "user_agent.name",
     "user_agent.original",
+    "user_agent.original.text",
+    "user_agent.os.full",
+    "user_agent.os.full.text",
+    "user_agent.os.name",
+    "user_agent.os.name.text",
+    "user_agent.os.version",
+    "user_agent.version",
 ];
 
 fn sources() -> Vec<PathBuf> {
