@@ -69,6 +69,11 @@ enum Source {
     EcsType,
     /// `cloud.account.id`: `userIdentity.accountId`, else `recipientAccountId`.
     CloudAccount,
+    /// A string copied out of a payload object (`related::user_group_helpers`): the payload's
+    /// index in [`PAYLOAD_KEYS`] and the dotted path inside it.
+    PayloadCopy(usize, &'static str),
+    /// `aws.cloudtrail.session_credential_from_console`, a top-level string.
+    FromConsole,
     /// A field of the mapping the pipeline never sets (`event.ingested` is Elasticsearch's
     /// own ingest time; GeoIP and user-agent fields come from enrichment): always null.
     Absent,
@@ -140,6 +145,12 @@ fn source_of(name: &str) -> Option<Source> {
         "event.type" => Source::EcsType,
         "cloud.account.id" => Source::CloudAccount,
         "event.ingested" => Source::Absent,
+        "user.target.name" => Source::PayloadCopy(0, "userName"),
+        "user.changes.name" => Source::PayloadCopy(0, "newUserName"),
+        "group.name" => Source::PayloadCopy(0, "groupName"),
+        "user.target.id" => Source::PayloadCopy(1, "user.userId"),
+        "group.id" => Source::PayloadCopy(1, "group.groupId"),
+        "aws.cloudtrail.session_credential_from_console" => Source::FromConsole,
         "user.name" => Source::UserName,
         "user.id" => Source::UserId,
         "service.name" => Source::ServiceName,
@@ -198,6 +209,7 @@ struct Record<'a> {
     event_type: Str<'a>,
     event_category: Str<'a>,
     recipient_account_id: Str<'a>,
+    session_credential_from_console: Str<'a>,
     /// The [`PAYLOAD_KEYS`] objects as their text, parsed only when their column is read.
     payloads: [Option<&'a serde_json::value::RawValue>; 4],
     user_identity: Option<Identity<'a>>,
@@ -373,6 +385,9 @@ impl<'de> Deserialize<'de> for Record<'de> {
                         "eventType" => (9, &mut r.event_type),
                         "eventCategory" => (10, &mut r.event_category),
                         "recipientAccountId" => (11, &mut r.recipient_account_id),
+                        "sessionCredentialFromConsole" => {
+                            (18, &mut r.session_credential_from_console)
+                        }
                         k if PAYLOAD_KEYS.iter().any(|(key, _)| *key == k) => {
                             let i = PAYLOAD_KEYS
                                 .iter()
@@ -522,6 +537,18 @@ impl<'de> Deserialize<'de> for Session<'de> {
     }
 }
 
+/// A payload object as the pipeline holds it when it renders or copies from it: parsed with
+/// HashMap-ordered objects (as the whole record is), then cleanup #1. `Ok(None)`: absent or
+/// removed by the cleanup; `Err`: the full pipeline decides.
+fn payload(raw: Option<&serde_json::value::RawValue>) -> Result<Option<Value>, ()> {
+    use crate::normalize::cleanup;
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let mut v = crate::java_map::from_str_java_ordered(raw.get()).map_err(|_| ())?;
+    Ok((!cleanup::clean_value(&mut v, cleanup::Pass::First)).then_some(v))
+}
+
 /// A value the pipeline keeps as it is: cleanup #1 drops `""`, `"-"` and `"none"`, which the
 /// fast path leaves to the full pipeline.
 fn plain(v: &Str<'_>) -> Result<Option<String>, ()> {
@@ -631,20 +658,21 @@ impl FastPlan {
                     Some(id) => Some(id),
                     None => plain(&r.recipient_account_id).ok()?,
                 },
-                Source::Payload(i) => match r.payloads[*i] {
+                Source::Payload(i) => match payload(r.payloads[*i]).ok()? {
+                    Some(v) => Some(crate::normalize::ctx::template(&v)),
                     None => None,
-                    // What the full pipeline does to it: parsed with HashMap-ordered objects
-                    // (as the whole record is), cleanup #1, then `toString()`.
-                    Some(raw) => {
-                        use crate::normalize::{cleanup, ctx};
-                        let mut v = crate::java_map::from_str_java_ordered(raw.get()).ok()?;
-                        if cleanup::clean_value(&mut v, cleanup::Pass::First) {
-                            None
-                        } else {
-                            Some(ctx::template(&v))
-                        }
-                    }
                 },
+                Source::PayloadCopy(i, path) => match payload(r.payloads[*i]).ok()? {
+                    Some(Value::Object(m)) => match crate::normalize::ctx::get(&m, path) {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) if s.is_empty() => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        // Copied as it is, whatever it is: the full pipeline decides.
+                        Some(_) => return None,
+                    },
+                    _ => None,
+                },
+                Source::FromConsole => plain(&r.session_credential_from_console).ok()?,
                 Source::LiteralIp => match plain(&r.source_ip_address).ok()? {
                     Some(a) if crate::ip::is_inet_address(&a) => Some(a),
                     _ => None,

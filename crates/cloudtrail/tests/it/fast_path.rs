@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use cloudtrail::{scan, NormalizeOptions, Prefilter, ScanOptions};
 
 /// Every column the fast path can read.
-const FAST: [&str; 66] = [
+const FAST: [&str; 74] = [
     "@timestamp",
     "aws.cloudtrail.additional_eventdata",
     "aws.cloudtrail.additional_eventdata.text",
@@ -23,6 +23,7 @@ const FAST: [&str; 66] = [
     "aws.cloudtrail.response_elements.text",
     "aws.cloudtrail.service_event_details",
     "aws.cloudtrail.service_event_details.text",
+    "aws.cloudtrail.session_credential_from_console",
     "aws.cloudtrail.user_identity.access_key_id",
     "aws.cloudtrail.user_identity.arn",
     "aws.cloudtrail.user_identity.credential_id",
@@ -49,6 +50,8 @@ const FAST: [&str; 66] = [
     "event.outcome",
     "event.provider",
     "event.type",
+    "group.id",
+    "group.name",
     "service.name",
     "source.address",
     "source.as.number",
@@ -62,9 +65,14 @@ const FAST: [&str; 66] = [
     "source.geo.region_iso_code",
     "source.geo.region_name",
     "source.ip",
+    "user.changes.name",
+    "user.changes.name.text",
     "user.id",
     "user.name",
     "user.name.text",
+    "user.target.id",
+    "user.target.name",
+    "user.target.name.text",
     "user_agent.device.name",
     "user_agent.name",
     "user_agent.original",
