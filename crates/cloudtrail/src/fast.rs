@@ -658,10 +658,9 @@ impl FastPlan {
                     Some(id) => Some(id),
                     None => plain(&r.recipient_account_id).ok()?,
                 },
-                Source::Payload(i) => match payload(r.payloads[*i]).ok()? {
-                    Some(v) => Some(crate::normalize::ctx::template(&v)),
-                    None => None,
-                },
+                Source::Payload(i) => payload(r.payloads[*i])
+                    .ok()?
+                    .map(|v| crate::normalize::ctx::template(&v)),
                 Source::PayloadCopy(i, path) => match payload(r.payloads[*i]).ok()? {
                     Some(Value::Object(m)) => match crate::normalize::ctx::get(&m, path) {
                         None | Some(Value::Null) => None,
