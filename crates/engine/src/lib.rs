@@ -194,7 +194,7 @@ pub fn time_span_blocking(
     dataset: Arc<dyn Dataset>,
     opts: &QueryOptions,
 ) -> Result<TimeSpan, EngineError> {
-    with_query_stack(|| runtime()?.block_on(time_span(dataset, opts)))?
+    with_query_stack(|| block_on(time_span(dataset, opts)))??
 }
 
 /// Stack of the threads that analyze, plan and run a query. Analysis, DataFusion's planner
@@ -221,6 +221,16 @@ fn with_query_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, EngineEr
                 EngineError::Execution(format!("internal error in the query thread: {what}"))
             })
     })
+}
+
+/// Runs `f` to completion on a private runtime, then shuts the runtime down without waiting
+/// for tasks still running (a query aborted by its `--timeout` stops at its next yield, which
+/// may be long after).
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, EngineError> {
+    let rt = runtime()?;
+    let out = rt.block_on(f);
+    rt.shutdown_background();
+    Ok(out)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
@@ -433,7 +443,7 @@ pub async fn execute_with_params(
     let warnings = Warnings::new();
     let (analyzed, plan) = logical_plan(query, params, datasets, opts, &warnings)?;
     let session = session(opts)?;
-    let run = async {
+    let run = async move {
         let df = session
             .execute_logical_plan(plan)
             .await
@@ -444,13 +454,29 @@ pub async fn execute_with_params(
     };
     let batches = match opts.timeout {
         None => run.await?,
-        // Dropping the plan's streams on timeout stops its scans and operators.
-        Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| {
-            EngineError::Execution(format!(
-                "the query did not finish within {} (--timeout); narrow its time range or raise the limit",
-                format_duration(limit)
-            ))
-        })??,
+        // On its own task, so the limit is kept even when an operator computes for a long
+        // time without yielding (an MV_EXPAND of millions of rows from one: the timer of a
+        // `timeout` around the query itself only fired when it finished, 33 s for a 2 s
+        // limit). The task is aborted: it stops at its next yield, and its runtime is shut
+        // down without waiting for it (`block_on`).
+        Some(limit) => {
+            let mut task = tokio::spawn(run);
+            match tokio::time::timeout(limit, &mut task).await {
+                Ok(Ok(result)) => result?,
+                Ok(Err(join)) => {
+                    return Err(EngineError::Execution(format!(
+                        "internal error in the query task: {join}"
+                    )))
+                }
+                Err(_) => {
+                    task.abort();
+                    return Err(EngineError::Execution(format!(
+                        "the query did not finish within {} (--timeout); narrow its time range or raise the limit",
+                        format_duration(limit)
+                    )));
+                }
+            }
+        }
     };
     let mut rows = vec![];
     for b in &batches {
@@ -580,7 +606,7 @@ pub fn execute_blocking_with_params(
     datasets: &[Arc<dyn Dataset>],
     opts: &QueryOptions,
 ) -> Result<QueryResult, EngineError> {
-    with_query_stack(|| runtime()?.block_on(execute_with_params(query, params, datasets, opts)))?
+    with_query_stack(|| block_on(execute_with_params(query, params, datasets, opts)))??
 }
 
 #[cfg(test)]

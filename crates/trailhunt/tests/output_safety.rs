@@ -237,3 +237,36 @@ fn a_timeout_stops_the_query_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--timeout \"soon\": not a duration"));
 }
+
+/// The limit holds even when an operator computes for long without yielding: six MV_EXPANDs
+/// of 30 values make 729 million rows from one (a fuzz input; before, a 2 s limit ended the
+/// process after 33 s, when the query would have finished).
+#[test]
+fn a_timeout_stops_a_query_that_never_yields() {
+    let list = (1..=30)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cols: Vec<String> = "abcdef"
+        .chars()
+        .map(|c| format!("{c} = [{list}]"))
+        .collect();
+    let expands: String = "abcdef"
+        .chars()
+        .map(|c| format!(" | mv_expand {c}"))
+        .collect();
+    let q = format!(
+        "row {}{expands} | stats s = sum(a) by b | sort b",
+        cols.join(", ")
+    );
+    let started = std::time::Instant::now();
+    let out = th(&["query", "-i", "sample/AWSLogs", "-q", "--timeout", "1s", &q]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the query did not finish within 1s (--timeout)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}");
+}
