@@ -74,6 +74,9 @@ enum Source {
     PayloadCopy(usize, &'static str),
     /// `aws.cloudtrail.session_credential_from_console`, a top-level string.
     FromConsole,
+    /// `aws.cloudtrail.resources.{arn,account_id,type}`: one member of every `resources`
+    /// entry (the renamed key and its CloudTrail spelling).
+    Resource(&'static str, &'static str),
     /// A field of the mapping the pipeline never sets (`event.ingested` is Elasticsearch's
     /// own ingest time; GeoIP and user-agent fields come from enrichment): always null.
     Absent,
@@ -151,6 +154,9 @@ fn source_of(name: &str) -> Option<Source> {
         "user.target.id" => Source::PayloadCopy(1, "user.userId"),
         "group.id" => Source::PayloadCopy(1, "group.groupId"),
         "aws.cloudtrail.session_credential_from_console" => Source::FromConsole,
+        "aws.cloudtrail.resources.arn" => Source::Resource("arn", "ARN"),
+        "aws.cloudtrail.resources.account_id" => Source::Resource("account_id", "accountId"),
+        "aws.cloudtrail.resources.type" => Source::Resource("type", "type"),
         "user.name" => Source::UserName,
         "user.id" => Source::UserId,
         "service.name" => Source::ServiceName,
@@ -210,6 +216,8 @@ struct Record<'a> {
     event_category: Str<'a>,
     recipient_account_id: Str<'a>,
     session_credential_from_console: Str<'a>,
+    /// `resources` as its text, parsed only when one of its columns is read.
+    resources: Option<&'a serde_json::value::RawValue>,
     /// The [`PAYLOAD_KEYS`] objects as their text, parsed only when their column is read.
     payloads: [Option<&'a serde_json::value::RawValue>; 4],
     user_identity: Option<Identity<'a>>,
@@ -387,6 +395,14 @@ impl<'de> Deserialize<'de> for Record<'de> {
                         "recipientAccountId" => (11, &mut r.recipient_account_id),
                         "sessionCredentialFromConsole" => {
                             (18, &mut r.session_credential_from_console)
+                        }
+                        "resources" => {
+                            first(&mut seen, 19)?;
+                            let raw: &'de serde_json::value::RawValue = m.next_value()?;
+                            serde_json::from_str::<Checked>(raw.get())
+                                .map_err(de::Error::custom)?;
+                            r.resources = Some(raw);
+                            continue;
                         }
                         k if PAYLOAD_KEYS.iter().any(|(key, _)| *key == k) => {
                             let i = PAYLOAD_KEYS
@@ -596,6 +612,30 @@ impl FastPlan {
         }
         let mut row = Vec::with_capacity(self.cols.len());
         for (field, source) in &self.cols {
+            if let Source::Resource(renamed, original) = source {
+                // Each entry's value (`event::resources` renames the key; the dedup it does
+                // keeps one entry per arn, account and type, so the set of values is the
+                // same, and a multi-valued keyword is a sorted set).
+                let items = match payload(r.resources).ok()? {
+                    None => Vec::new(),
+                    Some(Value::Array(items)) => items,
+                    Some(_) => return None,
+                };
+                let mut values = Vec::new();
+                for item in &items {
+                    let Value::Object(m) = item else { continue };
+                    match (m.get(*renamed), m.get(*original)) {
+                        (Some(_), Some(_)) if renamed != original => return None,
+                        (Some(Value::String(v)), _) | (None, Some(Value::String(v))) => {
+                            values.push(Value::String(v.clone()))
+                        }
+                        (None, None) => {}
+                        _ => return None,
+                    }
+                }
+                row.push(convert(field, &values.iter().collect::<Vec<_>>()));
+                continue;
+            }
             if let Source::EcsType = source {
                 // One or more values: the action's types, or `info`.
                 let action = plain(&r.event_name).ok()?;
@@ -642,7 +682,7 @@ impl FastPlan {
                     Some(i) => plain(&i.access_key_id).ok()?,
                     None => None,
                 },
-                Source::EcsType => unreachable!("handled above"),
+                Source::EcsType | Source::Resource(..) => unreachable!("handled above"),
                 Source::Absent => None,
                 Source::EcsCategory => plain(&r.event_name)
                     .ok()?

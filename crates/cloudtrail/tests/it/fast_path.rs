@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use cloudtrail::{scan, NormalizeOptions, Prefilter, ScanOptions};
 
 /// Every column the fast path can read.
-const FAST: [&str; 74] = [
+const FAST: [&str; 77] = [
     "@timestamp",
     "aws.cloudtrail.additional_eventdata",
     "aws.cloudtrail.additional_eventdata.text",
@@ -19,6 +19,9 @@ const FAST: [&str; 74] = [
     "aws.cloudtrail.recipient_account_id",
     "aws.cloudtrail.request_parameters",
     "aws.cloudtrail.request_parameters.text",
+    "aws.cloudtrail.resources.account_id",
+    "aws.cloudtrail.resources.arn",
+    "aws.cloudtrail.resources.type",
     "aws.cloudtrail.response_elements",
     "aws.cloudtrail.response_elements.text",
     "aws.cloudtrail.service_event_details",
