@@ -257,29 +257,14 @@ struct Session<'a> {
 }
 
 impl Identity<'_> {
-    /// The service name when the caller is a service actor (§2.5: `AWSService`, or an
-    /// assumed service-linked role), exactly as `normalize::identity` derives it from the
-    /// raw strings.
+    /// The service name when the caller is a service actor (§2.5), by the pipeline's own
+    /// rule on the raw strings.
     fn service_name(&self) -> Option<String> {
-        let invoked_by = self.invoked_by.as_deref();
-        let name = match self.kind.as_deref() {
-            Some("AWSService") => invoked_by.map(str::to_owned),
-            Some("AssumedRole") => {
-                let issuer = self.session.issuer_arn.as_deref()?;
-                const MARKER: &str = ":role/aws-service-role/";
-                let start = issuer.find(MARKER)? + MARKER.len();
-                let rest = &issuer[start..];
-                match invoked_by {
-                    Some(by) => Some(by.to_owned()),
-                    None => match rest.find('/') {
-                        Some(slash) if slash > 0 => Some(rest[..slash].to_owned()),
-                        _ => None,
-                    },
-                }
-            }
-            _ => None,
-        };
-        name.filter(|n| !n.is_empty())
+        crate::normalize::identity::service_name(
+            self.kind.as_deref(),
+            self.invoked_by.as_deref(),
+            self.session.issuer_arn.as_deref(),
+        )
     }
 }
 

@@ -17,6 +17,11 @@
 //! ratio to its input, a line or document is read up to a cap and no further, and a record
 //! over its cap (or with a field or array over theirs) is rejected by name before anything
 //! parses it. Only regular files are opened (a FIFO or a device would block or never end).
+//!
+//! One file on purpose: the shape detection, the line reader, the document reader and the
+//! record splitter share one cursor protocol (positions, line numbers and the caps counted
+//! across all of them), and every problem they report must name the same place; the gzip
+//! decoding is apart (`gunzip.rs`), as are the caps (`limits.rs`).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -153,13 +153,27 @@ pub(crate) fn map_identity(doc: &mut Obj) -> Result<(), Failure> {
 /// service actor: console sign-ins carry `invokedBy: signin.amazonaws.com` on IAM users.
 fn service_actor(doc: &Obj) -> Option<String> {
     let identity = ctx::get(doc, "json.userIdentity")?.as_object()?;
-    let identity_type = get_str(doc, ui!("type"));
-    let invoked_by = identity.get("invokedBy").and_then(Value::as_str);
+    service_name(
+        get_str(doc, ui!("type")),
+        identity.get("invokedBy").and_then(Value::as_str),
+        ctx::get_str(identity, "sessionContext.sessionIssuer.arn"),
+    )
+}
+
+/// §2.5's rule on the raw strings (`userIdentity.type`, `invokedBy` and the session issuer's
+/// ARN), shared with the fast path: `AWSService` is its `invokedBy`; an assumed
+/// service-linked role (`:role/aws-service-role/`) is its `invokedBy`, else the service in
+/// the role's path. Empty is none.
+pub(crate) fn service_name(
+    identity_type: Option<&str>,
+    invoked_by: Option<&str>,
+    issuer_arn: Option<&str>,
+) -> Option<String> {
     let name = match identity_type {
         Some("AWSService") => invoked_by.map(str::to_owned),
         Some("AssumedRole") => {
-            let issuer = ctx::get_str(identity, "sessionContext.sessionIssuer.arn")?;
             const MARKER: &str = ":role/aws-service-role/";
+            let issuer = issuer_arn?;
             let start = issuer.find(MARKER)? + MARKER.len();
             let rest = &issuer[start..];
             match invoked_by {

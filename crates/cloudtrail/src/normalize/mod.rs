@@ -18,7 +18,7 @@ pub(crate) mod ctx;
 mod entity;
 mod event;
 mod extras;
-mod identity;
+pub(crate) mod identity;
 mod payload;
 mod related;
 pub mod time;
