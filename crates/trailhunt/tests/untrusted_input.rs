@@ -54,6 +54,7 @@ fn run_in(prefix: &[&str], args: &[&OsStr], dir: &Path) -> Run {
         .args(args)
         .current_dir(dir)
         .env("TRAILHUNT_HOME", dir.join("no-library"))
+        .env("TRAILHUNT_CACHE", dir.join("cache"))
         .env_remove("TRAILHUNT_GEOIP")
         .env_remove("TRAILHUNT_ASN")
         .env_remove("TRAILHUNT_UA_REGEXES")
@@ -536,6 +537,9 @@ fn hostile_corpus_counts_each_good_record_once_and_names_every_bad_input() {
         totals.push(s.split(" MB").next().unwrap().to_string());
         if query == stops {
             assert!(s.contains("the prefilter skipped "), "{s}");
+            // The structural check's verdicts are kept for the next run.
+            let saved = c.dir.join("cache/structure-checks");
+            assert!(saved.is_file(), "{}", saved.display());
         }
         // The log: one line per problem, raw bytes of each rejected record.
         let log = std::fs::read_to_string(&errors).unwrap();
