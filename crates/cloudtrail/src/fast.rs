@@ -550,6 +550,17 @@ fn payload(raw: Option<&serde_json::value::RawValue>) -> Result<Option<Value>, (
     Ok((!cleanup::clean_value(&mut v, cleanup::Pass::First)).then_some(v))
 }
 
+/// [`payload`], parsed into `slot` the first time.
+fn cached<'s>(
+    slot: &'s mut Option<Option<Value>>,
+    raw: Option<&serde_json::value::RawValue>,
+) -> Result<&'s Option<Value>, ()> {
+    if slot.is_none() {
+        *slot = Some(payload(raw)?);
+    }
+    Ok(slot.as_ref().expect("set above"))
+}
+
 /// A value the pipeline keeps as it is: cleanup #1 drops `""`, `"-"` and `"none"`, which the
 /// fast path leaves to the full pipeline.
 fn plain(v: &Str<'_>) -> Result<Option<String>, ()> {
@@ -596,18 +607,21 @@ impl FastPlan {
             return None;
         }
         let mut row = Vec::with_capacity(self.cols.len());
+        // Each payload (and `resources`, last) parsed at most once per record, however many
+        // columns read it.
+        let mut parsed: [Option<Option<Value>>; PAYLOAD_KEYS.len() + 1] = Default::default();
         for (field, source) in &self.cols {
             if let Source::Resource(renamed, original) = source {
                 // Each entry's value (`event::resources` renames the key; the dedup it does
                 // keeps one entry per arn, account and type, so the set of values is the
                 // same, and a multi-valued keyword is a sorted set).
-                let items = match payload(r.resources).ok()? {
-                    None => Vec::new(),
-                    Some(Value::Array(items)) => items,
+                let items = match cached(&mut parsed[PAYLOAD_KEYS.len()], r.resources).ok()? {
+                    None => &[][..],
+                    Some(Value::Array(items)) => &items[..],
                     Some(_) => return None,
                 };
                 let mut values = Vec::new();
-                for item in &items {
+                for item in items {
                     let Value::Object(m) = item else { continue };
                     match (m.get(*renamed), m.get(*original)) {
                         (Some(_), Some(_)) if renamed != original => return None,
@@ -683,19 +697,22 @@ impl FastPlan {
                     Some(id) => Some(id),
                     None => plain(&r.recipient_account_id).ok()?,
                 },
-                Source::Payload(i) => payload(r.payloads[*i])
+                Source::Payload(i) => cached(&mut parsed[*i], r.payloads[*i])
                     .ok()?
-                    .map(|v| crate::normalize::ctx::template(&v)),
-                Source::PayloadCopy(i, path) => match payload(r.payloads[*i]).ok()? {
-                    Some(Value::Object(m)) => match crate::normalize::ctx::get(&m, path) {
-                        None | Some(Value::Null) => None,
-                        Some(Value::String(s)) if s.is_empty() => None,
-                        Some(Value::String(s)) => Some(s.clone()),
-                        // Copied as it is, whatever it is: the full pipeline decides.
-                        Some(_) => return None,
-                    },
-                    _ => None,
-                },
+                    .as_ref()
+                    .map(crate::normalize::ctx::template),
+                Source::PayloadCopy(i, path) => {
+                    match cached(&mut parsed[*i], r.payloads[*i]).ok()? {
+                        Some(Value::Object(m)) => match crate::normalize::ctx::get(m, path) {
+                            None | Some(Value::Null) => None,
+                            Some(Value::String(s)) if s.is_empty() => None,
+                            Some(Value::String(s)) => Some(s.clone()),
+                            // Copied as it is, whatever it is: the full pipeline decides.
+                            Some(_) => return None,
+                        },
+                        _ => None,
+                    }
+                }
                 Source::FromConsole => plain(&r.session_credential_from_console).ok()?,
                 Source::LiteralIp => match plain(&r.source_ip_address).ok()? {
                     Some(a) if crate::ip::is_inet_address(&a) => Some(a),
