@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod pattern;
 pub mod planner;
 pub mod pushdown;
+pub mod remote;
 pub mod source;
 pub mod udf;
 pub mod value;
@@ -43,6 +44,8 @@ pub struct QueryOptions {
     /// Give up on a query that runs longer than this (`--timeout`), with an error naming
     /// the limit. `None`: no limit.
     pub timeout: Option<std::time::Duration>,
+    /// Where the plan runs: `None` in this process, else on a cluster (`--cluster`).
+    pub remote: Option<remote::Remote>,
 }
 
 /// The memory budget when the user gives none: half of the machine's RAM, so no input can
@@ -443,7 +446,24 @@ pub async fn execute_with_params(
     let warnings = Warnings::new();
     let (analyzed, plan) = logical_plan(query, params, datasets, opts, &warnings)?;
     let session = session(opts)?;
+    let remote = opts.remote.clone();
+    let job_warnings = warnings.clone();
+    let time_filter = opts.time_filter.clone();
+    let now_ms = opts.now_ms;
+    let (query_text, params_owned, datasets_owned) =
+        (query.to_string(), params.clone(), datasets.to_vec());
     let run = async move {
+        if let Some(remote) = remote {
+            let job = remote::RemoteJob {
+                query: &query_text,
+                params: &params_owned,
+                datasets: &datasets_owned,
+                now_ms,
+                time_filter,
+                warnings: &job_warnings,
+            };
+            return remote.0.run(plan, job).await;
+        }
         let df = session
             .execute_logical_plan(plan)
             .await

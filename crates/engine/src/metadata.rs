@@ -102,6 +102,12 @@ fn id_expr(id: DocumentId, has: &dyn Fn(&str) -> bool) -> Result<Expr, PlanError
     Ok(udf.call(names.into_iter().map(|n| column(n)).collect()))
 }
 
+/// Whether `udf` is one of this module's functions (`crate::remote`).
+pub(crate) fn is_metadata_function(udf: &ScalarUDF) -> bool {
+    let any: &dyn std::any::Any = udf.inner().as_ref();
+    any.is::<BackingIndex>() || any.is::<DocumentIdUdf>()
+}
+
 /// `_index` of a data stream's document from its time.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct BackingIndex {

@@ -112,6 +112,8 @@ pub struct RowUdf {
     arg_types: Vec<DataType>,
     site: Site,
     warnings: Warnings,
+    /// This function's number among the query's functions (see [`Warnings::next_ordinal`]).
+    ordinal: u32,
     signature: Signature,
 }
 
@@ -162,6 +164,7 @@ impl RowUdf {
             nulls: spec.nulls,
             arg_types,
             site,
+            ordinal: warnings.next_ordinal(),
             warnings,
             // E(), PI(), TAU() take no arguments; DataFusion's variadic needs one.
             signature: Signature::one_of(
@@ -169,6 +172,14 @@ impl RowUdf {
                 Volatility::Immutable,
             ),
         })
+    }
+}
+
+impl RowUdf {
+    /// This function's number among its query's functions, in planning order: planning the
+    /// same query again gives the same function the same number (`crate::remote`).
+    pub fn ordinal(&self) -> u32 {
+        self.ordinal
     }
 }
 

@@ -24,9 +24,25 @@ struct SiteLog {
 }
 
 /// Shared by every function instance of one query; cheap to clone.
-#[derive(Debug, Clone, Default)]
+///
+/// It is also the query's one shared handle at planning time, so it numbers the query's
+/// functions ([`Warnings::next_ordinal`]): a process that plans the same query again (a
+/// cluster's scheduler or executor, see [`crate::remote`]) finds each function by its
+/// number.
+#[derive(Clone, Default)]
 pub struct Warnings {
     inner: Arc<Mutex<Vec<SiteLog>>>,
+    ordinals: Arc<std::sync::atomic::AtomicU32>,
+    forward: Option<Arc<dyn Fn(&Site, &str) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Warnings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Warnings")
+            .field("lines", &self.lines())
+            .field("forwarded", &self.forward.is_some())
+            .finish()
+    }
 }
 
 impl Warnings {
@@ -34,9 +50,25 @@ impl Warnings {
         Warnings::default()
     }
 
+    /// Warnings that are also handed to `forward`, each failure message once per site (a
+    /// cluster executor sends them to the client that runs the query).
+    pub fn forwarding(forward: impl Fn(&Site, &str) + Send + Sync + 'static) -> Warnings {
+        Warnings {
+            forward: Some(Arc::new(forward)),
+            ..Warnings::default()
+        }
+    }
+
+    /// The next number for a function of this query, in planning order.
+    pub fn next_ordinal(&self) -> u32 {
+        self.ordinals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Records that evaluating `site` failed with `message` (the Java exception text ES
     /// would show, e.g. `java.lang.ArithmeticException: / by zero`).
     pub fn failure(&self, site: &Site, message: &str) {
+        let original = message;
         let (message, treated_as) = match message {
             CASE_CONDITION_MULTI_VALUE => (MULTI_VALUE, "false"),
             m => (m, "null"),
@@ -57,6 +89,11 @@ impl Warnings {
         if log.messages.len() < MAX_FAILURES_PER_SITE && !log.messages.iter().any(|m| m == message)
         {
             log.messages.push(message.to_string());
+            if let Some(forward) = &self.forward {
+                drop(logs);
+                // The message as given: the receiver records it through `failure` too.
+                forward(site, original);
+            }
         }
     }
 

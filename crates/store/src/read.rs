@@ -203,6 +203,16 @@ impl StoreTable {
         }
     }
 
+    /// The store's folder.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
+    /// The commit this table reads.
+    pub fn manifest(&self) -> &Arc<Manifest> {
+        &self.manifest
+    }
+
     /// (files opened, files in the store) of the most recent scan.
     pub fn last_scan(&self) -> Option<(usize, usize)> {
         *self.last_scan.lock().unwrap_or_else(|p| p.into_inner())
