@@ -49,7 +49,8 @@ pub use normalize::{
 pub use prefilter::Prefilter;
 pub use progress::{FileDone, ScanObserver};
 pub use scan::{
-    scan, Diagnostic, DiagnosticFn, DiagnosticKind, Scan, ScanError, ScanOptions, ScanStats,
+    scan, Diagnostic, DiagnosticFn, DiagnosticKind, Scan, ScanCounts, ScanError, ScanOptions,
+    ScanStats,
 };
 pub use schema::{
     arrow_field, arrow_schema, ecs_field, ecs_fields, resolve_columns, EcsField, EsType,

@@ -10,7 +10,7 @@
 use std::fmt;
 
 /// Byte and ratio caps on input (see the module docs). Sizes are bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Decompressed bytes per gzip file (`--max-inflated`).
     pub max_inflated: u64,

@@ -171,6 +171,69 @@ impl ScanStats {
     pub fn skipped_values(&self) -> u64 {
         self.skipped_values.load(Ordering::Relaxed)
     }
+
+    /// All counters at once, e.g. to send a scan's result from another process.
+    pub fn counts(&self) -> ScanCounts {
+        ScanCounts {
+            files: self.files(),
+            files_failed: self.files_failed(),
+            records: self.records(),
+            rejected: self.rejected(),
+            pipeline_errors: self.pipeline_errors(),
+            bytes: self.bytes(),
+            skipped_records: self.skipped_records(),
+            skipped_values: self.skipped_values(),
+            fast_records: self.fast_records(),
+        }
+    }
+
+    /// Adds the counters of a scan of other files (a part of this scan run elsewhere).
+    pub fn add(&self, c: &ScanCounts) {
+        for (counter, n) in [
+            (&self.files, c.files),
+            (&self.files_failed, c.files_failed),
+            (&self.records, c.records),
+            (&self.rejected, c.rejected),
+            (&self.pipeline_errors, c.pipeline_errors),
+            (&self.bytes, c.bytes),
+            (&self.skipped_records, c.skipped_records),
+            (&self.skipped_values, c.skipped_values),
+            (&self.fast_records, c.fast_records),
+        ] {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// [`ScanStats`] as plain numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanCounts {
+    pub files: u64,
+    pub files_failed: u64,
+    pub records: u64,
+    pub rejected: u64,
+    pub pipeline_errors: u64,
+    pub bytes: u64,
+    pub skipped_records: u64,
+    pub skipped_values: u64,
+    pub fast_records: u64,
+}
+
+impl ScanCounts {
+    /// Both scans' counters added up.
+    pub fn plus(&self, o: &ScanCounts) -> ScanCounts {
+        ScanCounts {
+            files: self.files + o.files,
+            files_failed: self.files_failed + o.files_failed,
+            records: self.records + o.records,
+            rejected: self.rejected + o.rejected,
+            pipeline_errors: self.pipeline_errors + o.pipeline_errors,
+            bytes: self.bytes + o.bytes,
+            skipped_records: self.skipped_records + o.skipped_records,
+            skipped_values: self.skipped_values + o.skipped_values,
+            fast_records: self.fast_records + o.fast_records,
+        }
+    }
 }
 
 /// Rows per message from a worker; bounds the memory of one in-flight message.

@@ -241,6 +241,100 @@ impl CloudTrailFiles {
     }
 }
 
+/// What another process (a cluster's executor) needs to read some of these files as this
+/// dataset reads them: the files, `--strict`, the pushdown switch and the input limits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RawSpec {
+    pub files: Vec<PathBuf>,
+    pub strict: bool,
+    pub pushdown: bool,
+    pub limits: Limits,
+}
+
+impl CloudTrailFiles {
+    /// The files and settings as a [`RawSpec`]; `Err` says why they cannot be read
+    /// elsewhere (enrichment needs its databases, which only this process has opened).
+    pub fn spec(&self) -> Result<RawSpec, String> {
+        if self.enrich.is_some() {
+            return Err("GeoIP and user-agent enrichment (--geoip, --asn, --ua-regexes) do not run on a cluster yet: leave them out, or ingest with them and query the store".into());
+        }
+        Ok(RawSpec {
+            files: self.files.clone(),
+            strict: self.strict,
+            pushdown: self.pushdown,
+            limits: self.limits,
+        })
+    }
+
+    /// The files of `spec`, read with its settings. The structural check's verdicts are
+    /// kept in `saved_checks` when given, as for a local run.
+    pub fn from_spec(spec: RawSpec, saved_checks: Option<PathBuf>) -> CloudTrailFiles {
+        let files = CloudTrailFiles::new(spec.files, spec.strict)
+            .with_pushdown(spec.pushdown)
+            .with_limits(spec.limits);
+        match saved_checks {
+            Some(p) => files.with_saved_checks(p),
+            None => files,
+        }
+    }
+
+    /// Where each problem found by a scan goes: once each (a hunt scans every file once
+    /// per query), to the `--errors` log and the reporter, at most [`WARNINGS_PER_FILE`]
+    /// rejected records per file shown. Also for problems found by scans run elsewhere.
+    pub fn diagnostic_sink(&self) -> Reporter {
+        let reported = self.reported.clone();
+        let reporter = self.reporter.clone();
+        let log = self.error_log.clone();
+        Arc::new(move |d: &Diagnostic| {
+            if reporter.is_none() && log.is_none() {
+                return;
+            }
+            let mut seen = reported.lock().unwrap_or_else(|p| p.into_inner());
+            let hash = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                d.to_string().hash(&mut h);
+                h.finish()
+            };
+            if !seen.problems.insert(hash) {
+                return;
+            }
+            if let Some(log) = &log {
+                log.diagnostic(d);
+            }
+            let Some(report) = &reporter else { return };
+            if d.kind == DiagnosticKind::Rejected {
+                let shown = seen.shown.entry(d.path.clone()).or_default();
+                if *shown >= WARNINGS_PER_FILE {
+                    *seen.hidden.entry(d.path.clone()).or_default() += 1;
+                    return;
+                }
+                *shown += 1;
+            }
+            report(d);
+        })
+    }
+
+    /// A scan of these files starts elsewhere (a cluster): until its parts report with
+    /// [`CloudTrailFiles::remote_scan`], it has read nothing.
+    pub fn remote_scan_started(&self) {
+        self.remote_scan(&cloudtrail::ScanCounts::default(), 0);
+    }
+
+    /// What the scan that runs elsewhere has read so far, all parts added up, and how
+    /// many files the time range left out: what [`CloudTrailFiles::summary`] reports.
+    pub fn remote_scan(&self, counts: &cloudtrail::ScanCounts, pruned: usize) {
+        let stats = ScanStats::default();
+        stats.add(counts);
+        if let Ok(mut s) = self.last_stats.lock() {
+            *s = Some(Arc::new(stats));
+        }
+        if let Ok(mut n) = self.last_pruned.lock() {
+            *n = pruned;
+        }
+    }
+}
+
 impl Dataset for CloudTrailFiles {
     fn name(&self) -> &str {
         INDEX_NAME
@@ -285,37 +379,7 @@ impl Dataset for CloudTrailFiles {
         if let Ok(mut n) = self.last_pruned.lock() {
             *n = self.files.len() - files.len();
         }
-        let reported = self.reported.clone();
-        let reporter = self.reporter.clone();
-        let log = self.error_log.clone();
-        let on_diagnostic: Reporter = Arc::new(move |d: &Diagnostic| {
-            if reporter.is_none() && log.is_none() {
-                return;
-            }
-            let mut seen = reported.lock().unwrap_or_else(|p| p.into_inner());
-            let hash = {
-                use std::hash::{Hash, Hasher};
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                d.to_string().hash(&mut h);
-                h.finish()
-            };
-            if !seen.problems.insert(hash) {
-                return;
-            }
-            if let Some(log) = &log {
-                log.diagnostic(d);
-            }
-            let Some(report) = &reporter else { return };
-            if d.kind == DiagnosticKind::Rejected {
-                let shown = seen.shown.entry(d.path.clone()).or_default();
-                if *shown >= WARNINGS_PER_FILE {
-                    *seen.hidden.entry(d.path.clone()).or_default() += 1;
-                    return;
-                }
-                *shown += 1;
-            }
-            report(d);
-        });
+        let on_diagnostic = self.diagnostic_sink();
         let opts = ScanOptions {
             columns: Some(columns.to_vec()),
             limits: self.limits,

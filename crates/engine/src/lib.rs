@@ -24,7 +24,8 @@ pub use esql::Params;
 use esql::{Column, EsqlError};
 pub use pushdown::{Needle, Pushdown};
 pub use source::{
-    BatchIter, Dataset, DatasetError, DatasetTable, DocumentId, IndexNaming, MemoryDataset,
+    stream_scan, BatchIter, Dataset, DatasetError, DatasetTable, DocumentId, IndexNaming,
+    MemoryDataset,
 };
 use std::sync::Arc;
 pub use value::Value;

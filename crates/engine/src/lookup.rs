@@ -94,6 +94,10 @@ impl Dataset for LookupTable {
     fn enrich_match_field(&self) -> Option<String> {
         self.match_field.clone()
     }
+
+    fn in_memory(&self) -> bool {
+        true
+    }
 }
 
 /// `NAME=FILE` → a lookup index.

@@ -43,7 +43,8 @@ impl DatasetError {
     }
 }
 
-pub trait Dataset: Send + Sync {
+/// `Any`: a cluster's codec recognises the datasets it can send (`crate::remote`).
+pub trait Dataset: Send + Sync + std::any::Any {
     /// The index name `FROM` patterns are matched against (`logs-aws.cloudtrail-default`).
     fn name(&self) -> &str;
     /// Columns with their ES|QL types, sorted by name as `FROM` lists them.
@@ -76,6 +77,11 @@ pub trait Dataset: Send + Sync {
     /// used instead of [`Dataset::scan`] when present. Its schema must equal `schema()`.
     fn table_provider(&self) -> Option<Arc<dyn TableProvider>> {
         None
+    }
+    /// Whether the rows are held in memory and few (a lookup table): such a dataset may be
+    /// sent whole to where a plan runs (a cluster's executors). Raw logs never are.
+    fn in_memory(&self) -> bool {
+        false
     }
     /// How ES names the index a document is in (`METADATA _index`): by default the
     /// dataset's name, as for a plain index such as csv-spec's `employees`.
@@ -121,6 +127,10 @@ impl DatasetTable {
     pub fn new(dataset: Arc<dyn Dataset>) -> DatasetTable {
         let schema = dataset.schema();
         DatasetTable { dataset, schema }
+    }
+
+    pub fn dataset(&self) -> &Arc<dyn Dataset> {
+        &self.dataset
     }
 }
 
@@ -205,41 +215,53 @@ impl PartitionStream for DatasetPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        // The reader blocks (files, gzip, JSON): it runs on its own thread and hands
-        // batches over a small bounded channel, so memory stays bounded.
-        let (tx, rx) = tokio::sync::mpsc::channel::<DfResult<RecordBatch>>(2);
-        let dataset = self.dataset.clone();
-        let columns = self.columns.clone();
-        let schema = self.schema.clone();
-        let pushdown = self.pushdown.clone();
-        std::thread::spawn(move || {
-            let iter = match dataset.scan_filtered(&columns, &pushdown) {
-                Ok(it) => it,
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(DataFusionError::External(Box::new(e))));
-                    return;
-                }
-            };
-            for item in iter {
-                let item = item
-                    .map_err(|e| DataFusionError::External(Box::new(e)))
-                    .and_then(|b| {
-                        if b.schema() == schema {
-                            Ok(b)
-                        } else {
-                            align(&b, &schema)
-                        }
-                    });
-                let failed = item.is_err();
-                if tx.blocking_send(item).is_err() || failed {
-                    return;
-                }
-            }
-        });
-        let stream =
-            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
-        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+        stream_scan(
+            self.dataset.clone(),
+            self.columns.clone(),
+            self.schema.clone(),
+            self.pushdown.clone(),
+        )
     }
+}
+
+/// `dataset.scan_filtered(columns, pushdown)` as a stream of batches with `schema`. The
+/// reader blocks (files, gzip, JSON): it runs on its own thread and hands batches over a
+/// small bounded channel, so memory stays bounded.
+pub fn stream_scan(
+    dataset: Arc<dyn Dataset>,
+    columns: Vec<String>,
+    schema: SchemaRef,
+    pushdown: Pushdown,
+) -> SendableRecordBatchStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<DfResult<RecordBatch>>(2);
+    let expected = schema.clone();
+    std::thread::spawn(move || {
+        let iter = match dataset.scan_filtered(&columns, &pushdown) {
+            Ok(it) => it,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(DataFusionError::External(Box::new(e))));
+                return;
+            }
+        };
+        for item in iter {
+            let item = item
+                .map_err(|e| DataFusionError::External(Box::new(e)))
+                .and_then(|b| {
+                    if b.schema() == expected {
+                        Ok(b)
+                    } else {
+                        align(&b, &expected)
+                    }
+                });
+            let failed = item.is_err();
+            if tx.blocking_send(item).is_err() || failed {
+                return;
+            }
+        }
+    });
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+    Box::pin(RecordBatchStreamAdapter::new(schema, stream))
 }
 
 /// Re-labels a batch with the expected schema (field metadata may differ).
@@ -279,6 +301,10 @@ impl Dataset for MemoryDataset {
             .map(|b| b.project(&idx).map_err(DatasetError::from))
             .collect();
         Ok(Box::new(batches.into_iter()))
+    }
+
+    fn in_memory(&self) -> bool {
+        true
     }
 }
 

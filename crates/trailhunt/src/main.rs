@@ -3,6 +3,7 @@
 //! reports progress and errors, and sets the exit code.
 
 mod geo_args;
+mod cluster_cmd;
 mod hunt_out;
 mod hunts_cmd;
 mod input_args;
@@ -79,6 +80,10 @@ enum Command {
     Ingest(store_cmd::IngestArgs),
     /// Inspect or compact the embedded store.
     Store(store_cmd::StoreArgs),
+    /// Run a Ballista scheduler for `--cluster df://HOST:PORT` (build with `--features cluster`).
+    Scheduler(cluster_cmd::SchedulerArgs),
+    /// Run a Ballista executor for a `trailhunt scheduler` (build with `--features cluster`).
+    Executor(cluster_cmd::ExecutorArgs),
     /// Install or try the uap-core rules that fill user_agent.name, .version, .os.*, .device.name.
     Ua {
         #[command(subcommand)]
@@ -194,6 +199,13 @@ pub(crate) struct DataArgs {
     /// gets the full limit.
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
+    /// Run the queries on a Ballista cluster: df://HOST:PORT of a `trailhunt scheduler`.
+    /// The store (--store) must be a folder every executor reads at the same path.
+    #[arg(long, value_name = "URL")]
+    cluster: Option<String>,
+    /// How long to wait for the cluster's scheduler to accept a connection.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    cluster_timeout: String,
     #[command(flatten)]
     s3: S3Args,
     #[command(flatten)]
@@ -395,6 +407,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Ingest(args) => store_cmd::cmd_ingest(&args),
         Command::Store(args) => store_cmd::cmd_store(&args),
         Command::Ua { action } => ua_cmd::cmd_ua(&action),
+        Command::Scheduler(args) => cluster_cmd::cmd_scheduler(&args),
+        Command::Executor(args) => cluster_cmd::cmd_executor(&args),
         Command::Normalize {
             sources,
             s3,
@@ -437,6 +451,8 @@ struct Session {
     quiet: bool,
     memory_limit: Option<usize>,
     timeout: Option<std::time::Duration>,
+    /// `--cluster`: where the plans run.
+    remote: Option<engine::remote::Remote>,
     /// `--errors`: the log and its path.
     errors: Option<(Arc<cloudtrail::ErrorLog>, PathBuf)>,
 }
@@ -465,6 +481,18 @@ fn warn_reporter() -> datasets::Reporter {
     Arc::new(|d: &cloudtrail::Diagnostic| progress::suspend(|| eprintln!("warning: {d}")))
 }
 
+/// `500ms`, `30s`, `5m`, `1h`, `1d` for `flag`.
+fn parse_duration(s: &str, flag: &str) -> Result<std::time::Duration> {
+    s.trim()
+        .strip_suffix("ms")
+        .and_then(|n| n.parse::<u64>().ok().filter(|n| *n > 0))
+        .or_else(|| hunts::replay::parse_interval(s).map(|ms| ms as u64))
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| {
+            anyhow!("{flag} {s:?}: not a duration (a number and ms, s, m, h or d, e.g. 30s or 5m)")
+        })
+}
+
 pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
     // Without --memory-limit, half the RAM: no input may push a query into the OOM killer.
     let memory_limit = data
@@ -476,15 +504,13 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
     let timeout = data
         .timeout
         .as_deref()
-        .map(|s| {
-            s.trim()
-                .strip_suffix("ms")
-                .and_then(|n| n.parse::<u64>().ok().filter(|n| *n > 0))
-                .or_else(|| hunts::replay::parse_interval(s).map(|ms| ms as u64))
-                .map(std::time::Duration::from_millis)
-                .ok_or_else(|| {
-                    anyhow!("--timeout {s:?}: not a duration (a number and ms, s, m, h or d, e.g. 30s or 5m)")
-                })
+        .map(|s| parse_duration(s, "--timeout"))
+        .transpose()?;
+    let remote = data
+        .cluster
+        .as_deref()
+        .map(|url| {
+            cluster_cmd::remote(url, parse_duration(&data.cluster_timeout, "--cluster-timeout")?)
         })
         .transpose()?;
     if data.inputs.is_empty() {
@@ -508,6 +534,7 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
             quiet: true,
             memory_limit,
             timeout,
+            remote,
             errors: None,
         });
     }
@@ -555,6 +582,7 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         quiet: data.quiet,
         memory_limit,
         timeout,
+        remote,
         errors: log.zip(data.input.errors.clone()),
     })
 }
@@ -578,6 +606,7 @@ impl Session {
             now_ms,
             memory_limit: self.memory_limit,
             timeout: self.timeout,
+            remote: self.remote.clone(),
             ..Default::default()
         }
     }

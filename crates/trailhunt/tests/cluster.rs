@@ -1,0 +1,481 @@
+//! trailhunt on a Ballista cluster, end to end: one `trailhunt scheduler` and two
+//! `trailhunt executor`s as separate processes on 127.0.0.1. Queries and hunts over a
+//! store give the same output (columns, types, rows, warnings) with `--cluster` as
+//! without; a lost executor gives the right answer or a clear error, never a wrong one;
+//! a scheduler that is not there is one clear line. Every process started is stopped,
+//! also when a test fails (`Cluster`'s drop).
+//!
+//! Built only with the binary's `cluster` feature:
+//! `cargo test -p trailhunt --features cluster --test cluster`.
+#![cfg(feature = "cluster")]
+
+use serde_json::Value as J;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trailhunt"));
+    c.current_dir(workspace())
+        .env_remove("TRAILHUNT_STORE")
+        .env(
+            "TRAILHUNT_HOME",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-library"),
+        );
+    c
+}
+
+fn th(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run trailhunt")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A port `p` such that `p` and `p + 1` are free (an executor's Flight and gRPC ports).
+fn free_port_pair() -> u16 {
+    loop {
+        let p = free_port();
+        if p < u16::MAX && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// The processes of one cluster; all killed and reaped on drop.
+struct Cluster {
+    scheduler: Child,
+    executors: Vec<Child>,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn start(executors: usize) -> Cluster {
+        let dir = tempfile::Builder::new()
+            .prefix("th-cluster-")
+            .tempdir()
+            .unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let log = |name: &str| {
+            std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap()
+        };
+        let scheduler = bin()
+            .args([
+                "scheduler",
+                "--bind",
+                &addr,
+                "--executor-timeout",
+                "3",
+                "--no-executors-grace",
+                "10",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log("scheduler"))
+            .spawn()
+            .expect("start the scheduler");
+        let mut cluster = Cluster {
+            scheduler,
+            executors: vec![],
+            url: format!("df://{addr}"),
+            dir,
+        };
+        wait_listening(&addr.parse().unwrap(), &mut cluster.scheduler);
+        for i in 0..executors {
+            cluster.add_executor(i, &addr, log(&format!("executor-{i}")));
+        }
+        cluster.wait_ready();
+        cluster
+    }
+
+    fn add_executor(&mut self, i: usize, scheduler: &str, log: std::fs::File) {
+        let work = self.dir.path().join(format!("work-{i}"));
+        std::fs::create_dir_all(&work).unwrap();
+        let bind = format!("127.0.0.1:{}", free_port_pair());
+        let child = bin()
+            .args([
+                "executor",
+                "--scheduler",
+                scheduler,
+                "--bind",
+                &bind,
+                "--concurrent-tasks",
+                "2",
+                "--heartbeat",
+                "1",
+                "--work-dir",
+            ])
+            .arg(&work)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start an executor");
+        self.executors.push(child);
+    }
+
+    /// Until a query runs on the cluster (executors registered).
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let o = th(&[
+                "query", "-q", "-i", "sample/AWSLogs", "--cluster", &self.url, "-f", "json",
+                "ROW a = 1",
+            ]);
+            if o.status.success() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster did not come up: {}\n{}",
+                text(&o.stderr),
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    fn logs(&self) -> String {
+        let mut out = String::new();
+        for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "log") {
+                let t = std::fs::read_to_string(e.path()).unwrap_or_default();
+                let tail: Vec<&str> = t.lines().rev().take(30).collect();
+                out.push_str(&format!("--- {}\n", e.path().display()));
+                for l in tail.into_iter().rev() {
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in self.executors.iter_mut().chain(std::iter::once(&mut self.scheduler)) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn wait_listening(addr: &SocketAddr, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the scheduler exited: {status}");
+        }
+        assert!(Instant::now() < deadline, "nothing listens on {addr}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn real(set: &str) -> Option<String> {
+    testkit::require_shared(&format!("data/real/{set}")).map(|p| p.display().to_string())
+}
+
+fn ingest(store: &str, srcs: &[&str]) {
+    let mut args = vec!["ingest", "--store", store];
+    args.extend_from_slice(srcs);
+    let o = th(&args);
+    assert!(o.status.success(), "ingest failed: {}", text(&o.stderr));
+}
+
+/// A query's JSON body with rows in a canonical order when the query leaves it open (a
+/// cluster gathers partitions in any order, as ES gathers shards).
+fn canonical(body: &str, query: &str) -> J {
+    let mut v: J = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    if !query.to_ascii_uppercase().contains("SORT") {
+        if let Some(rows) = v.get_mut("values").and_then(|r| r.as_array_mut()) {
+            rows.sort_by_key(|r| r.to_string());
+        }
+    }
+    v
+}
+
+/// Queries covering what a cluster plan has to carry: ES|QL functions with warnings, several
+/// STATS keys with COUNT_DISTINCT, DATE_FORMAT, DISSECT, MV_EXPAND, a multi-valued key,
+/// SORT … LIMIT, `METADATA _index, _id`.
+const QUERIES: &[&str] = &[
+    "FROM logs-aws.cloudtrail* | STATS n = COUNT(*), users = COUNT_DISTINCT(user.name), ips = COUNT_DISTINCT(source.ip) BY event.provider, event.outcome | SORT n DESC, event.provider, event.outcome | LIMIT 20",
+    "FROM logs-aws.cloudtrail* | EVAL d = DATE_FORMAT(\"YYYY-mm-dd\", @timestamp) | STATS n = COUNT(*) BY d, cloud.region | SORT d, cloud.region",
+    "FROM logs-aws.cloudtrail* | WHERE aws.cloudtrail.user_identity.arn IS NOT NULL | DISSECT aws.cloudtrail.user_identity.arn \"arn:aws:%{service}::%{account}:%{rest}\" | STATS n = COUNT(*) BY service, account | SORT n DESC, service, account | LIMIT 10",
+    "FROM logs-aws.cloudtrail* | WHERE related.user IS NOT NULL | MV_EXPAND related.user | STATS n = COUNT(*) BY related.user | SORT n DESC, related.user | LIMIT 15",
+    "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY event.category | SORT event.category",
+    "FROM logs-aws.cloudtrail* | SORT @timestamp DESC, event.id | LIMIT 7 | KEEP @timestamp, event.action, event.id, source.ip",
+    "FROM logs-aws.cloudtrail* | EVAL n = TO_LONG(aws.cloudtrail.user_identity.access_key_id) | STATS bad = COUNT(*) BY n | LIMIT 3",
+    "FROM logs-aws.cloudtrail* | EVAL h = DATE_TRUNC(1 hour, @timestamp), len = LENGTH(event.original) | STATS n = COUNT(*), longest = MAX(len), avg_len = AVG(len) BY h | SORT h | LIMIT 24",
+    "FROM logs-aws.cloudtrail* METADATA _index, _id | WHERE event.action == \"ConsoleLogin\" | KEEP _index, _id, @timestamp, user.name | SORT @timestamp, _id",
+    "FROM logs-aws.cloudtrail* | WHERE source.ip IS NOT NULL | EVAL private = CIDR_MATCH(source.ip, \"10.0.0.0/8\", \"172.16.0.0/12\", \"192.168.0.0/16\") | STATS n = COUNT(*), ips = VALUES(source.ip) BY private | EVAL ips = MV_COUNT(ips) | SORT private",
+    "FROM logs-aws.cloudtrail* | EVAL parts = SPLIT(event.action, \"e\"), first = MV_FIRST(parts) | STATS n = COUNT(*) BY first | SORT n DESC, first | LIMIT 10",
+];
+
+/// Queries with a lookup table (`--lookup accounts=…`) and an enrich policy
+/// (`--enrich owners=…:account_id`), which travel with the plan.
+const LOOKUP_QUERIES: &[&str] = &[
+    "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY cloud.account.id | RENAME cloud.account.id AS account_id | LOOKUP JOIN accounts ON account_id | SORT account_id",
+    "FROM logs-aws.cloudtrail* | WHERE event.action LIKE \"Delete*\" | ENRICH owners ON cloud.account.id WITH team = owner | STATS n = COUNT(*) BY team, event.action | SORT team, event.action",
+];
+
+fn compare(cluster: &Cluster, store: &str, now: &str, tables: &[String]) {
+    for q in QUERIES.iter().chain(LOOKUP_QUERIES) {
+        let mut local = vec!["query", "-q", "--store", store, "--now", now, "-f", "json"];
+        local.extend(tables.iter().map(String::as_str));
+        let mut remote = local.clone();
+        remote.extend(["--cluster", &cluster.url]);
+        local.push(q);
+        remote.push(q);
+        let (local, remote) = (th(&local), th(&remote));
+        assert!(local.status.success(), "{q}: {}", text(&local.stderr));
+        assert!(
+            remote.status.success(),
+            "{q}: {}\n{}",
+            text(&remote.stderr),
+            cluster.logs()
+        );
+        assert_eq!(
+            canonical(&text(&local.stdout), q),
+            canonical(&text(&remote.stdout), q),
+            "local and cluster differ for {q}"
+        );
+    }
+}
+
+#[test]
+fn queries_and_hunts_on_a_cluster_equal_local_runs() {
+    let (Some(sans), Some(invictus), Some(hunts)) = (
+        real("sans504-s3-ransomware-lab"),
+        real("invictus-ir-aws-dataset"),
+        testkit::require_shared("hunts/elastic/aws"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::Builder::new().prefix("th-cl-store-").tempdir().unwrap();
+    let store = tmp.path().join("store").display().to_string();
+    ingest(&store, &[&sans, &invictus]);
+    let csv = tmp.path().join("accounts.csv");
+    std::fs::write(
+        &csv,
+        "account_id:keyword,owner\n123837392027,invictus lab\n342082656213,sans lab\n",
+    )
+    .unwrap();
+    let tables = vec![
+        "--lookup".to_string(),
+        format!("accounts={}", csv.display()),
+        "--enrich".to_string(),
+        format!("owners={}:account_id", csv.display()),
+    ];
+    let cluster = Cluster::start(2);
+    compare(&cluster, &store, "2023-07-11T00:00:00Z", &tables);
+
+    // At least one query above warns, and the warnings come back from the executors.
+    let q = QUERIES[6];
+    let remote = th(&[
+        "query", "-q", "--store", &store, "-f", "json", "--cluster", &cluster.url, q,
+    ]);
+    let v: J = serde_json::from_slice(&remote.stdout).unwrap();
+    let warnings = v["warnings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap_or("").contains("evaluation of [TO_LONG(")),
+        "no warnings from the cluster: {v}"
+    );
+
+    // The seed hunt over raw files: the same rows, and the same summary of what was read.
+    let seed = "multiple_service_logging_deleted_or_stopped";
+    for (input, now) in [
+        ("sample/AWSLogs", "2024-08-02T00:00:00Z"),
+        (invictus.as_str(), "2023-07-11T00:00:00Z"),
+        (sans.as_str(), "latest"),
+    ] {
+        let run = |extra: &[&str]| {
+            let mut args = vec!["hunt", "-i", input, "--now", now, "-f", "json", seed];
+            args.extend_from_slice(extra);
+            th(&args)
+        };
+        let (local, remote) = (run(&[]), run(&["--cluster", &cluster.url]));
+        assert!(local.status.success(), "{}", text(&local.stderr));
+        assert!(remote.status.success(), "{}\n{}", text(&remote.stderr), cluster.logs());
+        let rows = |o: &Output| {
+            let v: J = serde_json::from_slice(&o.stdout).unwrap();
+            let mut h = v["hunts"][0].clone();
+            if let Some(rows) = h.get_mut("values").and_then(|r| r.as_array_mut()) {
+                rows.sort_by_key(|r| r.to_string());
+            }
+            h
+        };
+        assert_eq!(rows(&local), rows(&remote), "seed hunt over {input}");
+        assert_eq!(summary(&local), summary(&remote), "summary over {input}");
+    }
+
+    // Bad input read by the executors: the same warnings (named by the client's paths),
+    // the same counts, on the client's stderr.
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(
+        bad.join("good.json"),
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-07-31T13:06:24Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userIdentity":{"type":"IAMUser","userName":"mallory","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333"},"eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        bad.join("broken.ndjson"),
+        "{\"eventTime\":\"2024-07-31T13:07:00Z\",\"eventName\":\"DeleteTrail\",\"eventSource\":\"cloudtrail.amazonaws.com\",\"eventID\":\"e2\"}\n{\"eventTime\": oops}\n",
+    )
+    .unwrap();
+    let bad = bad.display().to_string();
+    let q = "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY event.action | SORT event.action";
+    let local = th(&["query", "-i", &bad, "-f", "json", q]);
+    let remote = th(&["query", "-i", &bad, "-f", "json", "--cluster", &cluster.url, q]);
+    assert!(local.status.success() && remote.status.success(), "{}", text(&remote.stderr));
+    assert_eq!(text(&local.stdout), text(&remote.stdout));
+    let (ls, rs) = (summary(&local), summary(&remote));
+    assert!(ls.iter().any(|l| l.contains("broken.ndjson")), "{ls:?}");
+    assert!(ls.iter().any(|l| l.contains("1 rejected")), "{ls:?}");
+    assert_eq!(ls, rs);
+
+    // Every AWS hunt that runs locally gives the same JSON on the cluster.
+    let hunts = hunts.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "hunt", "-q", "--store", &store, "--hunts", &hunts, "--now", "latest", "-f", "json",
+        ];
+        args.extend_from_slice(extra);
+        th(&args)
+    };
+    let local = run(&[]);
+    let remote = run(&["--cluster", &cluster.url]);
+    assert_eq!(
+        local.status.code(),
+        remote.status.code(),
+        "{}\n{}",
+        text(&remote.stderr),
+        cluster.logs()
+    );
+    let (lj, rj): (J, J) = (
+        serde_json::from_slice(&local.stdout).unwrap(),
+        serde_json::from_slice(&remote.stdout).unwrap(),
+    );
+    let (lh, rh) = (lj["hunts"].as_array().unwrap(), rj["hunts"].as_array().unwrap());
+    assert!(lh.len() >= 10, "only {} hunt queries ran", lh.len());
+    assert_eq!(lh.len(), rh.len());
+    let sorted = |h: &J| {
+        let mut h = h.clone();
+        if let Some(rows) = h.get_mut("values").and_then(|r| r.as_array_mut()) {
+            rows.sort_by_key(|r| r.to_string());
+        }
+        h
+    };
+    for (l, r) in lh.iter().zip(rh) {
+        assert_eq!(sorted(l), sorted(r), "hunt {}", l["name"]);
+    }
+}
+
+/// The `trailhunt: N files …` summary lines of a run, without their timings.
+fn summary(o: &Output) -> Vec<String> {
+    text(&o.stderr)
+        .lines()
+        .filter(|l| l.starts_with("trailhunt: ") || l.starts_with("warning: "))
+        .map(|l| match l.rfind(", ") {
+            Some(i) if l[i..].trim_end().ends_with('s') && l.starts_with("trailhunt: ") => l[..i].to_string(),
+            _ => l.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn an_unreachable_scheduler_is_one_clear_line() {
+    let port = free_port();
+    let url = format!("df://127.0.0.1:{port}");
+    let o = th(&[
+        "query", "-q", "-i", "sample/AWSLogs", "--cluster", &url, "--cluster-timeout", "2s",
+        "ROW a = 1",
+    ]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!("cannot reach the cluster's scheduler at 127.0.0.1:{port}"))
+            && err.contains("trailhunt scheduler"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let bad = th(&[
+        "query", "-q", "-i", "sample/AWSLogs", "--cluster", "http://x:1", "ROW a = 1",
+    ]);
+    assert!(text(&bad.stderr).contains("expected df://HOST:PORT"), "{}", text(&bad.stderr));
+}
+
+/// A query heavy enough to be running when an executor dies: every record's text split at
+/// its commas, expanded, and counted distinct.
+const HEAVY: &str = "FROM logs-aws.cloudtrail* | EVAL part = SPLIT(event.original, \",\") | MV_EXPAND part | STATS n = COUNT(*), parts = COUNT_DISTINCT(part) BY event.provider | SORT event.provider";
+
+#[test]
+fn losing_an_executor_mid_query_gives_the_right_rows_or_a_clear_error() {
+    let Some(sans) = real("sans504-s3-ransomware-lab") else {
+        return;
+    };
+    let tmp = tempfile::Builder::new().prefix("th-cl-kill-").tempdir().unwrap();
+    let store = tmp.path().join("store").display().to_string();
+    ingest(&store, &[&sans]);
+    let local = th(&["query", "-q", "--store", &store, "-f", "json", HEAVY]);
+    assert!(local.status.success(), "{}", text(&local.stderr));
+
+    let mut cluster = Cluster::start(2);
+    let started = Instant::now();
+    let remote = bin()
+        .args(["query", "-q", "--store", &store, "-f", "json", "--cluster", &cluster.url, HEAVY])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let victim = &mut cluster.executors[0];
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let killed_at = started.elapsed();
+    let out = remote.wait_with_output().unwrap();
+    let took = started.elapsed();
+    eprintln!(
+        "executor killed after {killed_at:?}; the query ended after {took:?}: {}",
+        if out.status.success() { "rows" } else { "error" }
+    );
+    assert!(
+        took > killed_at,
+        "the query ended before the executor was killed: make HEAVY heavier"
+    );
+    if out.status.success() {
+        assert_eq!(
+            canonical(&text(&local.stdout), HEAVY),
+            canonical(&text(&out.stdout), HEAVY),
+            "a wrong answer after losing an executor"
+        );
+    } else {
+        let err = text(&out.stderr);
+        assert!(err.contains("cluster df://"), "{err}");
+        assert!(out.stdout.is_empty(), "partial output: {}", text(&out.stdout));
+    }
+    // The cluster goes on with the executor that is left.
+    let again = th(&["query", "-q", "--store", &store, "-f", "json", "--cluster", &cluster.url, HEAVY]);
+    assert!(again.status.success(), "{}\n{}", text(&again.stderr), cluster.logs());
+    assert_eq!(
+        canonical(&text(&local.stdout), HEAVY),
+        canonical(&text(&again.stdout), HEAVY)
+    );
+}
