@@ -68,10 +68,16 @@ impl ScalarUDFImpl for Traveling {
     fn signature(&self) -> &Signature {
         self.inner.signature()
     }
-    fn return_type(&self, arg_types: &[datafusion::arrow::datatypes::DataType]) -> Result<datafusion::arrow::datatypes::DataType> {
+    fn return_type(
+        &self,
+        arg_types: &[datafusion::arrow::datatypes::DataType],
+    ) -> Result<datafusion::arrow::datatypes::DataType> {
         self.inner.return_type(arg_types)
     }
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<datafusion::arrow::datatypes::FieldRef> {
+    fn return_field_from_args(
+        &self,
+        args: ReturnFieldArgs,
+    ) -> Result<datafusion::arrow::datatypes::FieldRef> {
         self.inner.return_field_from_args(args)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -109,7 +115,11 @@ fn functions_of(origin: &Origin) -> Result<Functions> {
         recipe.time_filter(),
         &warnings,
     )
-    .map_err(|e| fail(format!("planning the query again on the cluster failed: {e}")))?;
+    .map_err(|e| {
+        fail(format!(
+            "planning the query again on the cluster failed: {e}"
+        ))
+    })?;
     let functions: Functions = Arc::new(functions);
     let mut cache = lock(cache);
     if cache.len() >= REMEMBERED {
@@ -263,7 +273,12 @@ impl LogicalCodec {
 }
 
 impl LogicalExtensionCodec for LogicalCodec {
-    fn try_decode(&self, buf: &[u8], inputs: &[LogicalPlan], ctx: &TaskContext) -> Result<Extension> {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        inputs: &[LogicalPlan],
+        ctx: &TaskContext,
+    ) -> Result<Extension> {
         self.ballista.try_decode(buf, inputs, ctx)
     }
 
@@ -283,7 +298,11 @@ impl LogicalExtensionCodec for LogicalCodec {
                 let w: WireStore = serde_json::from_slice(json).map_err(|e| {
                     DataFusionError::Internal(format!("unreadable store table [{table_ref}]: {e}"))
                 })?;
-                Ok(Arc::new(store::StoreTable::new(w.root, Arc::new(w.manifest), schema)))
+                Ok(Arc::new(store::StoreTable::new(
+                    w.root,
+                    Arc::new(w.manifest),
+                    schema,
+                )))
             }
             Some((&RAW_TABLE, json)) => {
                 let w: crate::raw::WireRawTable = serde_json::from_slice(json).map_err(|e| {
@@ -409,9 +428,8 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         if let Some(json) = buf.strip_prefix(RAW_SCAN) {
-            let wire = serde_json::from_slice(json).map_err(|e| {
-                DataFusionError::Internal(format!("unreadable raw scan: {e}"))
-            })?;
+            let wire = serde_json::from_slice(json)
+                .map_err(|e| DataFusionError::Internal(format!("unreadable raw scan: {e}")))?;
             return crate::raw::raw_scan_exec(wire);
         }
         self.ballista.try_decode(buf, inputs, ctx, proto_converter)
@@ -439,4 +457,3 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         self.functions.encode(node, buf)
     }
 }
-

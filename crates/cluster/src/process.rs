@@ -42,8 +42,15 @@ fn ballista(e: impl std::fmt::Display) -> ProcessError {
     ProcessError::Ballista(e.to_string())
 }
 
+/// Ballista's log on stderr: warnings and errors, or what `RUST_LOG` asks for.
+fn init_logging() {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .try_init();
+}
+
 /// Runs a scheduler until the process is stopped.
 pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ProcessError> {
+    init_logging();
     use ballista_scheduler::cluster::BallistaCluster;
     use ballista_scheduler::config::SchedulerConfig;
     let config = SchedulerConfig {
@@ -70,6 +77,7 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ProcessError> {
 
 /// Runs an executor until the process is stopped.
 pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ProcessError> {
+    init_logging();
     use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
     let config = ExecutorProcessConfig {
         bind_host: opts.bind.ip().to_string(),

@@ -13,9 +13,6 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
-use datafusion::datasource::TableType;
-use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::datasource::physical_plan::{
@@ -23,6 +20,9 @@ use datafusion::datasource::physical_plan::{
 };
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
+use datafusion::datasource::TableType;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -69,7 +69,10 @@ impl TableProvider for RawTable {
         TableType::Base
     }
 
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
         // As locally (`engine::DatasetTable`): the filters become a prefilter and a day
         // range, necessary conditions only; the plan applies them again.
         let how = if self.spec.pushdown {
@@ -96,7 +99,12 @@ impl TableProvider for RawTable {
         // same days, so day pruning leaves whole partitions empty.
         let wanted = state.config().target_partitions().max(1);
         let per = self.spec.files.len().div_ceil(wanted).max(1);
-        let parts: Vec<Vec<PathBuf>> = self.spec.files.chunks(per).map(<[PathBuf]>::to_vec).collect();
+        let parts: Vec<Vec<PathBuf>> = self
+            .spec
+            .files
+            .chunks(per)
+            .map(<[PathBuf]>::to_vec)
+            .collect();
         let reads = (0..parts.len()).collect();
         raw_scan_exec(WireRawScan {
             scan: crate::random_id(),
@@ -111,7 +119,11 @@ impl TableProvider for RawTable {
             needles: pushdown
                 .required
                 .iter()
-                .map(|c| c.iter().map(|n| (n.column.clone(), n.literal.clone())).collect())
+                .map(|c| {
+                    c.iter()
+                        .map(|n| (n.column.clone(), n.literal.clone()))
+                        .collect()
+                })
                 .collect(),
             time_min: pushdown.time_min,
             time_max: pushdown.time_max,
@@ -221,9 +233,12 @@ impl RawPartSource {
     /// Part `i` as a stream: the same scan as a local run of those files, its problems
     /// and, at its end, its counters sent to the client.
     fn read_part(&self, i: usize) -> Result<SendableRecordBatchStream> {
-        let files = self.wire.parts.get(i).cloned().ok_or_else(|| {
-            DataFusionError::Internal(format!("raw scan has no part {i}"))
-        })?;
+        let files = self
+            .wire
+            .parts
+            .get(i)
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal(format!("raw scan has no part {i}")))?;
         let origin = self.wire.origin.clone();
         let reporter_origin = origin.clone();
         let spec = RawSpec {
@@ -242,7 +257,12 @@ impl RawPartSource {
                     }
                 })),
         );
-        let columns = self.schema.fields().iter().map(|f| f.name().clone()).collect();
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         let batches = engine::stream_scan(
             dataset.clone(),
             columns,

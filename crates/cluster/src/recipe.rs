@@ -195,10 +195,14 @@ pub(crate) fn schema_to_hex(schema: &Schema) -> datafusion::common::Result<Strin
 }
 
 pub(crate) fn schema_from_hex(text: &str) -> datafusion::common::Result<SchemaRef> {
-    let bad = |m: String| datafusion::common::DataFusionError::Internal(format!("unreadable schema: {m}"));
+    let bad = |m: String| {
+        datafusion::common::DataFusionError::Internal(format!("unreadable schema: {m}"))
+    };
     let bytes = unhex(text).ok_or_else(|| bad("not hex".into()))?;
     let proto = protobuf::Schema::decode(bytes.as_slice()).map_err(|e| bad(e.to_string()))?;
-    Ok(Arc::new(Schema::try_from(&proto).map_err(|e| bad(e.to_string()))?))
+    Ok(Arc::new(
+        Schema::try_from(&proto).map_err(|e| bad(e.to_string()))?,
+    ))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -267,13 +267,16 @@ fn serve(conn: TcpStream, queries: &Mutex<HashMap<String, Query>>) {
             }
         }
         Ok(Request::Diagnostic { query, diagnostic }) => {
-            let sink = lock(queries).get(&query).and_then(|q| q.raw.as_ref()).and_then(|r| {
-                let mut d = diagnostic.clone().diagnostic();
-                if let Some(name) = r.names.get(&d.path) {
-                    d.path = name.clone();
-                }
-                r.files().map(|f| (f.diagnostic_sink(), d))
-            });
+            let sink = lock(queries)
+                .get(&query)
+                .and_then(|q| q.raw.as_ref())
+                .and_then(|r| {
+                    let mut d = diagnostic.clone().diagnostic();
+                    if let Some(name) = r.names.get(&d.path) {
+                        d.path = name.clone();
+                    }
+                    r.files().map(|f| (f.diagnostic_sink(), d))
+                });
             match sink {
                 Some((sink, d)) => {
                     sink(&d);

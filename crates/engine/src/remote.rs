@@ -97,7 +97,8 @@ pub fn query_functions(
         time_filter,
         ..QueryOptions::default()
     };
-    let (_, plan) = crate::with_query_stack(|| logical_plan(query, params, datasets, &opts, warnings))??;
+    let (_, plan) =
+        crate::with_query_stack(|| logical_plan(query, params, datasets, &opts, warnings))??;
     let mut out = vec![];
     let _ = plan.apply(|node| {
         let _ = node.apply_expressions(|e| {

@@ -77,7 +77,8 @@ impl RemoteRunner for Replanning {
     ) -> BoxFuture<'a, Result<Vec<RecordBatch>, EngineError>> {
         Box::pin(async move {
             let sink = job.warnings.clone();
-            let remote_warnings = Warnings::forwarding(move |site, message| sink.failure(site, message));
+            let remote_warnings =
+                Warnings::forwarding(move |site, message| sink.failure(site, message));
             let functions: HashMap<FunctionKey, _> = query_functions(
                 job.query,
                 job.params,
@@ -143,10 +144,22 @@ fn a_plan_whose_functions_are_rebuilt_elsewhere_gives_the_same_rows_and_warnings
             remote: Some(Remote(runner.clone())),
             ..QueryOptions::default()
         };
-        let remote = execute_blocking(q, &[dataset()], &opts).unwrap_or_else(|e| panic!("{q}: {e}"));
-        assert!(runner.swapped.load(Ordering::Relaxed) > 0, "{q}: no function was rebuilt");
-        assert_eq!(format!("{:?}", local.columns), format!("{:?}", remote.columns), "{q}");
-        assert_eq!(format!("{:?}", local.rows), format!("{:?}", remote.rows), "{q}");
+        let remote =
+            execute_blocking(q, &[dataset()], &opts).unwrap_or_else(|e| panic!("{q}: {e}"));
+        assert!(
+            runner.swapped.load(Ordering::Relaxed) > 0,
+            "{q}: no function was rebuilt"
+        );
+        assert_eq!(
+            format!("{:?}", local.columns),
+            format!("{:?}", remote.columns),
+            "{q}"
+        );
+        assert_eq!(
+            format!("{:?}", local.rows),
+            format!("{:?}", remote.rows),
+            "{q}"
+        );
         assert_eq!(local.warnings, remote.warnings, "{q}");
     }
     // The first query does warn, so the comparison above covered forwarded warnings.
@@ -157,14 +170,29 @@ fn a_plan_whose_functions_are_rebuilt_elsewhere_gives_the_same_rows_and_warnings
 #[test]
 fn function_keys_are_unique_in_a_plan() {
     let q = "FROM logs-aws.cloudtrail* METADATA _id | EVAL a = TO_LONG(s), b = TO_LONG(s), c = MV_MIN(SPLIT(s, \".\")), d = MV_MAX(SPLIT(s, \".\")) | STATS x = COUNT_DISTINCT(a), y = MEDIAN(b) BY c, d";
-    let fs = query_functions(q, &Default::default(), &[dataset()], 0, None, &Warnings::new()).unwrap();
+    let fs = query_functions(
+        q,
+        &Default::default(),
+        &[dataset()],
+        0,
+        None,
+        &Warnings::new(),
+    )
+    .unwrap();
     // The same instance may sit in several places of a plan; two instances never share a key.
     let mut seen: HashMap<FunctionKey, *const datafusion::logical_expr::ScalarUDF> = HashMap::new();
     for (k, f) in &fs {
         if engine::remote::is_engine_function(f) {
-            assert!(k.ordinal.is_some() || k.name.starts_with("metadata_"), "{k:?}");
+            assert!(
+                k.ordinal.is_some() || k.name.starts_with("metadata_"),
+                "{k:?}"
+            );
             let ptr = Arc::as_ptr(f);
-            assert_eq!(*seen.entry(k.clone()).or_insert(ptr), ptr, "{k:?} names two functions");
+            assert_eq!(
+                *seen.entry(k.clone()).or_insert(ptr),
+                ptr,
+                "{k:?} names two functions"
+            );
         }
     }
     assert!(seen.len() >= 5, "{seen:?}");

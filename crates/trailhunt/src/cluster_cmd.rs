@@ -88,7 +88,13 @@ pub(crate) fn cmd_executor(args: &ExecutorArgs) -> Result<i32> {
     );
     runtime()?
         .block_on(cluster::process::run_executor(opts))
-        .map_err(|e| anyhow!("executor on {} (scheduler {}): {e}", args.bind, args.scheduler))?;
+        .map_err(|e| {
+            anyhow!(
+                "executor on {} (scheduler {}): {e}",
+                args.bind,
+                args.scheduler
+            )
+        })?;
     Ok(0)
 }
 

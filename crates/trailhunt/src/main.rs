@@ -2,8 +2,8 @@
 //! renderers together. Logic lives in the library crates; this file parses arguments,
 //! reports progress and errors, and sets the exit code.
 
-mod geo_args;
 mod cluster_cmd;
+mod geo_args;
 mod hunt_out;
 mod hunts_cmd;
 mod input_args;
@@ -510,7 +510,10 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
         .cluster
         .as_deref()
         .map(|url| {
-            cluster_cmd::remote(url, parse_duration(&data.cluster_timeout, "--cluster-timeout")?)
+            cluster_cmd::remote(
+                url,
+                parse_duration(&data.cluster_timeout, "--cluster-timeout")?,
+            )
         })
         .transpose()?;
     if data.inputs.is_empty() {
