@@ -170,3 +170,51 @@ impl RemoteRunner for Cluster {
         Box::pin(self.run_plan(plan, job))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(url: &str) -> Result<(String, u16), String> {
+        Cluster::parse(url, Duration::from_secs(1)).map(|c| (c.host, c.port))
+    }
+
+    #[test]
+    fn cluster_urls() {
+        assert_eq!(
+            parse("df://10.0.0.5:50050").unwrap(),
+            ("10.0.0.5".into(), 50050)
+        );
+        assert_eq!(
+            parse("df://sched.internal").unwrap(),
+            ("sched.internal".into(), DEFAULT_PORT)
+        );
+        assert_eq!(parse("df://sched:7000/").unwrap(), ("sched".into(), 7000));
+        assert_eq!(parse("df://[::1]:7000").unwrap(), ("::1".into(), 7000));
+        for bad in [
+            "http://x:1",
+            "sched:50050",
+            "df://",
+            "df://:50050",
+            "df://h:port",
+            "df://h:70000",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.starts_with("invalid --cluster ["), "{bad}: {e}");
+        }
+        assert!(parse("http://x:1")
+            .unwrap_err()
+            .contains("expected df://HOST:PORT"));
+    }
+
+    #[test]
+    fn an_unresolvable_scheduler_is_named() {
+        let c = Cluster::parse("df://no-such-host.invalid:1", Duration::from_secs(1)).unwrap();
+        let e = c.scheduler_addr().unwrap_err().to_string();
+        assert!(
+            e.contains("[no-such-host.invalid]")
+                && e.contains("--cluster df://no-such-host.invalid:1"),
+            "{e}"
+        );
+    }
+}

@@ -218,3 +218,46 @@ pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+
+    #[test]
+    fn hex_round_trips_and_rejects_what_is_not_hex() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(unhex(&hex(&bytes)).unwrap(), bytes);
+        assert_eq!(hex(&[0x0f, 0xa0]), "0fa0");
+        assert_eq!(unhex("abc"), None, "odd length");
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("é0"), None, "not ASCII");
+        assert_eq!(unhex("").unwrap(), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn schemas_travel_with_their_types_and_metadata() {
+        let field = Field::new("user.name", DataType::Utf8, true).with_metadata(
+            [("es_type".to_string(), "keyword".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        let schema = Schema::new(vec![
+            field,
+            Field::new(
+                "@timestamp",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new(
+                "related.ip",
+                DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                true,
+            ),
+        ]);
+        let back = schema_from_hex(&schema_to_hex(&schema).unwrap()).unwrap();
+        assert_eq!(back.as_ref(), &schema);
+        let err = schema_from_hex("0g").unwrap_err().to_string();
+        assert!(err.contains("unreadable schema"), "{err}");
+    }
+}
