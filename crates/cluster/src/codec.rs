@@ -364,6 +364,11 @@ impl LogicalExtensionCodec for LogicalCodec {
                     .map(std::path::absolute)
                     .collect::<std::io::Result<_>>()
                     .map_err(|e| DataFusionError::Plan(format!("input path: {e}")))?;
+                spec.objects = std::mem::take(&mut spec.objects)
+                    .into_iter()
+                    .map(|(p, o)| std::path::absolute(&p).map(|p| (p, o)))
+                    .collect::<std::io::Result<_>>()
+                    .map_err(|e| DataFusionError::Plan(format!("input path: {e}")))?;
                 buf.push(RAW_TABLE);
                 return serde_json::to_writer(buf, &crate::raw::WireRawTable { spec, origin })
                     .map_err(|e| DataFusionError::External(Box::new(e)));

@@ -31,6 +31,7 @@ use datasets::{CloudTrailFiles, RawSpec};
 use engine::{Needle, Pushdown};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -105,6 +106,12 @@ impl TableProvider for RawTable {
             .chunks(per)
             .map(<[PathBuf]>::to_vec)
             .collect();
+        // No files: one empty part, so the plan still has a partition to run.
+        let parts = if parts.is_empty() {
+            vec![vec![]]
+        } else {
+            parts
+        };
         let reads = (0..parts.len()).collect();
         raw_scan_exec(WireRawScan {
             scan: crate::random_id(),
@@ -232,22 +239,36 @@ impl RawPartSource {
 
     /// Part `i` as a stream: the same scan as a local run of those files, its problems
     /// and, at its end, its counters sent to the client.
-    fn read_part(&self, i: usize) -> Result<SendableRecordBatchStream> {
+    async fn read_part(&self, i: usize) -> Result<SendableRecordBatchStream> {
         let files = self
             .wire
             .parts
             .get(i)
             .cloned()
             .ok_or_else(|| DataFusionError::Internal(format!("raw scan has no part {i}")))?;
+        let (files, names) = self.fetch(files).await?;
         let origin = self.wire.origin.clone();
         let reporter_origin = origin.clone();
         let spec = RawSpec {
             files,
+            objects: Default::default(),
             ..self.wire.spec.clone()
         };
         let dataset = Arc::new(
             CloudTrailFiles::from_spec(spec, Some(sources::cache_root().join("structure-checks")))
                 .with_reporter(Arc::new(move |d: &cloudtrail::Diagnostic| {
+                    // Named as the client names the file, not by this machine's copy.
+                    let renamed;
+                    let d = match names.get(&d.path) {
+                        Some(name) => {
+                            renamed = cloudtrail::Diagnostic {
+                                path: name.clone(),
+                                ..d.clone()
+                            };
+                            &renamed
+                        }
+                        None => d,
+                    };
                     // A problem that cannot reach the client is shown where it happened;
                     // the part's counters (below) still count the record.
                     if let Err(e) =
@@ -293,6 +314,40 @@ impl RawPartSource {
             self.schema.clone(),
             batches.chain(done),
         )))
+    }
+}
+
+impl RawPartSource {
+    /// The part's files as this machine reads them: S3 objects the client listed are
+    /// fetched into this machine's cache first. Also returns each fetched copy's name on
+    /// the client, for the problems found in it.
+    async fn fetch(
+        &self,
+        files: Vec<PathBuf>,
+    ) -> Result<(Vec<PathBuf>, HashMap<PathBuf, PathBuf>)> {
+        let objects = &self.wire.spec.objects;
+        // Only what the scan will open: the day pruning leaves the others unread (and
+        // counts them), so they are not fetched either.
+        let days = sources::DayRange::from_millis(self.pushdown.time_min, self.pushdown.time_max);
+        let wanted: Vec<(usize, (String, u64))> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| days.admits_path(&f.to_string_lossy()))
+            .filter_map(|(n, f)| objects.get(f).map(|o| (n, (o.url.clone(), o.size))))
+            .collect();
+        if wanted.is_empty() {
+            return Ok((files, HashMap::new()));
+        }
+        let list: Vec<(String, u64)> = wanted.iter().map(|(_, o)| o.clone()).collect();
+        let local = sources::fetch_objects(&list, &self.wire.spec.s3.options())
+            .await
+            .map_err(|e| DataFusionError::Execution(format!("on this executor: {e}")))?;
+        let mut files = files;
+        let mut names = HashMap::new();
+        for ((n, _), path) in wanted.into_iter().zip(local) {
+            names.insert(path.clone(), std::mem::replace(&mut files[n], path));
+        }
+        Ok((files, names))
     }
 }
 
@@ -348,7 +403,9 @@ impl FileOpener for RawPartOpener {
         let i = part_index(&location).ok_or_else(|| {
             DataFusionError::Internal(format!("[{location}] is not a part of a raw scan"))
         })?;
-        let stream = self.source.read_part(i)?;
-        Ok(Box::pin(async move { Ok(stream.boxed()) }))
+        let source = self.source.clone();
+        Ok(Box::pin(
+            async move { Ok(source.read_part(i).await?.boxed()) },
+        ))
     }
 }

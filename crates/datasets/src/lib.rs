@@ -12,7 +12,7 @@
 mod raw;
 mod store;
 
-pub use raw::{prefilter, CloudTrailFiles, RawSpec, Reporter};
+pub use raw::{prefilter, CloudTrailFiles, RawSpec, RemoteObject, Reporter, S3Access};
 pub use store::{store_dir, StoreDataset, DEFAULT_STORE};
 
 use engine::{Dataset, DocumentId, EngineError, IndexNaming, Params, QueryOptions, TimeSpan};

@@ -67,6 +67,10 @@ pub struct CloudTrailFiles {
     last_pruned: Mutex<usize>,
     /// Told of every scan's progress (a progress bar); `None` costs nothing.
     observer: Option<Arc<dyn cloudtrail::ScanObserver>>,
+    /// Files that are S3 objects listed but not fetched here: a cluster's executors fetch
+    /// them ([`RawSpec::objects`]).
+    objects: BTreeMap<PathBuf, RemoteObject>,
+    s3: S3Access,
 }
 
 impl CloudTrailFiles {
@@ -87,7 +91,21 @@ impl CloudTrailFiles {
             pushdown: true,
             last_pruned: Mutex::new(0),
             observer: None,
+            objects: BTreeMap::new(),
+            s3: S3Access::default(),
         }
+    }
+
+    /// Marks files as S3 objects listed but not fetched (`sources::ExpandOptions::
+    /// s3_list_only`): only a cluster, whose executors fetch them, can read them.
+    pub fn with_remote_objects(
+        mut self,
+        objects: BTreeMap<PathBuf, RemoteObject>,
+        s3: S3Access,
+    ) -> CloudTrailFiles {
+        self.objects = objects;
+        self.s3 = s3;
+        self
     }
 
     /// Who watches each scan's files go by (every query of a hunt scans again).
@@ -249,6 +267,39 @@ pub struct RawSpec {
     pub strict: bool,
     pub pushdown: bool,
     pub limits: Limits,
+    /// The files that are S3 objects the reader fetches first (into its own cache), by
+    /// their name in `files`.
+    #[serde(default)]
+    pub objects: BTreeMap<PathBuf, RemoteObject>,
+    /// How the reader reaches S3 for `objects`.
+    #[serde(default)]
+    pub s3: S3Access,
+}
+
+/// An S3 object as listed by the client.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemoteObject {
+    /// `s3://bucket/key`.
+    pub url: String,
+    pub size: u64,
+}
+
+/// What the user chose about reaching S3 (`--endpoint-url`, `--profile`); credentials are
+/// never sent: every machine resolves its own (environment, profile, instance role).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct S3Access {
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl S3Access {
+    pub fn options(&self) -> sources::S3Options {
+        sources::S3Options {
+            endpoint_url: self.endpoint_url.clone(),
+            profile: self.profile.clone(),
+            cache_dir: None,
+        }
+    }
 }
 
 impl CloudTrailFiles {
@@ -263,6 +314,8 @@ impl CloudTrailFiles {
             strict: self.strict,
             pushdown: self.pushdown,
             limits: self.limits,
+            objects: self.objects.clone(),
+            s3: self.s3.clone(),
         })
     }
 
@@ -369,6 +422,14 @@ impl Dataset for CloudTrailFiles {
         columns: &[String],
         pushdown: &Pushdown,
     ) -> Result<BatchIter, DatasetError> {
+        if let Some(o) = self.objects.values().next() {
+            // Listed for a cluster's executors, never fetched here.
+            return Err(DatasetError::source(std::io::Error::other(format!(
+                "{} S3 objects (e.g. {}) were listed for a cluster and are not on this machine: this step runs here, not on the cluster; run it without --cluster",
+                self.objects.len(),
+                o.url
+            ))));
+        }
         let range = DayRange::from_millis(pushdown.time_min, pushdown.time_max);
         let files: Vec<PathBuf> = self
             .files

@@ -57,6 +57,8 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// `s3://bucket/key` for an object read through the cache; `None` for local files.
     pub origin: Option<String>,
+    /// An object's size from its listing; `None` for local files.
+    pub size: Option<u64>,
 }
 
 /// How to reach S3. Anything left `None` comes from the AWS SDK's configuration chain
@@ -106,10 +108,26 @@ pub struct ExpandOptions<'a> {
     /// Called once per object downloaded, when it is in the cache (from the thread that
     /// called [`expand`]).
     pub downloaded: Option<&'a (dyn Fn(&Downloaded) + Sync)>,
+    /// List S3 prefixes without downloading them: for a cluster whose executors fetch
+    /// their own objects ([`fetch_objects`]). The files' paths are where this machine would
+    /// cache them; `report` still tells what was listed.
+    pub s3_list_only: bool,
     /// Told what was left out of the list, or is worth knowing (a second path to a file
     /// already listed, a loop, a FIFO, an unreadable folder, a name that is not UTF-8, …),
     /// each once, after the whole list is made.
     pub note: Option<&'a (dyn Fn(&SourceNote) + Sync)>,
+}
+
+/// Makes sure each object (`s3://bucket/key` and its listed size) is in this machine's
+/// cache, fetching those that are not, and returns their local paths in order: how an
+/// executor of a cluster reads the objects a client listed with
+/// [`ExpandOptions::s3_list_only`]. Each machine resolves its own credentials (its
+/// environment, profile or instance role).
+pub async fn fetch_objects(
+    objects: &[(String, u64)],
+    s3: &S3Options,
+) -> Result<Vec<PathBuf>, SourceError> {
+    s3::S3Client::new(s3).fetch_objects(objects).await
 }
 
 /// Where trailhunt keeps what it can rebuild (downloaded S3 objects, the structural
@@ -142,6 +160,7 @@ pub fn expand<S: AsRef<OsStr>>(
     let s3_range = opts.days.intersect(opts.s3_days);
     let mut out = vec![];
     let mut walker = local::Walker::default();
+    let mut listed = std::collections::HashSet::new();
     let mut client: Option<(tokio::runtime::Runtime, s3::S3Client)> = None;
     for src in sources {
         let src = src.as_ref();
@@ -156,6 +175,13 @@ pub fn expand<S: AsRef<OsStr>>(
             }
             let (rt, c) = client.as_mut().expect("set above");
             for f in rt.block_on(c.fetch_prefix(src, &s3_range, opts))? {
+                if opts.s3_list_only {
+                    // Not here to look at: the same object from two prefixes is listed once.
+                    if listed.insert(f.path.clone()) {
+                        out.push(f);
+                    }
+                    continue;
+                }
                 let before = walker.file_count();
                 walker.fetched(&f.path);
                 if walker.file_count() > before {
@@ -170,6 +196,7 @@ pub fn expand<S: AsRef<OsStr>>(
                     out.push(SourceFile {
                         path: path.clone(),
                         origin: None,
+                        size: None,
                     });
                 }
             }

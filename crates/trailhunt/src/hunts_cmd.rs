@@ -3,7 +3,7 @@
 
 use crate::render::Format;
 use crate::{
-    add_lookups, hunt_out, investigate_out, open_data, output_format, report_query_error,
+    add_lookups, hunt_out, investigate_out, open_data_for, output_format, report_query_error,
     resolve_now, DataArgs, HuntsAction,
 };
 use anyhow::{anyhow, bail, Result};
@@ -115,7 +115,8 @@ pub(crate) fn cmd_hunt(
         .filter(|h| h.is_esql())
         .flat_map(|h| h.esql_queries().into_iter().map(|(_, q)| q))
         .collect();
-    let mut session = open_data(data, &queries)?;
+    // An investigation's pivots run here, on what the client has read.
+    let mut session = open_data_for(data, &queries, inv_opts.is_none())?;
     add_lookups(&mut session, data)?;
     let now = resolve_now(&session, data.now.as_deref())?;
     let format = output_format(data.format);

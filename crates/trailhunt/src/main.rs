@@ -257,6 +257,7 @@ pub(crate) fn expand_sources_noted(
     s3_days: sources::DayRange,
     quiet: bool,
     log: Option<&cloudtrail::ErrorLog>,
+    s3_list_only: bool,
 ) -> Result<(Vec<sources::SourceFile>, Vec<sources::SourceNote>)> {
     let notes = std::sync::Mutex::new(Vec::new());
     let note = |n: &sources::SourceNote| {
@@ -300,6 +301,7 @@ pub(crate) fn expand_sources_noted(
         report: Some(&report),
         downloaded: Some(&downloaded),
         note: Some(&note),
+        s3_list_only,
     };
     let files = sources::expand(srcs, &opts)?;
     Ok((files, notes.into_inner().unwrap_or_else(|p| p.into_inner())))
@@ -494,6 +496,17 @@ fn parse_duration(s: &str, flag: &str) -> Result<std::time::Duration> {
 }
 
 pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
+    open_data_for(data, queries, true)
+}
+
+/// [`open_data`]; `all_on_cluster`: with `--cluster`, every query of the session runs on
+/// the cluster, so `s3://` sources are only listed here and each executor fetches its own
+/// objects. Otherwise (an investigation's pivots run here) they are fetched here.
+pub(crate) fn open_data_for(
+    data: &DataArgs,
+    queries: &[&str],
+    all_on_cluster: bool,
+) -> Result<Session> {
     // Without --memory-limit, half the RAM: no input may push a query into the OOM killer.
     let memory_limit = data
         .memory_limit
@@ -548,18 +561,41 @@ pub(crate) fn open_data(data: &DataArgs, queries: &[&str]) -> Result<Session> {
     // (see engine::session).
     limits.scan_memory = memory_limit.map(|m| m as u64 / 4);
     let log = data.input.error_log()?;
-    // Local sources and s3:// prefixes (fetched into the local cache).
+    // Local sources and s3:// prefixes (fetched into the local cache, or listed for the
+    // cluster's executors).
+    let list_only = remote.is_some() && all_on_cluster;
     let (files, notes) = expand_sources_noted(
         &data.inputs,
         &data.s3,
         query_days(data, queries),
         data.quiet,
         log.as_deref(),
+        list_only,
     )?;
     if data.strict {
         strict_sources(&notes)?;
     }
+    let objects: std::collections::BTreeMap<_, _> = files
+        .iter()
+        .filter(|_| list_only)
+        .filter_map(|f| {
+            Some((
+                f.path.clone(),
+                datasets::RemoteObject {
+                    url: f.origin.clone()?,
+                    size: f.size?,
+                },
+            ))
+        })
+        .collect();
     let mut files = CloudTrailFiles::new(files.into_iter().map(|f| f.path).collect(), data.strict)
+        .with_remote_objects(
+            objects,
+            datasets::S3Access {
+                endpoint_url: data.s3.endpoint_url.clone(),
+                profile: data.s3.profile.clone(),
+            },
+        )
         .with_pushdown(!data.no_pushdown)
         .with_enrich(enrich)
         .with_limits(limits)
@@ -703,7 +739,8 @@ fn cmd_normalize(
     strict: bool,
     log: Option<&cloudtrail::ErrorLog>,
 ) -> Result<i32> {
-    let (files, notes) = expand_sources_noted(srcs, s3, sources::DayRange::default(), false, log)?;
+    let (files, notes) =
+        expand_sources_noted(srcs, s3, sources::DayRange::default(), false, log, false)?;
     if strict {
         strict_sources(&notes)?;
     }

@@ -71,6 +71,7 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
         sources::DayRange::default(),
         args.quiet,
         log.as_deref(),
+        false,
     )?;
     let source_names = named
         .iter()

@@ -109,7 +109,19 @@ impl Cluster {
         let work = self.dir.path().join(format!("work-{i}"));
         std::fs::create_dir_all(&work).unwrap();
         let bind = format!("127.0.0.1:{}", free_port_pair());
-        let child = bin()
+        // Each executor has its own cache (S3 objects it fetched, structure checks), as on
+        // its own machine, and its own credentials for the S3 server of the tests.
+        let mut cmd = bin();
+        cmd.env(
+            "TRAILHUNT_CACHE",
+            self.dir.path().join(format!("cache-{i}")),
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL");
+        for (k, v) in S3_ENV {
+            cmd.env(k, v);
+        }
+        let child = cmd
             .args([
                 "executor",
                 "--scheduler",
@@ -198,6 +210,13 @@ fn wait_listening(addr: &SocketAddr, child: &mut Child) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Credentials for the local S3 server (moto accepts any).
+const S3_ENV: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_REGION", "us-east-1"),
+];
 
 fn real(set: &str) -> Option<String> {
     testkit::require_shared(&format!("data/real/{set}")).map(|p| p.display().to_string())
@@ -593,4 +612,135 @@ fn losing_an_executor_mid_query_gives_the_right_rows_or_a_clear_error() {
         canonical(&text(&local.stdout), HEAVY),
         canonical(&text(&again.stdout), HEAVY)
     );
+}
+
+/// Raw CloudTrail in S3, hunted on the cluster: the client only lists the objects, each
+/// executor fetches the ones its partitions read into its own cache; the rows and the
+/// summary are those of a local run over the same bucket.
+#[test]
+fn raw_s3_on_a_cluster_is_read_by_the_executors() {
+    let Some(py) = testkit::require_python(&["moto", "boto3", "flask"]) else {
+        return;
+    };
+    let Some(moto) = testkit::Moto::start(&py, &[]) else {
+        return;
+    };
+    let upload = r#"
+import boto3, os, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+s3.create_bucket(Bucket="trail")
+root = os.path.dirname(sys.argv[2])
+for d, _, files in os.walk(sys.argv[2]):
+    for f in files:
+        p = os.path.join(d, f)
+        s3.upload_file(p, "trail", os.path.relpath(p, root))
+"#;
+    let sample = workspace().join("sample/AWSLogs").display().to_string();
+    let o = Command::new(&py)
+        .args(["-c", upload, &moto.url, &sample])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let objects = walk(Path::new(&sample)).len();
+
+    let tmp = tempfile::Builder::new()
+        .prefix("th-cl-s3-")
+        .tempdir()
+        .unwrap();
+    let cluster = Cluster::start(2);
+    let run = |cache: &str, extra: &[&str]| {
+        let mut c = bin();
+        for (k, v) in S3_ENV {
+            c.env(k, v);
+        }
+        c.env("TRAILHUNT_CACHE", tmp.path().join(cache))
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .args([
+                "hunt",
+                "--endpoint-url",
+                &moto.url,
+                "-i",
+                "s3://trail/AWSLogs/",
+                "--now",
+                "2024-08-02T00:00:00Z",
+                "-f",
+                "json",
+                "multiple_service_logging_deleted_or_stopped",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let local = run("local", &[]);
+    let remote = run("client", &["--cluster", &cluster.url]);
+    assert_eq!(local.status.code(), Some(0), "{}", text(&local.stderr));
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&remote.stderr),
+        cluster.logs()
+    );
+    let rows = |o: &Output| {
+        let v: J = serde_json::from_slice(&o.stdout).unwrap();
+        let mut h = v["hunts"][0].clone();
+        if let Some(rows) = h.get_mut("values").and_then(|r| r.as_array_mut()) {
+            rows.sort_by_key(|r| r.to_string());
+        }
+        h
+    };
+    assert_eq!(rows(&local), rows(&remote));
+    assert!(
+        rows(&local)["values"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "the seed hunt finds nothing in the sample"
+    );
+    // The same files, records and bytes read, the same files left out by the hunt's days;
+    // only the listing line differs (nothing to download on the client).
+    let scanned = |o: &Output| -> Vec<String> {
+        summary(o)
+            .into_iter()
+            .filter(|l| l.contains(" records, "))
+            .collect()
+    };
+    assert_eq!(scanned(&local), scanned(&remote));
+    assert!(!scanned(&local).is_empty(), "{}", text(&local.stderr));
+
+    // Nothing was fetched by the client; the executors fetched what the hunt's days kept,
+    // between them each object at most once.
+    let client_cache = walk(&tmp.path().join("client"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/s3/"))
+        .count();
+    assert_eq!(client_cache, 0, "the client downloaded objects");
+    let local_fetched = walk(&tmp.path().join("local/s3")).len();
+    let executors_fetched: usize = (0..2)
+        .map(|i| walk(&cluster.dir.path().join(format!("cache-{i}/s3"))).len())
+        .sum();
+    assert!(local_fetched > 0 && local_fetched <= objects);
+    assert!(
+        executors_fetched > 0 && executors_fetched <= local_fetched,
+        "executors fetched {executors_fetched} objects, a local run {local_fetched}"
+    );
+    drop(moto);
+}
+
+/// Every file under `dir` (none when it does not exist).
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

@@ -119,6 +119,7 @@ impl S3Client {
             files.push(SourceFile {
                 path: local,
                 origin: Some(format!("s3://{bucket}/{}", o.location)),
+                size: Some(o.size),
             });
         }
         if let Some(report) = opts.report {
@@ -130,35 +131,86 @@ impl S3Client {
                 download_bytes: todo.iter().map(|t| t.2).sum(),
             });
         }
-        let downloaded = opts.downloaded;
-        let bucket = bucket.as_str();
-        let results: Vec<Result<(), SourceError>> =
-            futures::stream::iter(todo.into_iter().map(|(key, local, _)| {
-                let s3 = s3.clone();
-                async move {
-                    let bytes = s3
-                        .get(&key)
-                        .await
-                        .map_err(|e| explain(url, &e))?
-                        .bytes()
-                        .await
-                        .map_err(|e| explain(url, &e))?;
-                    write_atomic(&local, &bytes)?;
-                    if let Some(tell) = downloaded {
-                        tell(&Downloaded {
-                            url: format!("s3://{bucket}/{key}"),
-                            bytes: bytes.len() as u64,
-                        });
-                    }
-                    Ok(())
-                }
-            }))
-            .buffer_unordered(16)
-            .collect()
-            .await;
-        results.into_iter().collect::<Result<(), _>>()?;
+        if opts.s3_list_only {
+            return Ok(files);
+        }
+        download(&s3, &bucket, todo, opts.downloaded).await?;
         Ok(files)
     }
+
+    /// [`crate::fetch_objects`].
+    pub(crate) async fn fetch_objects(
+        &mut self,
+        objects: &[(String, u64)],
+    ) -> Result<Vec<PathBuf>, SourceError> {
+        let mut paths = Vec::with_capacity(objects.len());
+        // Bucket → objects not cached yet.
+        let mut todo: HashMap<String, Vec<(ObjPath, PathBuf, u64)>> = HashMap::new();
+        for (url, size) in objects {
+            let (bucket, key) = parse_url(url)?;
+            if key.is_empty() || key.ends_with('/') {
+                return Err(SourceError::S3 {
+                    url: url.clone(),
+                    hint: "not an object (a prefix)".into(),
+                });
+            }
+            if self.aws.is_none() {
+                self.aws = Some(credentials::AwsSettings::load(&self.options).await);
+            }
+            let endpoint = self.aws.as_ref().and_then(|a| a.endpoint_url.clone());
+            let root = self
+                .cache
+                .join(endpoint_tag(endpoint.as_deref()))
+                .join(&bucket);
+            let local = local_path(&root, &key);
+            if !std::fs::metadata(&local).is_ok_and(|m| m.len() == *size) {
+                todo.entry(bucket)
+                    .or_default()
+                    .push((ObjPath::from(key), local.clone(), *size));
+            }
+            paths.push(local);
+        }
+        for (bucket, objects) in todo {
+            let s3 = self.bucket(&bucket).await?;
+            download(&s3, &bucket, objects, None).await?;
+        }
+        Ok(paths)
+    }
+}
+
+/// Copies `objects` (key, cache path, listed size) into the cache, 16 at a time.
+async fn download(
+    s3: &Arc<AmazonS3>,
+    bucket: &str,
+    objects: Vec<(ObjPath, PathBuf, u64)>,
+    downloaded: Option<&(dyn Fn(&Downloaded) + Sync)>,
+) -> Result<(), SourceError> {
+    let results: Vec<Result<(), SourceError>> =
+        futures::stream::iter(objects.into_iter().map(|(key, local, _)| {
+            let s3 = s3.clone();
+            async move {
+                let object = format!("s3://{bucket}/{key}");
+                let bytes = s3
+                    .get(&key)
+                    .await
+                    .map_err(|e| explain(&object, &e))?
+                    .bytes()
+                    .await
+                    .map_err(|e| explain(&object, &e))?;
+                write_atomic(&local, &bytes)?;
+                if let Some(tell) = downloaded {
+                    tell(&Downloaded {
+                        url: object,
+                        bytes: bytes.len() as u64,
+                    });
+                }
+                Ok(())
+            }
+        }))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    results.into_iter().collect::<Result<(), _>>()
 }
 
 /// Lists a prefix (a folder: `s3://b/AWSLogs` and `s3://b/AWSLogs/` are the same). With
