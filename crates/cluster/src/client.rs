@@ -140,10 +140,20 @@ impl Cluster {
             .execute_logical_plan(plan)
             .await
             .map_err(|e| fail(format!("cluster {}: {}", self.url, clean(e))))?;
-        let batches = df
-            .collect()
-            .await
-            .map_err(|e| fail(format!("cluster {}: {}", self.url, clean(e))))?;
+        let batches = df.collect().await.map_err(|e| {
+            let e = clean(e);
+            if e.ends_with(&format!("failed: {}", crate::process::NO_EXECUTOR_CANCEL)) {
+                fail(format!(
+                    "cluster {}: the scheduler cancelled the query: it has no executor (it \
+                     gives up after its --no-executors-grace); start `trailhunt executor \
+                     --scheduler {scheduler}` on a worker, and check that it can reach the \
+                     scheduler ({e})",
+                    self.url
+                ))
+            } else {
+                fail(format!("cluster {}: {e}", self.url))
+            }
+        })?;
         drop(registration);
         Ok(batches)
     }

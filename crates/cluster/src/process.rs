@@ -61,7 +61,8 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ProcessError> {
             .clone()
             .unwrap_or_else(|| opts.bind.ip().to_string()),
         executor_timeout_seconds: opts.executor_timeout_secs,
-        expire_dead_executor_interval_seconds: opts.executor_timeout_secs.clamp(1, 15),
+        // Checked twice per timeout, so a lost executor is noticed within 1.5 timeouts.
+        expire_dead_executor_interval_seconds: (opts.executor_timeout_secs / 2).clamp(1, 15),
         no_executors_grace_period_seconds: opts.no_executors_grace_secs,
         override_logical_codec: Some(Arc::new(LogicalCodec::cluster())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
@@ -70,9 +71,90 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ProcessError> {
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(ballista)?;
+    tokio::spawn(cancel_jobs_without_executors(
+        cluster.clone(),
+        opts.bind,
+        opts.executor_timeout_secs,
+        opts.no_executors_grace_secs,
+    ));
     ballista_scheduler::scheduler_process::start_server(cluster, opts.bind, Arc::new(config))
         .await
         .map_err(ballista)
+}
+
+/// What a job's client is told when it was cancelled for want of executors.
+pub const NO_EXECUTOR_CANCEL: &str = "Cancelled";
+
+/// Ballista fails the jobs of a cluster whose last executor was lost, after its grace, but
+/// lets a job wait for a first executor forever (an autoscaler may be starting one). A
+/// user who ran `--cluster` with no executor would wait forever: after `grace` seconds
+/// with no live executor, every job not finished is cancelled, and the client says why.
+async fn cancel_jobs_without_executors(
+    cluster: ballista_scheduler::cluster::BallistaCluster,
+    bind: SocketAddr,
+    executor_timeout_secs: u64,
+    grace_secs: u64,
+) {
+    use ballista_core::serde::protobuf::executor_status::Status as Executor;
+    use ballista_core::serde::protobuf::job_status::Status as Job;
+    use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+    use ballista_core::serde::protobuf::CancelJobParams;
+    let (executors, jobs) = (cluster.cluster_state(), cluster.job_state());
+    let mut empty_since: Option<std::time::Instant> = None;
+    let mut cancelled = std::collections::HashSet::new();
+    let own = match bind.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => {
+            SocketAddr::from(([127, 0, 0, 1], bind.port()))
+        }
+        ip if ip.is_unspecified() => SocketAddr::from(([0u16, 0, 0, 0, 0, 0, 0, 1], bind.port())),
+        _ => bind,
+    };
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let alive = executors.executor_heartbeats().values().any(|h| {
+            matches!(
+                h.status.as_ref().and_then(|s| s.status.as_ref()),
+                Some(Executor::Active(_))
+            ) && h.timestamp + executor_timeout_secs > now
+        });
+        if alive {
+            empty_since = None;
+            continue;
+        }
+        let since = *empty_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed().as_secs() < grace_secs {
+            continue;
+        }
+        let Ok(all) = jobs.get_all_jobs().await else {
+            continue;
+        };
+        for job in all {
+            let waiting = matches!(
+                jobs.get_job_status(&job).await,
+                Ok(Some(ballista_core::serde::protobuf::JobStatus {
+                    status: Some(Job::Queued(_) | Job::Running(_)),
+                    ..
+                }))
+            );
+            let id = job.to_string();
+            if !waiting || cancelled.contains(&id) {
+                continue;
+            }
+            log::warn!(
+                "no executor for {grace_secs} s (--no-executors-grace): cancelling job {id}"
+            );
+            if let Ok(mut client) = SchedulerGrpcClient::connect(format!("http://{own}")).await {
+                let _ = client
+                    .cancel_job(CancelJobParams { job_id: id.clone() })
+                    .await;
+            }
+            cancelled.insert(id);
+        }
+    }
 }
 
 /// Runs an executor until the process is stopped.

@@ -744,3 +744,56 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A scheduler with no executor: the query is cancelled after the scheduler's
+/// `--no-executors-grace`, with one line saying to start an executor — not a wait forever.
+#[test]
+fn a_cluster_without_executors_is_one_clear_line() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let logs = tempfile::Builder::new()
+        .prefix("th-cl-noexec-")
+        .tempdir()
+        .unwrap();
+    let scheduler = bin()
+        .args(["scheduler", "--bind", &addr, "--no-executors-grace", "2"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(logs.path().join("scheduler.log")).unwrap())
+        .spawn()
+        .expect("start the scheduler");
+    let mut cluster = Cluster {
+        scheduler,
+        executors: vec![],
+        url: format!("df://{addr}"),
+        dir: logs,
+    };
+    wait_listening(&addr.parse().unwrap(), &mut cluster.scheduler);
+    let started = Instant::now();
+    let o = th(&[
+        "query",
+        "-q",
+        "-i",
+        "sample/AWSLogs",
+        "--cluster",
+        &cluster.url,
+        // Bounds the test if the scheduler never gives up.
+        "--timeout",
+        "2m",
+        "FROM logs-aws.cloudtrail* | STATS n = COUNT(*)",
+    ]);
+    let err = text(&o.stderr);
+    assert!(!o.status.success(), "{}", text(&o.stdout));
+    assert!(
+        err.contains("it has no executor")
+            && err.contains(&format!("trailhunt executor --scheduler {addr}")),
+        "{err}\n{}",
+        cluster.logs()
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(o.stdout.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
