@@ -33,8 +33,11 @@ struct SiteLog {
 pub struct Warnings {
     inner: Arc<Mutex<Vec<SiteLog>>>,
     ordinals: Arc<std::sync::atomic::AtomicU32>,
-    forward: Option<Arc<dyn Fn(&Site, &str) + Send + Sync>>,
+    forward: Option<Forward>,
 }
+
+/// Told of each failure as it is recorded (a cluster's process sends it to the client).
+type Forward = Arc<dyn Fn(&Site, &str) + Send + Sync>;
 
 impl std::fmt::Debug for Warnings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
