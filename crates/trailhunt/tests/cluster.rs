@@ -371,15 +371,11 @@ fn queries_and_hunts_on_a_cluster_equal_local_runs() {
             text(&remote.stderr),
             cluster.logs()
         );
-        let rows = |o: &Output| {
-            let v: J = serde_json::from_slice(&o.stdout).unwrap();
-            let mut h = v["hunts"][0].clone();
-            if let Some(rows) = h.get_mut("values").and_then(|r| r.as_array_mut()) {
-                rows.sort_by_key(|r| r.to_string());
-            }
-            h
-        };
-        assert_eq!(rows(&local), rows(&remote), "seed hunt over {input}");
+        assert_eq!(
+            first_hunt(&local),
+            first_hunt(&remote),
+            "seed hunt over {input}"
+        );
         assert_eq!(summary(&local), summary(&remote), "summary over {input}");
     }
 
@@ -459,6 +455,16 @@ fn queries_and_hunts_on_a_cluster_equal_local_runs() {
     for (l, r) in lh.iter().zip(rh) {
         assert_eq!(sorted(l), sorted(r), "hunt {}", l["name"]);
     }
+}
+
+/// The first hunt query's result of a `hunt -f json` run, its rows in a canonical order.
+fn first_hunt(o: &Output) -> J {
+    let v: J = serde_json::from_slice(&o.stdout).unwrap();
+    let mut h = v["hunts"][0].clone();
+    if let Some(rows) = h.get_mut("values").and_then(|r| r.as_array_mut()) {
+        rows.sort_by_key(|r| r.to_string());
+    }
+    h
 }
 
 /// The `trailhunt: N files …` summary lines of a run, without their timings.
@@ -683,17 +689,9 @@ for d, _, files in os.walk(sys.argv[2]):
         text(&remote.stderr),
         cluster.logs()
     );
-    let rows = |o: &Output| {
-        let v: J = serde_json::from_slice(&o.stdout).unwrap();
-        let mut h = v["hunts"][0].clone();
-        if let Some(rows) = h.get_mut("values").and_then(|r| r.as_array_mut()) {
-            rows.sort_by_key(|r| r.to_string());
-        }
-        h
-    };
-    assert_eq!(rows(&local), rows(&remote));
+    assert_eq!(first_hunt(&local), first_hunt(&remote));
     assert!(
-        rows(&local)["values"]
+        first_hunt(&local)["values"]
             .as_array()
             .is_some_and(|r| !r.is_empty()),
         "the seed hunt finds nothing in the sample"
