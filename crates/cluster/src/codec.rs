@@ -204,7 +204,9 @@ impl FunctionCodec {
 /// The store's table on the wire.
 #[derive(Debug, Serialize, Deserialize)]
 struct WireStore {
-    root: std::path::PathBuf,
+    /// A folder every executor sees at this path, or `s3://` read with each machine's own
+    /// AWS chain.
+    root: store::StoreLocation,
     manifest: store::Manifest,
 }
 
@@ -250,14 +252,17 @@ fn encode_memory(dataset: &dyn engine::Dataset, buf: &mut Vec<u8>) -> Result<()>
 pub struct LogicalCodec {
     ballista: BallistaLogicalExtensionCodec,
     functions: FunctionCodec,
+    /// How this process reaches a store in S3.
+    s3: sources::S3Options,
 }
 
 impl LogicalCodec {
-    /// For a scheduler or an executor.
-    pub fn cluster() -> LogicalCodec {
+    /// For a scheduler or an executor, which reach a store in S3 with `s3`.
+    pub fn cluster(s3: sources::S3Options) -> LogicalCodec {
         LogicalCodec {
             ballista: BallistaLogicalExtensionCodec::default(),
             functions: FunctionCodec::default(),
+            s3,
         }
     }
 
@@ -268,6 +273,7 @@ impl LogicalCodec {
             functions: FunctionCodec {
                 origin: Some(origin),
             },
+            s3: sources::S3Options::default(),
         }
     }
 }
@@ -298,8 +304,9 @@ impl LogicalExtensionCodec for LogicalCodec {
                 let w: WireStore = serde_json::from_slice(json).map_err(|e| {
                     DataFusionError::Internal(format!("unreadable store table [{table_ref}]: {e}"))
                 })?;
-                Ok(Arc::new(store::StoreTable::new(
+                Ok(Arc::new(store::StoreTable::at(
                     w.root,
+                    self.s3.clone(),
                     Arc::new(w.manifest),
                     schema,
                 )))
@@ -336,8 +343,8 @@ impl LogicalExtensionCodec for LogicalCodec {
         let any: &dyn std::any::Any = node.as_ref();
         if let Some(table) = any.downcast_ref::<store::StoreTable>() {
             let wire = WireStore {
-                root: std::path::absolute(table.root()).map_err(|e| {
-                    DataFusionError::Plan(format!("store {}: {e}", table.root().display()))
+                root: table.location().absolute().map_err(|e| {
+                    DataFusionError::Plan(format!("store {}: {e}", table.location()))
                 })?,
                 manifest: table.manifest().as_ref().clone(),
             };
@@ -420,6 +427,7 @@ impl PhysicalCodec {
             functions: FunctionCodec {
                 origin: Some(origin),
             },
+            s3: sources::S3Options::default(),
         }
     }
 }

@@ -16,6 +16,8 @@ pub struct SchedulerOptions {
     pub executor_timeout_secs: u64,
     /// A job fails, rather than waits, after this long with no executor.
     pub no_executors_grace_secs: u64,
+    /// How this machine reaches a store in S3 (the scheduler plans its scans).
+    pub s3: sources::S3Options,
 }
 
 /// Settings of `trailhunt executor`.
@@ -30,6 +32,8 @@ pub struct ExecutorOptions {
     pub concurrent_tasks: usize,
     pub work_dir: Option<std::path::PathBuf>,
     pub heartbeat_secs: u64,
+    /// How this machine reaches a store in S3 (its Parquet files).
+    pub s3: sources::S3Options,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +68,7 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ProcessError> {
         // Checked twice per timeout, so a lost executor is noticed within 1.5 timeouts.
         expire_dead_executor_interval_seconds: (opts.executor_timeout_secs / 2).clamp(1, 15),
         no_executors_grace_period_seconds: opts.no_executors_grace_secs,
-        override_logical_codec: Some(Arc::new(LogicalCodec::cluster())),
+        override_logical_codec: Some(Arc::new(LogicalCodec::cluster(opts.s3.clone()))),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         ..SchedulerConfig::default()
     };
@@ -157,6 +161,24 @@ async fn cancel_jobs_without_executors(
     }
 }
 
+/// An executor's runtime: Ballista's (spill files in the work dir), with an object store
+/// registry that opens any `s3://` bucket a plan reads (a store in S3) with this
+/// machine's AWS chain. One registry for all sessions, so each bucket is resolved once.
+fn runtime_producer(
+    work_dir: Option<std::path::PathBuf>,
+    s3: sources::S3Options,
+) -> ballista_core::RuntimeProducer {
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    let registry = Arc::new(store::remote::S3Registry::new(s3));
+    Arc::new(move |_config| {
+        let mut builder = RuntimeEnvBuilder::new().with_object_store_registry(registry.clone());
+        if let Some(dir) = &work_dir {
+            builder = builder.with_temp_file_path(dir.clone());
+        }
+        builder.build_arc()
+    })
+}
+
 /// Runs an executor until the process is stopped.
 pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ProcessError> {
     init_logging();
@@ -178,8 +200,9 @@ pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ProcessError> {
             .map(|p| p.to_string_lossy().into_owned()),
         executor_heartbeat_interval_seconds: opts.heartbeat_secs,
         print_thread_info: false,
-        override_logical_codec: Some(Arc::new(LogicalCodec::cluster())),
+        override_logical_codec: Some(Arc::new(LogicalCodec::cluster(opts.s3.clone()))),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
+        override_runtime_producer: Some(runtime_producer(opts.work_dir.clone(), opts.s3.clone())),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config))

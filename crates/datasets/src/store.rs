@@ -20,29 +20,53 @@ pub fn store_dir(arg: Option<&Path>) -> PathBuf {
 
 /// The store over the commit current when opened.
 pub struct StoreDataset {
-    store: store::Store,
+    location: store::StoreLocation,
+    s3: sources::S3Options,
+    schema: SchemaRef,
     table: Arc<store::StoreTable>,
     manifest: store::Manifest,
 }
 
 impl StoreDataset {
+    /// A store in a folder.
     pub fn open(dir: &Path) -> Result<StoreDataset, store::StoreError> {
-        let store = store::Store::open(dir)?;
-        let manifest = store::Manifest::load_data_files(dir)?;
-        let table = Arc::new(store::StoreTable::new(
-            dir.to_path_buf(),
+        StoreDataset::open_at(
+            store::StoreLocation::Local(dir.to_path_buf()),
+            sources::S3Options::default(),
+        )
+    }
+
+    /// A store in a folder or in S3 (`s3://bucket/prefix`, reached with `s3`).
+    pub fn open_at(
+        location: store::StoreLocation,
+        s3: sources::S3Options,
+    ) -> Result<StoreDataset, store::StoreError> {
+        let manifest = match &location {
+            store::StoreLocation::Local(dir) => {
+                let store = store::Store::open(dir)?;
+                store::Manifest::load_data_files(store.root())?
+            }
+            remote => sources::s3::block_on(store::remote::load_manifest(remote, &s3, false))?,
+        };
+        let schema = cloudtrail::arrow_schema(None).expect("the full schema always resolves");
+        let table = Arc::new(store::StoreTable::at(
+            location.clone(),
+            s3.clone(),
             Arc::new(manifest.clone()),
-            store.schema(),
+            schema.clone(),
         ));
         Ok(StoreDataset {
-            store,
+            location,
+            s3,
+            schema,
             table,
             manifest,
         })
     }
 
-    pub fn root(&self) -> &Path {
-        self.store.root()
+    /// Where the store is.
+    pub fn location(&self) -> &store::StoreLocation {
+        &self.location
     }
 
     /// Events in the commit read.
@@ -72,22 +96,24 @@ impl Dataset for StoreDataset {
     }
 
     fn schema(&self) -> SchemaRef {
-        self.store.schema()
+        self.schema.clone()
     }
 
     /// Used only where DataFusion's Parquet scan is not (the engine prefers
     /// [`Dataset::table_provider`]): reads every file, in manifest order.
     fn scan(&self, columns: &[String]) -> Result<BatchIter, DatasetError> {
         let target = cloudtrail::arrow_schema(Some(columns)).map_err(DatasetError::source)?;
-        let root = self.store.root().to_path_buf();
+        let (location, s3) = (self.location.clone(), self.s3.clone());
         let files = self.manifest.files.clone();
-        let iter =
-            files
-                .into_iter()
-                .flat_map(move |f| match store::read::read_file(&root, &f, &target) {
-                    Ok(batches) => batches.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(e) => vec![Err(DatasetError::source(e))],
-                });
+        let read = move |f: &store::DataFile| match location.local() {
+            Some(root) => store::read::read_file(root, f, &target),
+            None => sources::s3::block_on(store::remote::read_object(&location, &s3, &f.path))
+                .and_then(|bytes| store::read::read_bytes(bytes, &target)),
+        };
+        let iter = files.into_iter().flat_map(move |f| match read(&f) {
+            Ok(batches) => batches.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(DatasetError::source(e))],
+        });
         Ok(Box::new(iter))
     }
 

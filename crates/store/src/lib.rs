@@ -12,13 +12,16 @@
 //! Readers trust only the manifest, so they see a commit entirely or not at all.
 
 pub mod ingest;
+pub mod location;
 pub mod lock;
 pub mod manifest;
 pub mod progress;
 pub mod read;
+pub mod remote;
 mod write;
 
 pub use ingest::{IngestOptions, IngestReport, Progress, ProgressFn};
+pub use location::StoreLocation;
 pub use manifest::{DataFile, Manifest, SourceFile};
 pub use read::{align, StoreTable, TimeRange};
 
@@ -41,6 +44,9 @@ pub enum StoreError {
     Locked { store: String, holder: String },
     #[error("no trailhunt store at {0}: ingest logs first (`trailhunt ingest SRC... --store {0}`), or pass --input to query raw files")]
     NotFound(String),
+    /// A store in S3: what S3 said, and what to check.
+    #[error("{0}")]
+    Remote(String),
     #[error("reading sources: {0}")]
     Scan(String),
     #[error("schema: {0}")]
@@ -155,25 +161,7 @@ impl Store {
 
     /// Summary numbers, from the manifest alone.
     pub fn info(&self) -> Result<Info, StoreError> {
-        let m = self.manifest()?;
-        let mut info = Info {
-            events: m.rows(),
-            files: m.files.len(),
-            bytes: m.files.iter().map(|f| f.bytes).sum(),
-            sources: m.sources.len(),
-            version: m.version,
-            ..Info::default()
-        };
-        let mut days = BTreeSet::new();
-        for f in &m.files {
-            info.first = min_opt(info.first, f.min_ts);
-            info.last = max_opt(info.last, f.max_ts);
-            info.accounts.extend(f.accounts.iter().cloned());
-            info.regions.extend(f.regions.iter().cloned());
-            days.insert(f.dt.clone());
-        }
-        info.partitions = days.len();
-        Ok(info)
+        Ok(Info::of(&self.manifest()?))
     }
 
     /// Compacts each day's small files into one, atomically: the merged file is written,
@@ -271,6 +259,30 @@ pub struct Info {
     pub bytes: u64,
     pub sources: usize,
     pub version: u64,
+}
+
+impl Info {
+    /// Summary numbers of a manifest.
+    pub fn of(m: &Manifest) -> Info {
+        let mut info = Info {
+            events: m.rows(),
+            files: m.files.len(),
+            bytes: m.files.iter().map(|f| f.bytes).sum(),
+            sources: m.sources.len(),
+            version: m.version,
+            ..Info::default()
+        };
+        let mut days = BTreeSet::new();
+        for f in &m.files {
+            info.first = min_opt(info.first, f.min_ts);
+            info.last = max_opt(info.last, f.max_ts);
+            info.accounts.extend(f.accounts.iter().cloned());
+            info.regions.extend(f.regions.iter().cloned());
+            days.insert(f.dt.clone());
+        }
+        info.partitions = days.len();
+        info
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -74,8 +74,13 @@ impl Manifest {
         let Some((path, bytes)) = read(root)? else {
             return Ok(Manifest::empty());
         };
-        let m: Manifest = parse(&path, &bytes)?;
-        check_format(&path, m.format)?;
+        Manifest::from_bytes(&path.display().to_string(), &bytes)
+    }
+
+    /// A manifest read from elsewhere (an object store); `name` names it in errors.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Manifest, StoreError> {
+        let m: Manifest = parse(name, bytes)?;
+        check_format(name, m.format)?;
         Ok(m)
     }
 
@@ -83,6 +88,14 @@ impl Manifest {
     /// data files, and a big store's sources (one per ingested log file, 24k at 10M events)
     /// were a measurable share of a store hunt to parse.
     pub fn load_data_files(root: &Path) -> Result<Manifest, StoreError> {
+        let Some((path, bytes)) = read(root)? else {
+            return Ok(Manifest::empty());
+        };
+        Manifest::data_files_from_bytes(&path.display().to_string(), &bytes)
+    }
+
+    /// [`Manifest::load_data_files`] of a manifest read from elsewhere (an object store).
+    pub fn data_files_from_bytes(name: &str, bytes: &[u8]) -> Result<Manifest, StoreError> {
         /// Unknown members (`sources`) are skipped by the parser without being built.
         #[derive(Deserialize)]
         struct DataFilesOnly {
@@ -90,11 +103,8 @@ impl Manifest {
             version: u64,
             files: Vec<DataFile>,
         }
-        let Some((path, bytes)) = read(root)? else {
-            return Ok(Manifest::empty());
-        };
-        let m: DataFilesOnly = parse(&path, &bytes)?;
-        check_format(&path, m.format)?;
+        let m: DataFilesOnly = parse(name, bytes)?;
+        check_format(name, m.format)?;
         Ok(Manifest {
             format: m.format,
             version: m.version,
@@ -141,17 +151,17 @@ fn read(root: &Path) -> Result<Option<(std::path::PathBuf, Vec<u8>)>, StoreError
     }
 }
 
-fn parse<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Result<T, StoreError> {
+fn parse<'a, T: Deserialize<'a>>(name: &str, bytes: &'a [u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        path: path.display().to_string(),
+        path: name.to_string(),
         message: e.to_string(),
     })
 }
 
-fn check_format(path: &Path, format: u32) -> Result<(), StoreError> {
+fn check_format(name: &str, format: u32) -> Result<(), StoreError> {
     if format > FORMAT {
         return Err(StoreError::Corrupt {
-            path: path.display().to_string(),
+            path: name.to_string(),
             message: format!(
                 "manifest format {format} is newer than this trailhunt understands ({FORMAT}); upgrade trailhunt"
             ),

@@ -7,6 +7,7 @@
 //! files with the predicates and the projection, and prunes row groups and pages from
 //! their statistics and page index.
 
+use crate::location::StoreLocation;
 use crate::manifest::{DataFile, Manifest};
 use crate::StoreError;
 use datafusion::arrow::array::{new_null_array, ArrayRef, RecordBatch};
@@ -24,6 +25,7 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
+use sources::S3Options;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +69,18 @@ pub fn read_file(
 ) -> Result<Vec<RecordBatch>, StoreError> {
     let path = root.join(&file.path);
     let f = std::fs::File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+    read_parquet(f, target)
+}
+
+/// [`read_file`] of a file's bytes (one fetched from S3).
+pub fn read_bytes(bytes: bytes::Bytes, target: &SchemaRef) -> Result<Vec<RecordBatch>, StoreError> {
+    read_parquet(bytes, target)
+}
+
+fn read_parquet<R: datafusion::parquet::file::reader::ChunkReader + 'static>(
+    f: R,
+    target: &SchemaRef,
+) -> Result<Vec<RecordBatch>, StoreError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(f)?;
     let file_schema = builder.schema().clone();
     let wanted: Vec<usize> = file_schema
@@ -186,7 +200,10 @@ fn millis(e: &Expr) -> Option<i64> {
 
 /// The store as a DataFusion table, over the manifest it was created with.
 pub struct StoreTable {
-    root: PathBuf,
+    root: StoreLocation,
+    /// How this process reaches a store in S3 (not sent to a cluster: each machine
+    /// resolves its own).
+    s3: S3Options,
     manifest: Arc<Manifest>,
     schema: SchemaRef,
     /// Files opened / files in the store, for the latest scan (diagnostics and tests).
@@ -195,16 +212,32 @@ pub struct StoreTable {
 
 impl StoreTable {
     pub fn new(root: PathBuf, manifest: Arc<Manifest>, schema: SchemaRef) -> StoreTable {
+        StoreTable::at(
+            StoreLocation::Local(root),
+            S3Options::default(),
+            manifest,
+            schema,
+        )
+    }
+
+    /// A table over a store anywhere (a folder or `s3://`).
+    pub fn at(
+        root: StoreLocation,
+        s3: S3Options,
+        manifest: Arc<Manifest>,
+        schema: SchemaRef,
+    ) -> StoreTable {
         StoreTable {
             root,
+            s3,
             manifest,
             schema,
             last_scan: std::sync::Mutex::new(None),
         }
     }
 
-    /// The store's folder.
-    pub fn root(&self) -> &std::path::Path {
+    /// Where the store is.
+    pub fn location(&self) -> &StoreLocation {
         &self.root
     }
 
@@ -231,7 +264,7 @@ impl StoreTable {
 
 impl fmt::Debug for StoreTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StoreTable({})", self.root.display())
+        write!(f, "StoreTable({})", self.root)
     }
 }
 
@@ -270,9 +303,13 @@ impl TableProvider for StoreTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
+        // A store in S3 is read through the session's object store for its bucket.
+        crate::remote::register_bucket(state.runtime_env(), &self.root, &self.s3)
+            .await
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         let urls = files
             .iter()
-            .map(|f| ListingTableUrl::parse(self.root.join(&f.path).to_string_lossy()))
+            .map(|f| ListingTableUrl::parse(self.root.file_url(&f.path)))
             .collect::<DfResult<Vec<_>>>()?;
         let mut format = ParquetFormat::default().with_enable_pruning(true);
         let opts = format.options().clone();

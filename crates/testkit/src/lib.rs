@@ -164,6 +164,50 @@ impl Moto {
     }
 }
 
+/// Credentials for the local S3 server (moto accepts any), for a child's environment.
+pub const MOTO_ENV: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_REGION", "us-east-1"),
+];
+
+impl Moto {
+    /// Uploads every file under `dir` to `bucket` (created if missing), each at
+    /// `prefix` + its path relative to `dir`'s parent when `under_parent`, else to `dir`.
+    #[track_caller]
+    pub fn upload(&self, python: &str, bucket: &str, dir: &Path, prefix: &str, under_parent: bool) {
+        let script = r#"
+import boto3, os, sys
+url, bucket, top, prefix, under_parent = sys.argv[1:6]
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+if bucket not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+    s3.create_bucket(Bucket=bucket)
+root = os.path.dirname(top) if under_parent == "1" else top
+for d, _, files in os.walk(top):
+    for f in files:
+        p = os.path.join(d, f)
+        s3.upload_file(p, bucket, prefix + os.path.relpath(p, root))
+"#;
+        let o = Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(&self.url)
+            .arg(bucket)
+            .arg(dir)
+            .arg(prefix)
+            .arg(if under_parent { "1" } else { "0" })
+            .output()
+            .expect("run python");
+        assert!(
+            o.status.success(),
+            "uploading {} to s3://{bucket}/{prefix}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -22,6 +22,9 @@ pub(crate) struct SchedulerArgs {
     /// Seconds a job waits for an executor before it fails.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     no_executors_grace: u64,
+    /// How this machine reaches a store in S3 (it plans the store's scans).
+    #[command(flatten)]
+    s3: crate::S3AccessArgs,
 }
 
 #[derive(Args)]
@@ -47,6 +50,9 @@ pub(crate) struct ExecutorArgs {
     /// Seconds between heartbeats to the scheduler.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     heartbeat: u64,
+    /// How this machine reaches a store in S3 (`--store s3://…`).
+    #[command(flatten)]
+    s3: crate::S3AccessArgs,
 }
 
 #[cfg(feature = "cluster")]
@@ -63,6 +69,7 @@ pub(crate) fn cmd_scheduler(args: &SchedulerArgs) -> Result<i32> {
         external_host: args.external_host.clone(),
         executor_timeout_secs: args.executor_timeout.max(1),
         no_executors_grace_secs: args.no_executors_grace.max(1),
+        s3: args.s3.options(),
     };
     eprintln!("trailhunt: scheduler listening on {}", args.bind);
     runtime()?
@@ -81,6 +88,7 @@ pub(crate) fn cmd_executor(args: &ExecutorArgs) -> Result<i32> {
         concurrent_tasks: args.concurrent_tasks,
         work_dir: args.work_dir.clone(),
         heartbeat_secs: args.heartbeat.max(1),
+        s3: args.s3.options(),
     };
     eprintln!(
         "trailhunt: executor on {} for the scheduler at {}",

@@ -166,8 +166,9 @@ pub(crate) struct DataArgs {
     /// Any bytes the OS allows in a path (a name that is not UTF-8 is read as a path).
     #[arg(long = "input", short = 'i', value_name = "SRC")]
     inputs: Vec<OsString>,
-    /// The embedded store to read when no --input is given.
-    #[arg(long, env = "TRAILHUNT_STORE", value_name = "DIR")]
+    /// The embedded store to read when no --input is given: a folder, or s3://bucket/prefix
+    /// (a store copied there, read with the AWS chain as s3:// inputs are).
+    #[arg(long, env = "TRAILHUNT_STORE", value_name = "DIR|S3URL")]
     store: Option<PathBuf>,
     /// NOW() for the query: an ISO-8601 timestamp, or `latest` (the newest event).
     #[arg(long, value_name = "TS|latest")]
@@ -200,7 +201,7 @@ pub(crate) struct DataArgs {
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
     /// Run the queries on a Ballista cluster: df://HOST:PORT of a `trailhunt scheduler`.
-    /// The store (--store) must be a folder every executor reads at the same path.
+    /// The store (--store) must be in S3 or a folder every executor reads at the same path.
     #[arg(long, value_name = "URL")]
     cluster: Option<String>,
     /// How long to wait for the cluster's scheduler to accept a connection.
@@ -245,6 +246,39 @@ pub(crate) struct S3Args {
     /// Only read log files delivered on or before this date (see --since).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+}
+
+/// How a store in S3 is reached, where there are no s3:// sources (`store info`, the
+/// cluster's scheduler and executors).
+#[derive(Args, Clone, Default)]
+pub(crate) struct S3AccessArgs {
+    /// S3-compatible endpoint of a store in S3, e.g. http://127.0.0.1:9000.
+    #[arg(long = "endpoint-url", env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The AWS profile for a store in S3 (default: $AWS_PROFILE, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+impl S3AccessArgs {
+    pub(crate) fn options(&self) -> sources::S3Options {
+        sources::S3Options {
+            endpoint_url: self.endpoint_url.clone(),
+            profile: self.profile.clone(),
+            cache_dir: None,
+        }
+    }
+}
+
+impl S3Args {
+    /// How S3 is reached (sources and a store in S3).
+    pub(crate) fn options(&self) -> sources::S3Options {
+        sources::S3Options {
+            endpoint_url: self.endpoint_url.clone(),
+            profile: self.profile.clone(),
+            cache_dir: None,
+        }
+    }
 }
 
 /// Expands sources (local and `s3://`) with the S3 flags; `s3_days` further prunes S3
@@ -293,11 +327,7 @@ pub(crate) fn expand_sources_noted(
     let opts = sources::ExpandOptions {
         days: sources::DayRange::from_dates(s3.since.as_deref(), s3.until.as_deref())?,
         s3_days,
-        s3: sources::S3Options {
-            endpoint_url: s3.endpoint_url.clone(),
-            profile: s3.profile.clone(),
-            cache_dir: None,
-        },
+        s3: s3.options(),
         report: Some(&report),
         downloaded: Some(&downloaded),
         note: Some(&note),
@@ -532,11 +562,14 @@ pub(crate) fn open_data_for(
     if data.inputs.is_empty() {
         // No --input: the embedded store, read through DataFusion's Parquet scan.
         let dir = datasets::store_dir(data.store.as_deref());
-        let ds = Arc::new(StoreDataset::open(&dir)?);
+        let ds = Arc::new(StoreDataset::open_at(
+            store::StoreLocation::parse(&dir)?,
+            data.s3.options(),
+        )?);
         if !data.quiet {
             eprintln!(
                 "trailhunt: store {} ({} events in {} files)",
-                ds.root().display(),
+                ds.location(),
                 ds.events(),
                 ds.file_count()
             );

@@ -40,8 +40,11 @@ pub struct StoreArgs {
 pub enum StoreAction {
     /// Events, time range, accounts, regions, files and bytes in the store.
     Info {
-        #[arg(long, env = "TRAILHUNT_STORE", value_name = "DIR")]
+        /// A folder, or s3://bucket/prefix.
+        #[arg(long, env = "TRAILHUNT_STORE", value_name = "DIR|S3URL")]
         store: Option<PathBuf>,
+        #[command(flatten)]
+        s3: crate::S3AccessArgs,
         /// Print the numbers as JSON.
         #[arg(long)]
         json: bool,
@@ -57,8 +60,25 @@ fn store_dir(arg: &Option<PathBuf>) -> PathBuf {
     datasets::store_dir(arg.as_deref())
 }
 
+/// The folder of a store being written: trailhunt writes only local (or shared) folders.
+fn writable_store(arg: &Option<PathBuf>, what: &str) -> Result<PathBuf> {
+    let dir = store_dir(arg);
+    if sources::is_s3(dir.as_os_str()) {
+        anyhow::bail!(
+            "{what} writes a store in a folder, not in S3 ({}): {what} a local store, then copy \
+             it with `aws s3 sync DIR {} --exclude '_trailhunt/*'` followed by `aws s3 cp \
+             DIR/_trailhunt/manifest.json {}/_trailhunt/manifest.json` (the manifest last, so \
+             readers never see files that are not there yet)",
+            dir.display(),
+            dir.display(),
+            dir.display().to_string().trim_end_matches('/')
+        );
+    }
+    Ok(dir)
+}
+
 pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
-    let dir = store_dir(&args.store);
+    let dir = writable_store(&args.store, "ingest")?;
     let enrich = args.geo.enrich()?;
     let mut limits = args.input.limits()?;
     // Ingest holds no query state: the scan may use a quarter of the default budget, as it
@@ -125,15 +145,25 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
 
 pub fn cmd_store(args: &StoreArgs) -> Result<i32> {
     match &args.action {
-        StoreAction::Info { store, json } => {
+        StoreAction::Info { store, s3, json } => {
             let dir = store_dir(store);
-            let s = store::Store::open(&dir)?;
-            let info = s.info()?;
+            let location = store::StoreLocation::parse(&dir)?;
+            let info = match &location {
+                store::StoreLocation::Local(dir) => store::Store::open(dir)?.info()?,
+                remote => {
+                    let m = sources::s3::block_on(store::remote::load_manifest(
+                        remote,
+                        &s3.options(),
+                        true,
+                    ))?;
+                    store::Info::of(&m)
+                }
+            };
             let fmt = |t: Option<i64>| t.map(javatime::format_iso_millis);
             let mut out = std::io::stdout().lock();
             if *json {
                 let v = serde_json::json!({
-                    "store": dir.display().to_string(),
+                    "store": location.to_string(),
                     "events": info.events,
                     "first": fmt(info.first),
                     "last": fmt(info.last),
@@ -148,7 +178,7 @@ pub fn cmd_store(args: &StoreArgs) -> Result<i32> {
                 writeln!(out, "{v}")?;
             } else {
                 let none = || "-".to_string();
-                writeln!(out, "store:      {}", dir.display())?;
+                writeln!(out, "store:      {location}")?;
                 writeln!(out, "events:     {}", info.events)?;
                 writeln!(
                     out,
@@ -184,7 +214,7 @@ pub fn cmd_store(args: &StoreArgs) -> Result<i32> {
             Ok(0)
         }
         StoreAction::Vacuum { store } => {
-            let dir = store_dir(store);
+            let dir = writable_store(store, "vacuum")?;
             let s = store::Store::open(&dir)?;
             let r = s.vacuum()?;
             eprintln!(

@@ -65,10 +65,17 @@ struct Cluster {
     executors: Vec<Child>,
     url: String,
     dir: tempfile::TempDir,
+    /// Given to every process of the cluster.
+    env: Vec<(String, String)>,
 }
 
 impl Cluster {
     fn start(executors: usize) -> Cluster {
+        Cluster::start_with(executors, &[])
+    }
+
+    /// A cluster whose scheduler and executors all have `env` too (where a store in S3 is).
+    fn start_with(executors: usize, env: &[(&str, &str)]) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("th-cluster-")
             .tempdir()
@@ -77,7 +84,12 @@ impl Cluster {
         let addr = format!("127.0.0.1:{port}");
         let logs = dir.path().to_path_buf();
         let log = |name: &str| std::fs::File::create(logs.join(format!("{name}.log"))).unwrap();
-        let scheduler = bin()
+        let mut scheduler = bin();
+        scheduler
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .envs(S3_ENV.iter().chain(env).copied());
+        let scheduler = scheduler
             .args([
                 "scheduler",
                 "--bind",
@@ -96,6 +108,10 @@ impl Cluster {
             executors: vec![],
             url: format!("df://{addr}"),
             dir,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         wait_listening(&addr.parse().unwrap(), &mut cluster.scheduler);
         for i in 0..executors {
@@ -121,6 +137,7 @@ impl Cluster {
         for (k, v) in S3_ENV {
             cmd.env(k, v);
         }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let child = cmd
             .args([
                 "executor",
@@ -211,12 +228,8 @@ fn wait_listening(addr: &SocketAddr, child: &mut Child) {
     }
 }
 
-/// Credentials for the local S3 server (moto accepts any).
-const S3_ENV: &[(&str, &str)] = &[
-    ("AWS_ACCESS_KEY_ID", "testing"),
-    ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ("AWS_REGION", "us-east-1"),
-];
+/// Credentials for the local S3 server.
+const S3_ENV: &[(&str, &str)] = testkit::MOTO_ENV;
 
 fn real(set: &str) -> Option<String> {
     testkit::require_shared(&format!("data/real/{set}")).map(|p| p.display().to_string())
@@ -631,23 +644,8 @@ fn raw_s3_on_a_cluster_is_read_by_the_executors() {
     let Some(moto) = testkit::Moto::start(&py, &[]) else {
         return;
     };
-    let upload = r#"
-import boto3, os, sys
-s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
-                  aws_access_key_id="testing", aws_secret_access_key="testing")
-s3.create_bucket(Bucket="trail")
-root = os.path.dirname(sys.argv[2])
-for d, _, files in os.walk(sys.argv[2]):
-    for f in files:
-        p = os.path.join(d, f)
-        s3.upload_file(p, "trail", os.path.relpath(p, root))
-"#;
     let sample = workspace().join("sample/AWSLogs").display().to_string();
-    let o = Command::new(&py)
-        .args(["-c", upload, &moto.url, &sample])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    moto.upload(&py, "trail", Path::new(&sample), "", true);
     let objects = walk(Path::new(&sample)).len();
 
     let tmp = tempfile::Builder::new()
@@ -727,6 +725,79 @@ for d, _, files in os.walk(sys.argv[2]):
 }
 
 /// Every file under `dir` (none when it does not exist).
+/// A store in S3 on the cluster: the scheduler plans and the executors read its Parquet
+/// files through object_store with their own AWS configuration (no shared folder); the
+/// output equals that of the local store it was copied from.
+#[test]
+fn a_store_in_s3_on_a_cluster_equals_the_local_store() {
+    let Some(py) = testkit::require_python(&["moto", "boto3", "flask"]) else {
+        return;
+    };
+    let Some(moto) = testkit::Moto::start(&py, &[]) else {
+        return;
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix("th-cl-s3store-")
+        .tempdir()
+        .unwrap();
+    let store = tmp.path().join("store").display().to_string();
+    ingest(&store, &["sample/AWSLogs"]);
+    moto.upload(&py, "lake", Path::new(&store), "ct/", false);
+    let cluster = Cluster::start_with(2, &[("AWS_ENDPOINT_URL", &moto.url)]);
+    let run = |store: &str, args: &[&str], extra: &[&str]| {
+        let mut c = bin();
+        c.env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .envs(S3_ENV.iter().copied())
+            .env("TRAILHUNT_CACHE", tmp.path().join("cache"))
+            .args(&args[..1])
+            .args(["--store", store, "--endpoint-url", &moto.url, "-f", "json"])
+            .args(extra)
+            .args(&args[1..])
+            .output()
+            .unwrap()
+    };
+    let now = "2024-08-02T00:00:00Z";
+    for q in QUERIES {
+        let args = ["query", "-q", "--now", now, q];
+        let local = run(&store, &args, &[]);
+        let remote = run("s3://lake/ct", &args, &["--cluster", &cluster.url]);
+        assert!(local.status.success(), "{q}: {}", text(&local.stderr));
+        assert!(
+            remote.status.success(),
+            "{q}: {}\n{}",
+            text(&remote.stderr),
+            cluster.logs()
+        );
+        assert_eq!(
+            canonical(&text(&local.stdout), q),
+            canonical(&text(&remote.stdout), q),
+            "the local store and the store in S3 on the cluster differ for {q}"
+        );
+    }
+    let seed = [
+        "hunt",
+        "-q",
+        "--now",
+        now,
+        "multiple_service_logging_deleted_or_stopped",
+    ];
+    let local = run(&store, &seed, &[]);
+    let remote = run("s3://lake/ct", &seed, &["--cluster", &cluster.url]);
+    assert_eq!(local.status.code(), Some(0), "{}", text(&local.stderr));
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&remote.stderr),
+        cluster.logs()
+    );
+    assert_eq!(first_hunt(&local), first_hunt(&remote));
+    assert!(first_hunt(&local)["values"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];

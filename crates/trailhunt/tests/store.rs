@@ -477,11 +477,7 @@ print(json.dumps(out))
     assert_eq!(duck["tags"], tags[0][0]);
 }
 
-const S3_ENV: &[(&str, &str)] = &[
-    ("AWS_ACCESS_KEY_ID", "testing"),
-    ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ("AWS_REGION", "us-east-1"),
-];
+const S3_ENV: &[(&str, &str)] = testkit::MOTO_ENV;
 
 fn th_s3(args: &[&str], cache: &str) -> Output {
     let mut c = bin();
@@ -860,4 +856,138 @@ for f in sorted(os.listdir(sys.argv[2])):
     let docs = text(&s3.stdout);
     assert!(docs.lines().count() > 10, "{docs}");
     assert_eq!(docs, text(&local.stdout));
+}
+
+/// A store copied to S3 (`aws s3 sync`) reads as the folder it was copied from: every query
+/// and the seed hunt give the same bytes, `store info` the same numbers; a missing store, a
+/// missing bucket and writing to S3 are one clear line each.
+#[test]
+fn a_store_in_s3_reads_as_the_local_store() {
+    let Some(py) = testkit::require_python(&["moto", "boto3", "flask"]) else {
+        return;
+    };
+    let Some(moto) = Moto::start(&py, &[]) else {
+        return;
+    };
+    let tmp = Tmp::new("s3store");
+    let store = tmp.path("store");
+    let mut srcs = vec![sample()];
+    srcs.extend(real("sans504-s3-ransomware-lab"));
+    let srcs: Vec<&str> = srcs.iter().map(String::as_str).collect();
+    let o = ingest(&store, &srcs);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    moto.upload(&py, "lake", Path::new(&store), "stores/ct/", false);
+    let cache = tmp.path("cache");
+    let ep = moto.url.as_str();
+    let remote = "s3://lake/stores/ct/";
+    let on = |store: &str, args: &[&str]| {
+        let mut all = vec![args[0], "--store", store, "--endpoint-url", ep];
+        all.extend_from_slice(&args[1..]);
+        th_s3(&all, &cache)
+    };
+    let mut ran = 0;
+    for q in QUERIES {
+        let args = ["query", "-q", "--now", "latest", "-f", "json", q];
+        let (local, s3) = (on(&store, &args), on(remote, &args));
+        assert_eq!(
+            local.status.code(),
+            s3.status.code(),
+            "{q}\n{}",
+            text(&s3.stderr)
+        );
+        if local.status.success() {
+            assert!(
+                canonical(&text(&local.stdout), q) == canonical(&text(&s3.stdout), q),
+                "the local store and the store in S3 differ for {q}"
+            );
+            ran += 1;
+        } else {
+            assert_eq!(text(&local.stderr), text(&s3.stderr), "{q}");
+        }
+    }
+    assert!(ran >= 20, "only {ran} queries ran");
+    let seed = [
+        "hunt",
+        "-q",
+        "--now",
+        "latest",
+        "-f",
+        "json",
+        "multiple_service_logging_deleted_or_stopped",
+    ];
+    let (local, s3) = (on(&store, &seed), on(remote, &seed));
+    assert!(local.status.success(), "{}", text(&local.stderr));
+    assert!(s3.status.success(), "{}", text(&s3.stderr));
+    assert_eq!(hunt_rows(&local.stdout), hunt_rows(&s3.stdout));
+    assert!(!hunt_rows(&s3.stdout).is_empty());
+    // The summary line names the store where it is.
+    let s3 = on(
+        remote,
+        &[
+            "query",
+            "--now",
+            "latest",
+            "-f",
+            "json",
+            "FROM logs-aws.cloudtrail* | STATS n = COUNT(*)",
+        ],
+    );
+    assert!(s3.status.success(), "{}", text(&s3.stderr));
+    assert!(
+        text(&s3.stderr).contains("trailhunt: store s3://lake/stores/ct ("),
+        "{}",
+        text(&s3.stderr)
+    );
+
+    // store info: the same numbers.
+    let info_of = |store: &str| {
+        let o = th_s3(
+            &[
+                "store",
+                "info",
+                "--json",
+                "--store",
+                store,
+                "--endpoint-url",
+                ep,
+            ],
+            &cache,
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let mut v: J = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["store"], J::from(store.trim_end_matches('/')));
+        v.as_object_mut().unwrap().remove("store");
+        v
+    };
+    let local_info = info_of(&store);
+    assert!(
+        local_info["events"].as_u64().unwrap() > 3692,
+        "{local_info}"
+    );
+    assert_eq!(local_info, info_of(remote));
+
+    // One line each: no store under the prefix, no bucket, and writing to S3.
+    let count = ["query", "FROM logs-aws.cloudtrail* | STATS n = COUNT(*)"];
+    for (store, expected) in [
+        (
+            "s3://lake/nothing/",
+            "no trailhunt store at s3://lake/nothing",
+        ),
+        ("s3://no-such-lake/ct", "the bucket does not exist"),
+    ] {
+        let o = on(store, &count);
+        assert!(!o.status.success(), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+    let o = th_s3(&["ingest", "--store", remote, &sample()], &cache);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("ingest writes a store in a folder, not in S3"),
+        "{err}"
+    );
+    assert!(err.contains("aws s3 sync"), "{err}");
 }

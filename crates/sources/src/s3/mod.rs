@@ -62,25 +62,10 @@ impl S3Client {
         if self.aws.is_none() {
             self.aws = Some(credentials::AwsSettings::load(&self.options).await);
         }
-        let aws = self.aws.as_ref().expect("loaded above");
-        let mut b = AmazonS3Builder::new()
-            .with_bucket_name(bucket)
-            .with_region(aws.region.clone())
-            .with_credentials(aws.credentials.clone())
-            .with_retry(RetryConfig {
-                max_retries: 3,
-                retry_timeout: Duration::from_secs(30),
-                ..RetryConfig::default()
-            });
-        if let Some(e) = &aws.endpoint_url {
-            b = b
-                .with_endpoint(e.trim_end_matches('/'))
-                .with_allow_http(e.starts_with("http://"));
-        }
-        let s = Arc::new(b.build().map_err(|e| SourceError::S3 {
-            url: format!("s3://{bucket}"),
-            hint: format!("cannot set up the S3 client: {e}"),
-        })?);
+        let s = Arc::new(client_for(
+            bucket,
+            self.aws.as_ref().expect("loaded above"),
+        )?);
         self.buckets.insert(bucket.to_string(), s.clone());
         Ok(s)
     }
@@ -178,6 +163,81 @@ impl S3Client {
     }
 }
 
+/// object_store's S3 client for one bucket, with the chain's region, endpoint and
+/// credentials.
+fn client_for(bucket: &str, aws: &credentials::AwsSettings) -> Result<AmazonS3, SourceError> {
+    let mut b = AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_region(aws.region.clone())
+        .with_credentials(aws.credentials.clone())
+        .with_retry(RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(30),
+            ..RetryConfig::default()
+        });
+    if let Some(e) = &aws.endpoint_url {
+        b = b
+            .with_endpoint(e.trim_end_matches('/'))
+            .with_allow_http(e.starts_with("http://"));
+    }
+    b.build().map_err(|e| SourceError::S3 {
+        url: format!("s3://{bucket}"),
+        hint: format!("cannot set up the S3 client: {e}"),
+    })
+}
+
+/// An object store over one bucket, resolved through the AWS chain as the `s3://` sources
+/// are (for readers of Parquet in S3 — the store — that go through DataFusion's own
+/// object_store scan rather than the download cache).
+pub async fn bucket_store(bucket: &str, opts: &S3Options) -> Result<Arc<AmazonS3>, SourceError> {
+    let aws = credentials::AwsSettings::load(opts).await;
+    Ok(Arc::new(client_for(bucket, &aws)?))
+}
+
+/// Reads one object whole; errors say what to check, as the sources' do.
+pub async fn get_object(
+    s3: &dyn ObjectStore,
+    url: &str,
+    key: &str,
+) -> Result<bytes::Bytes, SourceError> {
+    let key = ObjPath::from(key);
+    s3.get(&key)
+        .await
+        .map_err(|e| explain(url, &e))?
+        .bytes()
+        .await
+        .map_err(|e| explain(url, &e))
+}
+
+/// Whether an error from [`get_object`] means the object is not there.
+pub fn is_not_found(e: &SourceError) -> bool {
+    matches!(e, SourceError::S3 { hint, .. } if hint.starts_with(NOT_FOUND))
+}
+
+const NOT_FOUND: &str = "no such object";
+
+/// Runs `fut` to completion from synchronous code, on a thread of its own with its own
+/// runtime — so it works whether or not the caller is itself inside a tokio runtime (an
+/// object store registry is asked for a store from synchronous code on a runtime thread).
+pub fn block_on<F>(fut: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime starts")
+                    .block_on(fut)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Copies `objects` (key, cache path, listed size) into the cache, 16 at a time.
 async fn download(
     s3: &Arc<AmazonS3>,
@@ -242,7 +302,11 @@ async fn list_pruned(
 /// One clear sentence for the usual S3 failures.
 fn explain(url: &str, e: &object_store::Error) -> SourceError {
     let text = format!("{e} {e:?}");
-    let hint = if text.contains("NoSuchBucket") || text.contains("bucket does not exist") {
+    let hint = if matches!(e, object_store::Error::NotFound { .. })
+        && !text.contains("NoSuchBucket")
+    {
+        format!("{NOT_FOUND} (check the path)")
+    } else if text.contains("NoSuchBucket") || text.contains("bucket does not exist") {
         "the bucket does not exist (check the name, the region and --endpoint-url)".to_string()
     } else if credentials::is_credential_error(&text) {
         credentials::no_credentials_hint(&text)
