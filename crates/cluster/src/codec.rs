@@ -427,7 +427,6 @@ impl PhysicalCodec {
             functions: FunctionCodec {
                 origin: Some(origin),
             },
-            s3: sources::S3Options::default(),
         }
     }
 }

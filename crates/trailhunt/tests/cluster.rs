@@ -71,11 +71,16 @@ struct Cluster {
 
 impl Cluster {
     fn start(executors: usize) -> Cluster {
-        Cluster::start_with(executors, &[])
+        Cluster::start_with(executors, &[], &[])
     }
 
-    /// A cluster whose scheduler and executors all have `env` too (where a store in S3 is).
-    fn start_with(executors: usize, env: &[(&str, &str)]) -> Cluster {
+    /// A cluster whose scheduler has `scheduler_env` and whose executors have `env` too
+    /// (where a store in S3 is).
+    fn start_with(
+        executors: usize,
+        scheduler_env: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("th-cluster-")
             .tempdir()
@@ -88,7 +93,7 @@ impl Cluster {
         scheduler
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
-            .envs(S3_ENV.iter().chain(env).copied());
+            .envs(S3_ENV.iter().chain(scheduler_env).copied());
         let scheduler = scheduler
             .args([
                 "scheduler",
@@ -743,7 +748,8 @@ fn a_store_in_s3_on_a_cluster_equals_the_local_store() {
     let store = tmp.path().join("store").display().to_string();
     ingest(&store, &["sample/AWSLogs"]);
     moto.upload(&py, "lake", Path::new(&store), "ct/", false);
-    let cluster = Cluster::start_with(2, &[("AWS_ENDPOINT_URL", &moto.url)]);
+    let endpoint = [("AWS_ENDPOINT_URL", moto.url.as_str())];
+    let cluster = Cluster::start_with(2, &endpoint, &endpoint);
     let run = |store: &str, args: &[&str], extra: &[&str]| {
         let mut c = bin();
         c.env_remove("AWS_PROFILE")
@@ -796,6 +802,29 @@ fn a_store_in_s3_on_a_cluster_equals_the_local_store() {
     assert!(first_hunt(&local)["values"]
         .as_array()
         .is_some_and(|r| !r.is_empty()));
+    drop(cluster);
+
+    // The executors read the files themselves: executors that cannot reach the server
+    // (the scheduler can, so the plan is made) fail the query with one line naming S3,
+    // never an empty or partial answer.
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let cluster = Cluster::start_with(1, &endpoint, &[("AWS_ENDPOINT_URL", &closed)]);
+    let o = run(
+        "s3://lake/ct",
+        &[
+            "query",
+            "-q",
+            "FROM logs-aws.cloudtrail* | STATS n = COUNT(*)",
+        ],
+        &["--cluster", &cluster.url],
+    );
+    assert!(!o.status.success(), "{}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("ct/dt=2024-") && err.contains(".parquet") && err.contains("S3"),
+        "{err}"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -835,6 +864,7 @@ fn a_cluster_without_executors_is_one_clear_line() {
         executors: vec![],
         url: format!("df://{addr}"),
         dir: logs,
+        env: vec![],
     };
     wait_listening(&addr.parse().unwrap(), &mut cluster.scheduler);
     let started = Instant::now();
