@@ -10,6 +10,7 @@ mod input_args;
 mod investigate_out;
 mod progress;
 mod render;
+mod s3_args;
 mod store_cmd;
 mod ua_cmd;
 
@@ -18,6 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use datasets::{CloudTrailFiles, StoreDataset};
 use engine::{Dataset, EngineError, QueryOptions, QueryResult};
 use render::Format;
+pub(crate) use s3_args::{S3AccessArgs, S3Args};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -225,58 +227,6 @@ impl DataArgs {
             format!("the trailhunt store at {}", s.display())
         } else {
             "the default store".to_string()
-        }
-    }
-}
-
-/// Where `s3://` sources are read from, and day limits for every source.
-#[derive(Args, Clone, Default)]
-pub(crate) struct S3Args {
-    /// S3-compatible endpoint for s3:// sources, e.g. http://127.0.0.1:9000.
-    #[arg(long = "endpoint-url", env = "AWS_ENDPOINT_URL", value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// The AWS profile for s3:// sources (default: $AWS_PROFILE, else `default`); SSO,
-    /// role_arn and credential_process profiles work as in the AWS CLI.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Only read log files delivered on or after this date (YYYY-MM-DD or a timestamp),
-    /// judged by their AWSLogs/…/YYYY/MM/DD/ folder (a day of slack either side).
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Only read log files delivered on or before this date (see --since).
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
-}
-
-/// How a store in S3 is reached, where there are no s3:// sources (`store info`, the
-/// cluster's scheduler and executors).
-#[derive(Args, Clone, Default)]
-pub(crate) struct S3AccessArgs {
-    /// S3-compatible endpoint of a store in S3, e.g. http://127.0.0.1:9000.
-    #[arg(long = "endpoint-url", env = "AWS_ENDPOINT_URL", value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// The AWS profile for a store in S3 (default: $AWS_PROFILE, else `default`).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-}
-
-impl S3AccessArgs {
-    pub(crate) fn options(&self) -> sources::S3Options {
-        sources::S3Options {
-            endpoint_url: self.endpoint_url.clone(),
-            profile: self.profile.clone(),
-            cache_dir: None,
-        }
-    }
-}
-
-impl S3Args {
-    /// How S3 is reached (sources and a store in S3).
-    pub(crate) fn options(&self) -> sources::S3Options {
-        sources::S3Options {
-            endpoint_url: self.endpoint_url.clone(),
-            profile: self.profile.clone(),
-            cache_dir: None,
         }
     }
 }
@@ -625,8 +575,8 @@ pub(crate) fn open_data_for(
         .with_remote_objects(
             objects,
             datasets::S3Access {
-                endpoint_url: data.s3.endpoint_url.clone(),
-                profile: data.s3.profile.clone(),
+                endpoint_url: data.s3.access.endpoint_url.clone(),
+                profile: data.s3.access.profile.clone(),
             },
         )
         .with_pushdown(!data.no_pushdown)
