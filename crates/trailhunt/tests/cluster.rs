@@ -295,20 +295,24 @@ fn compare(cluster: &Cluster, store: &str, now: &str, tables: &[String]) {
         remote.extend(["--cluster", &cluster.url]);
         local.push(q);
         remote.push(q);
-        let (local, remote) = (th(&local), th(&remote));
-        assert!(local.status.success(), "{q}: {}", text(&local.stderr));
-        assert!(
-            remote.status.success(),
-            "{q}: {}\n{}",
-            text(&remote.stderr),
-            cluster.logs()
-        );
-        assert_eq!(
-            canonical(&text(&local.stdout), q),
-            canonical(&text(&remote.stdout), q),
-            "local and cluster differ for {q}"
-        );
+        same_output(cluster, q, &th(&local), &th(&remote), "local and cluster");
     }
+}
+
+/// Both runs of `q` succeeded with the same output (rows in any order unless it sorts).
+fn same_output(cluster: &Cluster, q: &str, local: &Output, remote: &Output, what: &str) {
+    assert!(local.status.success(), "{q}: {}", text(&local.stderr));
+    assert!(
+        remote.status.success(),
+        "{q}: {}\n{}",
+        text(&remote.stderr),
+        cluster.logs()
+    );
+    assert_eq!(
+        canonical(&text(&local.stdout), q),
+        canonical(&text(&remote.stdout), q),
+        "{what} differ for {q}"
+    );
 }
 
 #[test]
@@ -768,17 +772,12 @@ fn a_store_in_s3_on_a_cluster_equals_the_local_store() {
         let args = ["query", "-q", "--now", now, q];
         let local = run(&store, &args, &[]);
         let remote = run("s3://lake/ct", &args, &["--cluster", &cluster.url]);
-        assert!(local.status.success(), "{q}: {}", text(&local.stderr));
-        assert!(
-            remote.status.success(),
-            "{q}: {}\n{}",
-            text(&remote.stderr),
-            cluster.logs()
-        );
-        assert_eq!(
-            canonical(&text(&local.stdout), q),
-            canonical(&text(&remote.stdout), q),
-            "the local store and the store in S3 on the cluster differ for {q}"
+        same_output(
+            &cluster,
+            q,
+            &local,
+            &remote,
+            "the local store and the store in S3 on the cluster",
         );
     }
     let seed = [
