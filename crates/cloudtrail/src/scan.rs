@@ -69,6 +69,10 @@ pub struct ScanOptions {
     /// Remembers the structural check's verdicts for the next scan of the same files (see
     /// [`crate::check_cache`]); `None` checks every time.
     pub check_cache: Option<Arc<CheckCache>>,
+    /// Run the interpreted pipeline on every record, never the compiled normalizer: the
+    /// oracle the compiled one is tested against (and a way to rule it out when a result
+    /// looks wrong).
+    pub interpreted: bool,
 }
 
 impl Default for ScanOptions {
@@ -87,6 +91,7 @@ impl Default for ScanOptions {
             limits: Limits::default(),
             keep_raw: false,
             check_cache: None,
+            interpreted: false,
         }
     }
 }
@@ -413,6 +418,7 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         // The fast path never runs enrichment: it is off only when a column read is one the
         // step writes (a hunt that reads no `source.geo.*` keeps it under `--geoip`).
         fast: match &opts.enrich {
+            _ if opts.interpreted => None,
             Some(e) if fields.iter().any(|f| e.writes(&f.name)) => None,
             _ => FastPlan::new(&fields),
         },
@@ -790,7 +796,11 @@ impl Sink for FileSink<'_> {
                 return ControlFlow::Continue(());
             }
         }
-        if let Some(row) = shared.fast.as_ref().and_then(|f| f.extract(&r.text)) {
+        if let Some(row) = shared
+            .fast
+            .as_ref()
+            .and_then(|f| f.extract(&r.text, &shared.normalize))
+        {
             self.builder.push(row);
             self.fast_records += 1;
             self.cost += row_cost(&r.text);

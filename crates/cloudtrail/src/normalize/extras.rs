@@ -18,7 +18,7 @@ macro_rules! dg {
 
 /// Every record key [`digest`] reads. It writes nothing but what it moves or parses from
 /// these, so a record with none of them (all API and service events) skips it.
-const DIGEST_INPUTS: [&str; 16] = [
+pub(crate) const DIGEST_INPUTS: [&str; 16] = [
     "awsAccountId",
     "digestS3Object",
     "previousDigestS3Object",

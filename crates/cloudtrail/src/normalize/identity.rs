@@ -256,7 +256,7 @@ fn session_name(doc: &mut Obj, identity_type: Option<&str>) -> Result<(), Failur
 
 /// `^arn:[a-z0-9-]+:sts:.*/%{GREEDYDATA:session}$`: the greedy `.*/` puts the split at the last
 /// `/`. `.` does not match line breaks.
-fn grok_session_name(arn: &str) -> Option<String> {
+pub(crate) fn grok_session_name(arn: &str) -> Option<String> {
     let rest = arn.strip_prefix("arn:")?;
     let (partition, rest) = rest.split_once(':')?;
     if partition.is_empty()

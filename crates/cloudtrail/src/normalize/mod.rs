@@ -15,9 +15,10 @@
 pub(crate) mod categorize;
 pub(crate) mod cleanup;
 pub(crate) mod ctx;
-mod entity;
+pub(crate) mod entity;
 mod event;
 mod extras;
+pub(crate) use extras::DIGEST_INPUTS;
 pub(crate) mod identity;
 mod payload;
 mod related;

@@ -1,0 +1,569 @@
+//! Projection pushdown into the normalizer: when a query needs only columns the pipeline copies
+//! from top-level CloudTrail fields and `userIdentity` (its type, ARN, keys, session issuer and
+//! attributes, `user.name`/`user.id`/`service.name` by the pipeline's service-actor and role
+//! rules, `source.ip` for literal addresses) and the four payload strings (`request_parameters`
+//! and the like), read just those fields (typed, borrowed
+//! deserialization; everything else is parsed and dropped, so the fast path refuses exactly
+//! what the full pipeline's parser refuses) instead of building the whole ECS document.
+//! [`fast_path_columns`] lists them.
+//!
+//! The fast path is an optimisation, never a second opinion: it answers only for plain
+//! records whose needed fields are ordinary strings, and hands anything else — wrappers, ECS
+//! documents, Logstash exports, digest and Insight records, `ConsoleLogin` (its outcome comes
+//! from the response), values the pipeline's cleanup would drop (`""`, `"-"`, `"none"`),
+//! non-string values, duplicate keys, unparseable times — back to the full pipeline
+//! (`None`). `tests/it/fast_path.rs` checks it against the full pipeline on every record of
+//! `../shared/data/real` and the sample.
+//!
+//! One difference is accepted: the full pipeline's rare script failures (which only add
+//! `error.message` and mark `event.kind: pipeline_error`) are not detected here, so their
+//! "kept as pipeline_error" diagnostic is not printed; no fast column depends on them.
+
+mod derived;
+mod record;
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::columns::{convert, Cell};
+use crate::normalize::{categorize, time, NormalizeOptions, ECS_VERSION};
+use crate::schema::{EcsField, CONSTANTS};
+use derived::{literal_ip, user_id, user_name, Decide, Parts};
+use record::{plain, Identity, Record};
+
+/// Where a fast column's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Constant(&'static str),
+    Timestamp,
+    EventAction,
+    EventProvider,
+    EventOutcome,
+    EventId,
+    CloudRegion,
+    IpAddress,
+    UserAgent,
+    ErrorCode,
+    ErrorMessage,
+    EventType,
+    EventCategory,
+    RecipientAccount,
+    IdentityType,
+    IdentityArn,
+    IdentityAccessKey,
+    /// `source.ip`: `sourceIPAddress` when it is a literal address.
+    LiteralIp,
+    /// `user.name` and `user.id`, with the pipeline's service-actor and role rules (§2.5).
+    UserName,
+    UserId,
+    /// `service.name` of a service actor.
+    ServiceName,
+    /// A plain copy of a `userIdentity` string.
+    Identity(IdentityField),
+    /// A payload string (`aws.cloudtrail.request_parameters` and the like): the object's Java
+    /// `toString()` after cleanup #1; the index of its key in [`PAYLOAD_KEYS`].
+    Payload(usize),
+    /// `event.category` and `event.type`: the pipeline's categorization of `eventName`
+    /// (`normalize::categorize`). Not `event.kind`: the pipeline's script failures, which
+    /// the fast path does not detect, make it `pipeline_error`.
+    EcsCategory,
+    EcsType,
+    /// `cloud.account.id`: `userIdentity.accountId`, else `recipientAccountId`.
+    CloudAccount,
+    /// A string copied out of a payload object (`related::user_group_helpers`): the payload's
+    /// index in [`PAYLOAD_KEYS`] and the dotted path inside it.
+    PayloadCopy(usize, &'static str),
+    /// `aws.cloudtrail.session_credential_from_console`, a top-level string.
+    FromConsole,
+    /// `aws.cloudtrail.resources.{arn,account_id,type}`: one member of every `resources`
+    /// entry (the renamed key and its CloudTrail spelling).
+    Resource(&'static str, &'static str),
+    /// `event.original`: the record's text as delivered.
+    Original,
+    /// `event.created`: the agent's read time.
+    Created,
+    /// `tags`: the stream's.
+    Tags,
+    /// `cloud.service.name`: `eventSource` up to `.amazonaws.com`.
+    CloudServiceName,
+    /// A top-level string renamed as it is.
+    Top(TopField),
+    /// `aws.cloudtrail.management_event` (as text) and `read_only` (as it is).
+    ManagementEvent,
+    ReadOnly,
+    /// A member of `addendum`.
+    Addendum(&'static str),
+    /// `tls.version_protocol`, `tls.version`, and members of `tlsDetails` renamed as they are.
+    TlsProtocol,
+    TlsVersion,
+    Tls(&'static str),
+    RelatedUser,
+    RelatedIp,
+    RelatedHosts,
+    UserEmail,
+    /// An output of entity enrichment, at its ECS path.
+    Entity(&'static str),
+    /// `…session_context.creation_date`: the parsed date.
+    CreationDate,
+    /// `…user_identity.on_behalf_of.*` (Identity Center) and the rare identity objects: none
+    /// unless the record has them, which the pipeline decides.
+    OnBehalfOf,
+    RareIdentity,
+    /// `event.kind`: `event`, for a record the pipeline runs without an error.
+    EventKind,
+    /// A field of the mapping the pipeline never sets (`event.ingested` is Elasticsearch's
+    /// own ingest time; GeoIP and user-agent fields come from enrichment): always null.
+    Absent,
+}
+
+/// The CloudTrail payload objects whose `toString()` is a column, and those columns.
+const PAYLOAD_KEYS: [(&str, &str); 4] = [
+    ("requestParameters", "aws.cloudtrail.request_parameters"),
+    ("responseElements", "aws.cloudtrail.response_elements"),
+    ("additionalEventData", "aws.cloudtrail.additional_eventdata"),
+    (
+        "serviceEventDetails",
+        "aws.cloudtrail.service_event_details",
+    ),
+];
+
+/// The top-level strings renamed as they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TopField {
+    EventVersion,
+    RequestId,
+    ApiVersion,
+    SharedEventId,
+    VpcEndpointId,
+    VpcEndpointAccountId,
+}
+
+/// The entity enrichment's outputs (§4).
+const ENTITY_COLUMNS: [&str; 12] = [
+    "actor.entity.id",
+    "target.entity.id",
+    "user.target.entity.id",
+    "host.target.entity.id",
+    "host.target.id",
+    "service.target.entity.id",
+    "entity.target.id",
+    "related.entity",
+    "user.entity.id",
+    "host.entity.id",
+    "service.entity.id",
+    "entity.id",
+];
+
+/// What the pipeline never sets on a CloudTrail record: the agent's host, cloud and
+/// container metadata (not collected here), the digest file's own fields (digest records go
+/// to the pipeline), the `flattened` payload copies (ES|QL cannot read `flattened` fields),
+/// and `error.message` (a record with an error goes to the pipeline).
+fn never_set(name: &str) -> bool {
+    const PREFIXES: [&str; 5] = ["host.", "container.", "file.", "aws.s3.", "cloud.instance."];
+    const NAMES: [&str; 9] = [
+        // Only ConsoleLogin records have it, and those go to the pipeline.
+        "aws.cloudtrail.console_login",
+        "cloud.availability_zone",
+        "cloud.image.id",
+        "cloud.machine.type",
+        "cloud.project.id",
+        "related.hash",
+        "error.message",
+        "event.ingested",
+        "aws.cloudtrail.flattened",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+        || NAMES
+            .iter()
+            .any(|n| name == *n || name.strip_prefix(n).is_some_and(|r| r.starts_with('.')))
+}
+
+/// The `userIdentity` strings copied as they are (§2.5 of the mapping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdentityField {
+    InvokedBy,
+    CredentialId,
+    IdentityProvider,
+    MfaAuthenticated,
+    SourceIdentity,
+    IssuerType,
+    IssuerArn,
+    IssuerAccountId,
+    IssuerPrincipalId,
+    Ec2RoleDelivery,
+    AssumedRoot,
+    SignInSessionArn,
+}
+
+fn source_of(name: &str) -> Option<Source> {
+    // A `.text` multi-field holds its parent's value (the conversion makes it text).
+    if let Some(parent) = name.strip_suffix(".text") {
+        return source_of(parent);
+    }
+    // What only enrichment writes — GeoIP's `source.geo.*`/`source.as.*`, the parsed user
+    // agent — the pipeline leaves unset; a scan that enriches a column it reads never takes
+    // the fast path (`scan`), so here they are always null.
+    if (name.starts_with("source.geo.") || name.starts_with("source.as."))
+        || (name.starts_with("user_agent.") && name != "user_agent.original")
+    {
+        return Some(Source::Absent);
+    }
+    if let Some(path) = ENTITY_COLUMNS.iter().find(|c| **c == name) {
+        return Some(Source::Entity(path));
+    }
+    if never_set(name) {
+        return Some(Source::Absent);
+    }
+    if let Some((_, v)) = CONSTANTS.iter().find(|(n, _)| *n == name) {
+        return Some(Source::Constant(v));
+    }
+    if let Some(i) = PAYLOAD_KEYS.iter().position(|(_, column)| *column == name) {
+        return Some(Source::Payload(i));
+    }
+    Some(match name {
+        "@timestamp" => Source::Timestamp,
+        "event.action" => Source::EventAction,
+        "event.provider" => Source::EventProvider,
+        "event.outcome" => Source::EventOutcome,
+        "event.id" => Source::EventId,
+        "cloud.region" => Source::CloudRegion,
+        "source.address" => Source::IpAddress,
+        "user_agent.original" => Source::UserAgent,
+        "aws.cloudtrail.error_code" => Source::ErrorCode,
+        "aws.cloudtrail.error_message" => Source::ErrorMessage,
+        "aws.cloudtrail.event_type" => Source::EventType,
+        "aws.cloudtrail.event_category" => Source::EventCategory,
+        "aws.cloudtrail.recipient_account_id" => Source::RecipientAccount,
+        "aws.cloudtrail.user_identity.type" => Source::IdentityType,
+        "aws.cloudtrail.user_identity.arn" => Source::IdentityArn,
+        "aws.cloudtrail.user_identity.access_key_id" => Source::IdentityAccessKey,
+        "source.ip" => Source::LiteralIp,
+        "event.category" => Source::EcsCategory,
+        "event.type" => Source::EcsType,
+        "cloud.account.id" => Source::CloudAccount,
+        "event.original" => Source::Original,
+        "event.created" => Source::Created,
+        "event.kind" => Source::EventKind,
+        "tags" => Source::Tags,
+        "ecs.version" => Source::Constant(ECS_VERSION),
+        "cloud.provider" => Source::Constant("aws"),
+        "cloud.service.name" => Source::CloudServiceName,
+        "aws.cloudtrail.event_version" => Source::Top(TopField::EventVersion),
+        "aws.cloudtrail.request_id" => Source::Top(TopField::RequestId),
+        "aws.cloudtrail.api_version" => Source::Top(TopField::ApiVersion),
+        "aws.cloudtrail.shared_event_id" => Source::Top(TopField::SharedEventId),
+        "aws.cloudtrail.vpc_endpoint_id" => Source::Top(TopField::VpcEndpointId),
+        "aws.cloudtrail.vpc_endpoint_account_id" => Source::Top(TopField::VpcEndpointAccountId),
+        "aws.cloudtrail.management_event" => Source::ManagementEvent,
+        "aws.cloudtrail.read_only" => Source::ReadOnly,
+        "aws.cloudtrail.addendum.reason" => Source::Addendum("reason"),
+        "aws.cloudtrail.addendum.updated_fields" => Source::Addendum("updatedFields"),
+        "aws.cloudtrail.addendum.original_request_id" => Source::Addendum("originalRequestID"),
+        "aws.cloudtrail.addendum.original_event_id" => Source::Addendum("originalEventID"),
+        "tls.version_protocol" => Source::TlsProtocol,
+        "tls.version" => Source::TlsVersion,
+        "tls.cipher" => Source::Tls("cipherSuite"),
+        "tls.client.server_name" => Source::Tls("clientProvidedHostHeader"),
+        "aws.cloudtrail.tls_details.key_exchange" => Source::Tls("keyExchange"),
+        "aws.cloudtrail.user_identity.session_context.ec2_role_delivery" => {
+            Source::Identity(IdentityField::Ec2RoleDelivery)
+        }
+        "aws.cloudtrail.user_identity.session_context.assumed_root" => {
+            Source::Identity(IdentityField::AssumedRoot)
+        }
+        "aws.cloudtrail.user_identity.session_context.sign_in_session_arn" => {
+            Source::Identity(IdentityField::SignInSessionArn)
+        }
+        "aws.cloudtrail.user_identity.session_context.creation_date" => Source::CreationDate,
+        n if n.starts_with("aws.cloudtrail.user_identity.on_behalf_of.") => Source::OnBehalfOf,
+        n if n.starts_with("aws.cloudtrail.user_identity.in_scope_of.")
+            || n.starts_with("aws.cloudtrail.user_identity.invoked_by_delegate.")
+            || n.starts_with(
+                "aws.cloudtrail.user_identity.session_context.web_id_federation_data.",
+            ) =>
+        {
+            Source::RareIdentity
+        }
+        "related.user" => Source::RelatedUser,
+        "related.ip" => Source::RelatedIp,
+        "related.hosts" => Source::RelatedHosts,
+        "user.email" => Source::UserEmail,
+        "user.target.name" => Source::PayloadCopy(0, "userName"),
+        "user.changes.name" => Source::PayloadCopy(0, "newUserName"),
+        "group.name" => Source::PayloadCopy(0, "groupName"),
+        "user.target.id" => Source::PayloadCopy(1, "user.userId"),
+        "group.id" => Source::PayloadCopy(1, "group.groupId"),
+        "aws.cloudtrail.session_credential_from_console" => Source::FromConsole,
+        "aws.cloudtrail.resources.arn" => Source::Resource("arn", "ARN"),
+        "aws.cloudtrail.resources.account_id" => Source::Resource("account_id", "accountId"),
+        "aws.cloudtrail.resources.type" => Source::Resource("type", "type"),
+        "user.name" => Source::UserName,
+        "user.id" => Source::UserId,
+        "service.name" => Source::ServiceName,
+        "aws.cloudtrail.user_identity.invoked_by" => Source::Identity(IdentityField::InvokedBy),
+        "aws.cloudtrail.user_identity.credential_id" => {
+            Source::Identity(IdentityField::CredentialId)
+        }
+        "aws.cloudtrail.user_identity.identity_provider" => {
+            Source::Identity(IdentityField::IdentityProvider)
+        }
+        "aws.cloudtrail.user_identity.session_context.mfa_authenticated" => {
+            Source::Identity(IdentityField::MfaAuthenticated)
+        }
+        "aws.cloudtrail.user_identity.session_context.source_identity" => {
+            Source::Identity(IdentityField::SourceIdentity)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.type" => {
+            Source::Identity(IdentityField::IssuerType)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.arn" => {
+            Source::Identity(IdentityField::IssuerArn)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.account_id" => {
+            Source::Identity(IdentityField::IssuerAccountId)
+        }
+        "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id" => {
+            Source::Identity(IdentityField::IssuerPrincipalId)
+        }
+        _ => return None,
+    })
+}
+
+/// The columns of a query, when every one of them has a fast source.
+pub(crate) struct FastPlan {
+    cols: Vec<(&'static EcsField, Source)>,
+    /// A column says whether the pipeline ran without an error (`event.kind`, `tags`,
+    /// `error.message`): every record is checked for the pipeline's own errors.
+    needs_clean_run: bool,
+}
+
+/// The columns the fast path can build (every ECS field it has a source for), in schema
+/// order: a scan that reads only these never runs the full pipeline.
+pub fn fast_path_columns() -> Vec<&'static str> {
+    crate::schema::ecs_fields()
+        .iter()
+        .filter(|f| source_of(&f.name).is_some())
+        .map(|f| f.name.as_str())
+        .collect()
+}
+
+/// A column's values the way the pipeline's final cleanup leaves them (no nulls, no empty
+/// strings), converted as the full pipeline's extraction converts its leaves.
+fn cell(field: &EcsField, values: &[Value]) -> Cell {
+    let kept: Vec<&Value> = values
+        .iter()
+        .filter(|v| !v.is_null() && v.as_str() != Some(""))
+        .collect();
+    convert(field, &kept)
+}
+
+fn one(field: &EcsField, value: Option<String>) -> Cell {
+    match value {
+        Some(v) => cell(field, &[Value::String(v)]),
+        None => convert(field, &[]),
+    }
+}
+
+impl FastPlan {
+    pub(crate) fn new(fields: &[&'static EcsField]) -> Option<FastPlan> {
+        let cols = fields
+            .iter()
+            .map(|f| source_of(f.name.as_str()).map(|s| (*f, s)))
+            .collect::<Option<Vec<_>>>()?;
+        let needs_clean_run = fields
+            .iter()
+            .any(|f| matches!(f.name.as_str(), "event.kind" | "tags" | "error.message"));
+        Some(FastPlan {
+            cols,
+            needs_clean_run,
+        })
+    }
+
+    /// The row for `text`, or `None` when the full pipeline must decide.
+    pub(crate) fn extract(&self, text: &str, opts: &NormalizeOptions) -> Option<Vec<Cell>> {
+        let r: Record = serde_json::from_str(text).ok()?;
+        if !r.has_event_version
+            || r.unusual
+            || r.event_type.as_deref() == Some("AwsCloudTrailInsight")
+            || r.event_name.as_deref() == Some("ConsoleLogin")
+            // `user.name` may come from additionalEventData (§2.6).
+            || r.event_name.as_deref() == Some("UserAuthentication")
+        {
+            return None;
+        }
+        if r.user_identity.as_ref().is_some_and(|i| i.null) {
+            return None;
+        }
+        let mut parts = Parts::new(&r);
+        if self.needs_clean_run {
+            parts.clean_run(opts).ok()?;
+        }
+        let mut row = Vec::with_capacity(self.cols.len());
+        for (field, source) in &self.cols {
+            row.push(self.column(field, *source, &mut parts, text, opts).ok()?);
+        }
+        Some(row)
+    }
+
+    fn column(
+        &self,
+        field: &EcsField,
+        source: Source,
+        parts: &mut Parts,
+        text: &str,
+        opts: &NormalizeOptions,
+    ) -> Decide<Cell> {
+        let r = parts.r;
+        let identity = r.user_identity.as_ref();
+        let many = |values: Vec<Value>| cell(field, &values);
+        let value: Option<String> = match source {
+            Source::Resource(renamed, original) => {
+                // Each entry's value (`event::resources` renames the key; the dedup it does
+                // keeps one entry per arn, account and type, so the set of values is the
+                // same, and a multi-valued keyword is a sorted set).
+                return Ok(many(parts.resource_values(renamed, original)?));
+            }
+            Source::EcsType => {
+                // One or more values: the action's types, or `info`.
+                let action = plain(&r.event_name)?;
+                let types: &[&str] = match action.as_deref().and_then(categorize::lookup) {
+                    Some((_, types)) => types,
+                    None => &["info"],
+                };
+                return Ok(many(
+                    types.iter().map(|t| Value::String(t.to_string())).collect(),
+                ));
+            }
+            Source::Tags => {
+                return Ok(many(opts.tags.iter().cloned().map(Value::String).collect()))
+            }
+            Source::RelatedUser => return Ok(many(parts.related_user()?)),
+            Source::RelatedIp => return Ok(many(parts.related_ip()?)),
+            Source::RelatedHosts => return Ok(many(parts.related_hosts()?)),
+            Source::Entity(path) => return Ok(many(parts.entity(opts, path)?)),
+            Source::ReadOnly => return Ok(many(r.read_only.iter().cloned().collect())),
+            Source::Addendum(key) => return Ok(many(parts.addendum(key)?.into_iter().collect())),
+            Source::TlsProtocol => return Ok(many(parts.tls_version()?.0.into_iter().collect())),
+            Source::TlsVersion => return Ok(many(parts.tls_version()?.1.into_iter().collect())),
+            Source::Tls(key) => return Ok(many(parts.tls(key)?.into_iter().collect())),
+            Source::Constant(v) => Some(v.to_string()),
+            Source::Original => Some(text.to_string()),
+            Source::Created => Some(opts.created.clone().unwrap_or_else(time::now_string)),
+            Source::EventKind => Some("event".to_string()),
+            Source::Timestamp => {
+                let t = plain(&r.event_time)?.ok_or(())?;
+                Some(time::parse_iso8601(&t).ok_or(())?.to_es_string())
+            }
+            Source::EventAction => plain(&r.event_name)?,
+            Source::EventProvider => plain(&r.event_source)?,
+            Source::CloudServiceName => plain(&r.event_source)?.and_then(|s| {
+                // dissect `%{cloud.service.name}.amazonaws.com`: up to the first occurrence.
+                s.ends_with(".amazonaws.com")
+                    .then(|| s[..s.find(".amazonaws.com").expect("suffix")].to_string())
+            }),
+            Source::EventOutcome => {
+                let failed = plain(&r.error_code)?.is_some() || plain(&r.error_message)?.is_some();
+                Some(if failed { "failure" } else { "success" }.to_string())
+            }
+            Source::EventId => plain(&r.event_id)?,
+            Source::CloudRegion => plain(&r.aws_region)?,
+            Source::IpAddress => plain(&r.source_ip_address)?,
+            Source::UserAgent => plain(&r.user_agent)?,
+            Source::ErrorCode => plain(&r.error_code)?,
+            Source::ErrorMessage => plain(&r.error_message)?,
+            Source::EventType => plain(&r.event_type)?,
+            Source::EventCategory => plain(&r.event_category)?,
+            Source::RecipientAccount => plain(&r.recipient_account_id)?,
+            Source::Top(f) => match f {
+                TopField::EventVersion => plain(&r.event_version)?,
+                TopField::RequestId => plain(&r.request_id)?,
+                TopField::ApiVersion => plain(&r.api_version)?,
+                TopField::SharedEventId => match plain(&r.shared_event_id)? {
+                    Some(id) => Some(id),
+                    None => plain(&r.shared_event_id_alt)?,
+                },
+                TopField::VpcEndpointId => plain(&r.vpc_endpoint_id)?,
+                TopField::VpcEndpointAccountId => plain(&r.vpc_endpoint_account_id)?,
+            },
+            Source::ManagementEvent => match &r.management_event {
+                Some(Value::String(s)) if matches!(s.as_str(), "" | "-" | "none") => return Err(()),
+                Some(v) => Some(crate::normalize::ctx::template(v)),
+                None => None,
+            },
+            Source::IdentityType => identity.map(|i| plain(&i.kind)).transpose()?.flatten(),
+            Source::IdentityArn => identity.map(|i| plain(&i.arn)).transpose()?.flatten(),
+            Source::IdentityAccessKey => identity
+                .map(|i| plain(&i.access_key_id))
+                .transpose()?
+                .flatten(),
+            Source::Absent => None,
+            Source::OnBehalfOf if identity.is_some_and(|i| i.on_behalf_of) => return Err(()),
+            Source::RareIdentity if identity.is_some_and(|i| i.rare) => return Err(()),
+            Source::OnBehalfOf | Source::RareIdentity => None,
+            Source::CreationDate => match identity {
+                Some(i) => match plain(&i.session.creation_date)? {
+                    Some(d) => Some(
+                        time::parse_iso8601(&d)
+                            .or_else(|| time::parse_basic(&d))
+                            .ok_or(())?
+                            .to_es_string(),
+                    ),
+                    None => None,
+                },
+                None => None,
+            },
+            Source::EcsCategory => plain(&r.event_name)?
+                .as_deref()
+                .and_then(categorize::lookup)
+                .map(|(category, _)| category.to_string()),
+            Source::CloudAccount => match identity
+                .map(|i| plain(&i.account_id))
+                .transpose()?
+                .flatten()
+            {
+                Some(id) => Some(id),
+                None => plain(&r.recipient_account_id)?,
+            },
+            Source::Payload(i) => parts.part(i)?.map(crate::normalize::ctx::template),
+            Source::PayloadCopy(i, path) => match parts.part(i)? {
+                Some(Value::Object(m)) => match crate::normalize::ctx::get(m, path) {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) if s.is_empty() => None,
+                    Some(Value::String(s)) => Some(s.clone()),
+                    // Copied as it is, whatever it is: the full pipeline decides.
+                    Some(_) => return Err(()),
+                },
+                _ => None,
+            },
+            Source::FromConsole => plain(&r.session_credential_from_console)?,
+            Source::LiteralIp => literal_ip(r)?,
+            Source::ServiceName => match identity.and_then(Identity::service_name) {
+                Some(name) => plain(&Some(Cow::Owned(name)))?,
+                None => None,
+            },
+            Source::UserName => user_name(identity)?,
+            Source::UserId => user_id(identity)?,
+            Source::UserEmail => parts.user_email()?,
+            Source::Identity(f) => match identity {
+                Some(i) => plain(match f {
+                    IdentityField::InvokedBy => &i.invoked_by,
+                    IdentityField::CredentialId => &i.credential_id,
+                    IdentityField::IdentityProvider => &i.identity_provider,
+                    IdentityField::MfaAuthenticated => &i.session.mfa_authenticated,
+                    IdentityField::SourceIdentity => &i.session.source_identity,
+                    IdentityField::IssuerType => &i.session.issuer_type,
+                    IdentityField::IssuerArn => &i.session.issuer_arn,
+                    IdentityField::IssuerAccountId => &i.session.issuer_account_id,
+                    IdentityField::IssuerPrincipalId => &i.session.issuer_principal_id,
+                    IdentityField::Ec2RoleDelivery => &i.session.ec2_role_delivery,
+                    IdentityField::AssumedRoot => &i.session.assumed_root,
+                    IdentityField::SignInSessionArn => &i.session.sign_in_session_arn,
+                })?,
+                None => None,
+            },
+        };
+        // The same conversion the full pipeline's extraction applies to its leaves.
+        Ok(one(field, value))
+    }
+}
