@@ -358,6 +358,17 @@ fn cell(field: &EcsField, values: &[Value]) -> Cell {
     convert(field, &kept)
 }
 
+/// A `date` column's value, as epoch milliseconds (what converting the pipeline's
+/// `yyyy-MM-ddTHH:mm:ss.SSSZ` string gives, without printing and parsing it).
+fn date(field: &EcsField, millis: i64) -> Cell {
+    debug_assert_eq!(field.es_type, crate::schema::EsType::Date);
+    if field.multi_valued {
+        Cell::I64List(vec![millis])
+    } else {
+        Cell::I64(millis)
+    }
+}
+
 fn one(field: &EcsField, value: Option<String>) -> Cell {
     match value {
         Some(v) => cell(field, &[Value::String(v)]),
@@ -449,11 +460,17 @@ impl FastPlan {
             Source::Tls(key) => return Ok(many(parts.tls(key)?.into_iter().collect())),
             Source::Constant(v) => Some(v.to_string()),
             Source::Original => Some(text.to_string()),
-            Source::Created => Some(opts.created.clone().unwrap_or_else(time::now_string)),
+            Source::Created => match &opts.created {
+                Some(created) => Some(created.clone()),
+                None => return Ok(date(field, chrono::Utc::now().timestamp_millis())),
+            },
             Source::EventKind => Some("event".to_string()),
             Source::Timestamp => {
                 let t = plain(&r.event_time)?.ok_or(())?;
-                Some(time::parse_iso8601(&t).ok_or(())?.to_es_string())
+                return Ok(date(
+                    field,
+                    time::parse_iso8601(&t).ok_or(())?.epoch_millis(),
+                ));
             }
             Source::EventAction => plain(&r.event_name)?,
             Source::EventProvider => plain(&r.event_source)?,
@@ -503,12 +520,10 @@ impl FastPlan {
             Source::OnBehalfOf | Source::RareIdentity => None,
             Source::CreationDate => match identity {
                 Some(i) => match plain(&i.session.creation_date)? {
-                    Some(d) => Some(
-                        time::parse_iso8601(&d)
-                            .or_else(|| time::parse_basic(&d))
-                            .ok_or(())?
-                            .to_es_string(),
-                    ),
+                    Some(d) => {
+                        let t = time::parse_iso8601(&d).or_else(|| time::parse_basic(&d));
+                        return Ok(date(field, t.ok_or(())?.epoch_millis()));
+                    }
                     None => None,
                 },
                 None => None,

@@ -108,7 +108,8 @@ fn member_opt<'a>(v: Option<&'a Value>, key: &str) -> Result<Option<&'a Value>, 
 }
 
 struct Enricher<'a> {
-    doc: &'a Obj,
+    /// The parsed record (`json`), looked up once: every rule reads a path inside it.
+    json: Option<&'a Obj>,
     related: JavaSet,
     target: JavaSet,
     actor: Option<Value>,
@@ -117,7 +118,7 @@ struct Enricher<'a> {
 impl<'a> Enricher<'a> {
     /// `$("json.<path>", null)`.
     fn get(&self, path: &str) -> Option<&'a Value> {
-        ctx::get_nn(self.doc, &format!("json.{path}"))
+        ctx::get_nn(self.json?, path)
     }
 
     /// `$("json.<path>", [])` followed by `.stream()`: missing is empty, a non-list throws.
@@ -155,7 +156,7 @@ impl<'a> Enricher<'a> {
 pub(crate) fn enrich(doc: &mut Obj) -> Result<(), Failure> {
     let (related, target, actor) = {
         let mut e = Enricher {
-            doc,
+            json: doc.get("json").and_then(Value::as_object),
             related: JavaSet::default(),
             target: JavaSet::default(),
             actor: None,
