@@ -369,10 +369,18 @@ fn date(field: &EcsField, millis: i64) -> Cell {
     }
 }
 
+/// A column's one value (or none). A keyword or text value is the string itself, which is
+/// what converting it gives; other types go through the conversion.
 fn one(field: &EcsField, value: Option<String>) -> Cell {
+    use crate::schema::EsType;
     match value {
-        Some(v) => cell(field, &[Value::String(v)]),
-        None => convert(field, &[]),
+        None => Cell::Null,
+        Some(v) if v.is_empty() => Cell::Null,
+        Some(v) => match (field.es_type, field.multi_valued) {
+            (EsType::Keyword | EsType::Text, false) => Cell::Str(v),
+            (EsType::Keyword | EsType::Text, true) => Cell::StrList(vec![v]),
+            _ => convert(field, &[&Value::String(v)]),
+        },
     }
 }
 
