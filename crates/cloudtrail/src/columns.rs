@@ -455,12 +455,12 @@ impl BatchBuilder {
         b
     }
 
-    pub(crate) fn push(&mut self, row: Vec<Cell>) {
+    /// Appends one row given as its non-null cells (column index, value), in any order of
+    /// distinct columns; the other columns are null.
+    pub(crate) fn push(&mut self, row: Vec<(usize, Cell)>) {
         let rows = self.rows;
-        for (i, cell) in row.into_iter().enumerate() {
-            if cell != Cell::Null {
-                self.caught_up(i, rows).append(cell);
-            }
+        for (i, cell) in row {
+            self.caught_up(i, rows).append(cell);
         }
         self.rows += 1;
     }

@@ -399,8 +399,13 @@ impl FastPlan {
         })
     }
 
-    /// The row for `text`, or `None` when the full pipeline must decide.
-    pub(crate) fn extract(&self, text: &str, opts: &NormalizeOptions) -> Option<Vec<Cell>> {
+    /// The row for `text` as its non-null cells (column, value), or `None` when the full
+    /// pipeline must decide.
+    pub(crate) fn extract(
+        &self,
+        text: &str,
+        opts: &NormalizeOptions,
+    ) -> Option<Vec<(usize, Cell)>> {
         let r: Record = serde_json::from_str(text).ok()?;
         if !r.has_event_version
             || r.unusual
@@ -418,9 +423,16 @@ impl FastPlan {
         if self.needs_clean_run {
             parts.clean_run(opts).ok()?;
         }
-        let mut row = Vec::with_capacity(self.cols.len());
-        for (field, source) in &self.cols {
-            row.push(self.column(field, *source, &mut parts, text, opts).ok()?);
+        // Only the cells with a value: a record fills a few dozen of the columns.
+        let mut row = Vec::with_capacity(64);
+        for (i, (field, source)) in self.cols.iter().enumerate() {
+            if let Source::Absent = source {
+                continue;
+            }
+            match self.column(field, *source, &mut parts, text, opts).ok()? {
+                Cell::Null => {}
+                cell => row.push((i, cell)),
+            }
         }
         Some(row)
     }
