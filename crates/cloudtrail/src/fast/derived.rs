@@ -256,8 +256,7 @@ impl<'r, 'a> Parts<'r, 'a> {
             return Ok(doc);
         }
         let mut json = Map::new();
-        let identity = super::record::payload(self.r.user_identity_raw)?;
-        if let Some(identity) = identity {
+        if let Some(identity) = self.entity_identity()? {
             json.insert("userIdentity".into(), identity);
         }
         for (key, v) in [
@@ -291,6 +290,45 @@ impl<'r, 'a> Parts<'r, 'a> {
         }
         result.map_err(|_| ())?;
         Ok(doc)
+    }
+
+    /// `userIdentity` as the enrichment reads it: the members its rules name (type, ARN,
+    /// access key, user name, invoker, session issuer's ARN and name), built from the typed
+    /// fields after cleanup #1 rather than parsed again. `onBehalfOf` (Identity Center) is
+    /// left to the pipeline.
+    fn entity_identity(&self) -> Decide<Option<Value>> {
+        let Some(i) = self.r.user_identity.as_ref() else {
+            return Ok(None);
+        };
+        if i.on_behalf_of {
+            return Err(());
+        }
+        let object = |members: &[(&str, &super::record::Str)]| {
+            let mut m = Map::new();
+            for (key, v) in members {
+                if let Some(s) = v.as_deref().filter(|s| !matches!(*s, "" | "-" | "none")) {
+                    m.insert(key.to_string(), Value::String(s.to_string()));
+                }
+            }
+            m
+        };
+        let issuer = object(&[
+            ("arn", &i.session.issuer_arn),
+            ("userName", &i.session.issuer_user_name),
+        ]);
+        let mut identity = object(&[
+            ("type", &i.kind),
+            ("arn", &i.arn),
+            ("accessKeyId", &i.access_key_id),
+            ("userName", &i.user_name),
+            ("invokedBy", &i.invoked_by),
+        ]);
+        if !issuer.is_empty() {
+            let mut context = Map::new();
+            context.insert("sessionIssuer".into(), Value::Object(issuer));
+            identity.insert("sessionContext".into(), Value::Object(context));
+        }
+        Ok((!identity.is_empty()).then_some(Value::Object(identity)))
     }
 
     /// Whether the pipeline runs this record without an error of its own (a bad date, a

@@ -1,6 +1,5 @@
 //! The typed, borrowed view of one CloudTrail record the compiled normalizer reads: the
-//! top-level fields it maps, `userIdentity` as typed fields (and its text, for entity
-//! enrichment), and the payload objects as their raw text, parsed only when a column needs
+//! top-level fields it maps, `userIdentity` as typed fields, and the payload objects as their raw text, parsed only when a column needs
 //! them.
 
 use std::borrow::Cow;
@@ -40,8 +39,6 @@ pub(super) struct Record<'a> {
     /// `addendum` and `tlsDetails` as their text.
     pub(super) addendum: Option<&'a RawValue>,
     pub(super) tls_details: Option<&'a RawValue>,
-    /// `userIdentity` as its text, for entity enrichment (which reads it by path).
-    pub(super) user_identity_raw: Option<&'a RawValue>,
     pub(super) event_time: Str<'a>,
     pub(super) event_source: Str<'a>,
     pub(super) event_name: Str<'a>,
@@ -259,11 +256,7 @@ impl<'de> Deserialize<'de> for Record<'de> {
                         }
                         "userIdentity" => {
                             first(&mut seen, 12)?;
-                            let raw: &'de RawValue = m.next_value()?;
-                            r.user_identity =
-                                serde_json::from_str::<Option<Identity<'de>>>(raw.get())
-                                    .map_err(de::Error::custom)?;
-                            r.user_identity_raw = Some(raw);
+                            r.user_identity = m.next_value::<Option<Identity<'de>>>()?;
                             continue;
                         }
                         "addendum" | "tlsDetails" => {
