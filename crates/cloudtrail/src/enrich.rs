@@ -33,6 +33,14 @@ pub trait Enrich: Send + Sync {
         true
     }
 
+    /// The fields this step reads (dotted ECS names), when it reads only those: then the
+    /// compiled normalizer builds them, runs the step on a document holding just them, and
+    /// reads the step's columns back, instead of handing every record to the interpreted
+    /// pipeline. `None` (the default): it may read anything the pipeline sets.
+    fn reads(&self) -> Option<Vec<&'static str>> {
+        None
+    }
+
     /// The steps this one is made of (a [`Chain`]'s), so that [`for_columns`] can leave out
     /// the ones a scan does not need.
     fn parts(&self) -> Option<&[Arc<dyn Enrich>]> {
@@ -75,6 +83,14 @@ impl Enrich for Chain {
 
     fn writes(&self, name: &str) -> bool {
         self.0.iter().any(|s| s.writes(name))
+    }
+
+    fn reads(&self) -> Option<Vec<&'static str>> {
+        let mut all = vec![];
+        for step in &self.0 {
+            all.extend(step.reads()?);
+        }
+        Some(all)
     }
 
     fn parts(&self) -> Option<&[Arc<dyn Enrich>]> {

@@ -415,12 +415,11 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         rows,
         keep_raw: opts.keep_raw,
         check_cache: opts.check_cache.clone(),
-        // The fast path never runs enrichment: it is off only when a column read is one the
-        // step writes (a hunt that reads no `source.geo.*` keeps it under `--geoip`).
+        // The compiled normalizer runs an enrichment step that declares what it reads (GeoIP,
+        // the user agent); one that may read anything sends every record to the pipeline.
         fast: match &opts.enrich {
             _ if opts.interpreted => None,
-            Some(e) if fields.iter().any(|f| e.writes(&f.name)) => None,
-            _ => FastPlan::new(&fields),
+            enrich => FastPlan::new(&fields, enrich.as_ref()),
         },
         cancel: AtomicBool::new(false),
     });

@@ -268,6 +268,10 @@ impl cloudtrail::Enrich for GeoIp {
         }
     }
 
+    fn reads(&self) -> Option<Vec<&'static str>> {
+        Some(vec!["source.ip"])
+    }
+
     fn writes(&self, name: &str) -> bool {
         (self.geo.is_some() && name.starts_with("source.geo."))
             || (self.asn.is_some() && name.starts_with("source.as."))

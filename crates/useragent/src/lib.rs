@@ -298,6 +298,10 @@ impl cloudtrail::Enrich for UaParser {
         parsed.insert_into(ua);
     }
 
+    fn reads(&self) -> Option<Vec<&'static str>> {
+        Some(vec!["user_agent.original"])
+    }
+
     /// Every `user_agent.*` column but `original` (and its `.text`), which the pipeline
     /// copies from the record.
     fn writes(&self, name: &str) -> bool {

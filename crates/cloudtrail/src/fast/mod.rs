@@ -26,7 +26,10 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::columns::{convert, Cell};
+use std::sync::Arc;
+
+use crate::columns::{convert, Cell, ColumnPlan};
+use crate::enrich::Enrich;
 use crate::normalize::{categorize, time, NormalizeOptions, ECS_VERSION};
 use crate::schema::{EcsField, CONSTANTS};
 use derived::{literal_ip, user_id, user_name, Decide, Parts};
@@ -330,9 +333,21 @@ fn source_of(name: &str) -> Option<Source> {
     })
 }
 
+/// An enrichment step the compiled normalizer runs: the columns it reads are built first and
+/// put on a small document, the step runs on it, and its columns are read back the way the
+/// pipeline's columns are read from a document.
+struct Enriching {
+    step: Arc<dyn Enrich>,
+    inputs: Vec<(&'static EcsField, Source)>,
+    /// The step's columns (`outputs[k]` is column `at[k]` of the row).
+    outputs: ColumnPlan,
+    at: Vec<usize>,
+}
+
 /// The columns of a query, when every one of them has a fast source.
 pub(crate) struct FastPlan {
     cols: Vec<(&'static EcsField, Source)>,
+    enriching: Option<Enriching>,
     /// A column says whether the pipeline ran without an error (`event.kind`, `tags`,
     /// `error.message`): every record is checked for the pipeline's own errors.
     needs_clean_run: bool,
@@ -385,16 +400,49 @@ fn one(field: &EcsField, value: Option<String>) -> Cell {
 }
 
 impl FastPlan {
-    pub(crate) fn new(fields: &[&'static EcsField]) -> Option<FastPlan> {
+    pub(crate) fn new(
+        fields: &[&'static EcsField],
+        enrich: Option<&Arc<dyn Enrich>>,
+    ) -> Option<FastPlan> {
+        let enriched = |f: &EcsField| enrich.is_some_and(|e| e.writes(&f.name));
         let cols = fields
             .iter()
-            .map(|f| source_of(f.name.as_str()).map(|s| (*f, s)))
+            .map(|f| match enriched(f) {
+                true => Some((*f, Source::Absent)),
+                false => source_of(f.name.as_str()).map(|s| (*f, s)),
+            })
             .collect::<Option<Vec<_>>>()?;
+        let enriching = match enrich {
+            Some(step) if fields.iter().any(|f| enriched(f)) => {
+                let inputs = step
+                    .reads()?
+                    .into_iter()
+                    .map(|name| {
+                        let f = crate::schema::ecs_field(name)?;
+                        Some((f, source_of(name)?))
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                let (at, outputs): (Vec<usize>, Vec<&'static EcsField>) = fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| enriched(f))
+                    .map(|(i, f)| (i, *f))
+                    .unzip();
+                Some(Enriching {
+                    step: Arc::clone(step),
+                    inputs,
+                    outputs: ColumnPlan::new(&outputs),
+                    at,
+                })
+            }
+            _ => None,
+        };
         let needs_clean_run = fields
             .iter()
             .any(|f| matches!(f.name.as_str(), "event.kind" | "tags" | "error.message"));
         Some(FastPlan {
             cols,
+            enriching,
             needs_clean_run,
         })
     }
@@ -432,6 +480,25 @@ impl FastPlan {
             match self.column(field, *source, &mut parts, text, opts).ok()? {
                 Cell::Null => {}
                 cell => row.push((i, cell)),
+            }
+        }
+        if let Some(e) = &self.enriching {
+            let mut doc = serde_json::Map::new();
+            for (field, source) in &e.inputs {
+                match self.column(field, *source, &mut parts, text, opts).ok()? {
+                    Cell::Null => {}
+                    Cell::Str(v) => crate::normalize::ctx::set(&mut doc, &field.name, v.into())
+                        .map_err(drop)
+                        .ok()?,
+                    _ => return None,
+                }
+            }
+            e.step.enrich(&mut doc);
+            let cells = e.outputs.extract(&Value::Object(doc));
+            for (i, cell) in e.at.iter().zip(cells) {
+                if cell != Cell::Null {
+                    row.push((*i, cell));
+                }
             }
         }
         Some(row)

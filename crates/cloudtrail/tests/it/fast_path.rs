@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
-use cloudtrail::{scan, NormalizeOptions, Prefilter, ScanOptions};
+use std::sync::Arc;
+
+use cloudtrail::{scan, Enrich, NormalizeOptions, Prefilter, ScanOptions};
 
 fn sources() -> Vec<PathBuf> {
     let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample")];
@@ -23,12 +25,23 @@ fn run(
     prefilter: Option<Prefilter>,
     interpreted: bool,
 ) -> (Vec<RecordBatch>, u64) {
+    run_enriched(dir, columns, prefilter, interpreted, None)
+}
+
+fn run_enriched(
+    dir: &Path,
+    columns: Vec<String>,
+    prefilter: Option<Prefilter>,
+    interpreted: bool,
+    enrich: Option<Arc<dyn Enrich>>,
+) -> (Vec<RecordBatch>, u64) {
     let files = sources::expand_local(&[dir.display().to_string()]).unwrap();
     let opts = ScanOptions {
         columns: Some(columns),
         threads: 2,
         prefilter,
         interpreted,
+        enrich,
         normalize: NormalizeOptions {
             created: Some("2024-08-02T00:00:00.000Z".into()),
             ..NormalizeOptions::default()
@@ -61,8 +74,16 @@ fn every_column_is_compiled() {
 /// Compiled and interpreted, all columns, on `dir`: the rows compared cell by cell; returns
 /// (records, records the compiled normalizer built).
 fn compare(dir: &Path, columns: &[String]) -> (usize, u64) {
-    let (a, fast_n) = run(dir, columns.to_vec(), None, false);
-    let (b, full_n) = run(dir, columns.to_vec(), None, true);
+    compare_enriched(dir, columns, None)
+}
+
+fn compare_enriched(
+    dir: &Path,
+    columns: &[String],
+    enrich: Option<Arc<dyn Enrich>>,
+) -> (usize, u64) {
+    let (a, fast_n) = run_enriched(dir, columns.to_vec(), None, false, enrich.clone());
+    let (b, full_n) = run_enriched(dir, columns.to_vec(), None, true, enrich);
     assert_eq!(full_n, 0, "the interpreted run took the compiled path");
     let rows = |v: &[RecordBatch]| v.iter().map(|b| b.num_rows()).sum::<usize>();
     assert_eq!(rows(&a), rows(&b), "{}", dir.display());
@@ -98,6 +119,32 @@ fn compiled_normalizer_equals_the_pipeline() {
         fast_total as usize * 10 >= total * 8,
         "{fast_total} of {total}"
     );
+}
+
+/// With GeoIP and user-agent enrichment (MaxMind's test databases, the uap-core rules that
+/// reproduce Elastic's fixtures), which the compiled normalizer runs on a document of the
+/// fields they read: every column equal too.
+#[test]
+fn compiled_normalizer_equals_the_pipeline_with_enrichment() {
+    let (Some(city), Some(asn), Some(rules)) = (
+        crate::shared("geoip/GeoLite2-City-Test.mmdb"),
+        crate::shared("geoip/GeoLite2-ASN-Test.mmdb"),
+        crate::shared("uap/regexes.yaml"),
+    ) else {
+        return;
+    };
+    let geo: Arc<dyn Enrich> = Arc::new(geoip::GeoIp::open(Some(&city), Some(&asn)).unwrap());
+    let ua: Arc<dyn Enrich> = Arc::new(useragent::UaParser::open(&rules).unwrap());
+    let both = cloudtrail::enrich::Chain::of(vec![geo, ua]);
+    let columns = all_columns();
+    let (mut total, mut compiled) = (0, 0);
+    for dir in sources() {
+        let (n, fast) = compare_enriched(&dir, &columns, both.clone());
+        total += n;
+        compiled += fast as usize;
+    }
+    println!("compiled with enrichment: {compiled} of {total} records");
+    assert!(compiled * 10 >= total * 8, "{compiled} of {total}");
 }
 
 /// A narrow projection (the seed hunt's columns) built by the compiled normalizer equals the
