@@ -108,7 +108,7 @@ fn main() {
             stats.skipped_values(),
             stats.rejected(),
             stats.files(),
-            stats.fast_records(),
+            stats.compiled_records(),
         );
     }
 }

@@ -25,8 +25,7 @@ pub trait Enrich: Send + Sync {
     fn enrich(&self, doc: &mut Map<String, Value>);
 
     /// Whether this step may write the column `name` (dotted ECS name). A scan whose
-    /// columns are all ones the step never writes keeps its fast path, which reads a few
-    /// top-level fields without running the pipeline (nor this step); the default, `true`,
+    /// columns are all ones the step never writes does not run it; the default, `true`,
     /// always runs it.
     fn writes(&self, name: &str) -> bool {
         let _ = name;

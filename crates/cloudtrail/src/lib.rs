@@ -16,11 +16,11 @@
 
 pub mod check_cache;
 mod columns;
+mod compiled;
 mod diagnostic;
 mod documents;
 pub mod enrich;
 pub mod errors;
-mod fast;
 mod files;
 mod gunzip;
 pub mod ip;
@@ -37,10 +37,10 @@ mod shape;
 pub mod structure;
 
 pub use check_cache::CheckCache;
+pub use compiled::compiled_columns;
 pub use documents::{for_each_document, DocumentOptions};
 pub use enrich::Enrich;
 pub use errors::ErrorLog;
-pub use fast::fast_path_columns;
 pub use files::not_regular;
 pub use limits::Limits;
 pub use normalize::{

@@ -28,8 +28,8 @@ use serde_json::Value;
 
 use crate::check_cache::{CheckCache, FileKey};
 use crate::columns::{BatchBuilder, ColumnPlan};
+use crate::compiled::CompiledPlan;
 use crate::enrich::Enrich;
-use crate::fast::FastPlan;
 use crate::limits::Limits;
 use crate::normalize::{self, NormalizeError, NormalizeOptions};
 use crate::prefilter::Prefilter;
@@ -127,7 +127,7 @@ pub struct ScanStats {
     bytes: AtomicU64,
     skipped_records: AtomicU64,
     skipped_values: AtomicU64,
-    fast_records: AtomicU64,
+    compiled_records: AtomicU64,
 }
 
 impl ScanStats {
@@ -167,9 +167,10 @@ impl ScanStats {
     pub fn skipped_records(&self) -> u64 {
         self.skipped_records.load(Ordering::Relaxed)
     }
-    /// Records read by the fast path (only the needed top-level fields, no full pipeline).
-    pub fn fast_records(&self) -> u64 {
-        self.fast_records.load(Ordering::Relaxed)
+    /// Records built by the compiled normalizer (the others went through the interpreted
+    /// pipeline).
+    pub fn compiled_records(&self) -> u64 {
+        self.compiled_records.load(Ordering::Relaxed)
     }
     /// Whole lines or files the prefilter skipped before splitting them into records (each
     /// checked first: see [`crate::structure`]).
@@ -188,7 +189,7 @@ impl ScanStats {
             bytes: self.bytes(),
             skipped_records: self.skipped_records(),
             skipped_values: self.skipped_values(),
-            fast_records: self.fast_records(),
+            compiled_records: self.compiled_records(),
         }
     }
 
@@ -203,7 +204,7 @@ impl ScanStats {
             (&self.bytes, c.bytes),
             (&self.skipped_records, c.skipped_records),
             (&self.skipped_values, c.skipped_values),
-            (&self.fast_records, c.fast_records),
+            (&self.compiled_records, c.compiled_records),
         ] {
             counter.fetch_add(n, Ordering::Relaxed);
         }
@@ -221,7 +222,7 @@ pub struct ScanCounts {
     pub bytes: u64,
     pub skipped_records: u64,
     pub skipped_values: u64,
-    pub fast_records: u64,
+    pub compiled_records: u64,
 }
 
 impl ScanCounts {
@@ -236,7 +237,7 @@ impl ScanCounts {
             bytes: self.bytes + o.bytes,
             skipped_records: self.skipped_records + o.skipped_records,
             skipped_values: self.skipped_values + o.skipped_values,
-            fast_records: self.fast_records + o.fast_records,
+            compiled_records: self.compiled_records + o.compiled_records,
         }
     }
 }
@@ -293,7 +294,7 @@ enum Msg {
         bytes: u64,
         skipped_records: u64,
         skipped_values: u64,
-        fast_records: u64,
+        compiled_records: u64,
     },
 }
 
@@ -314,7 +315,7 @@ struct Shared {
     keep_raw: bool,
     check_cache: Option<Arc<CheckCache>>,
     /// Set when every requested column can be read without the full pipeline.
-    fast: Option<FastPlan>,
+    compiled: Option<CompiledPlan>,
     cancel: AtomicBool,
 }
 
@@ -417,9 +418,9 @@ pub fn scan(files: Vec<PathBuf>, opts: ScanOptions) -> Scan {
         check_cache: opts.check_cache.clone(),
         // The compiled normalizer runs an enrichment step that declares what it reads (GeoIP,
         // the user agent); one that may read anything sends every record to the pipeline.
-        fast: match &opts.enrich {
+        compiled: match &opts.enrich {
             _ if opts.interpreted => None,
-            enrich => FastPlan::new(&fields, enrich.as_ref()),
+            enrich => CompiledPlan::new(&fields, enrich.as_ref()),
         },
         cancel: AtomicBool::new(false),
     });
@@ -643,7 +644,7 @@ impl Iterator for Scan {
                     bytes,
                     skipped_records,
                     skipped_values,
-                    fast_records,
+                    compiled_records,
                 } => {
                     self.stats.files.fetch_add(1, Ordering::Relaxed);
                     self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -652,7 +653,8 @@ impl Iterator for Scan {
                         .fetch_add(skipped_records, Ordering::Relaxed);
                     s.skipped_values
                         .fetch_add(skipped_values, Ordering::Relaxed);
-                    s.fast_records.fetch_add(fast_records, Ordering::Relaxed);
+                    s.compiled_records
+                        .fetch_add(compiled_records, Ordering::Relaxed);
                     if let Some((path, _)) = self.window.pop_front() {
                         self.file_done(path, bytes);
                     }
@@ -693,7 +695,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             cost: 0,
             skipped_records: 0,
             skipped_values: 0,
-            fast_records: 0,
+            compiled_records: 0,
             file_key: None,
         };
         let bytes = reader::read_file_limited(&job.path, &mut sink, &shared.limits);
@@ -704,7 +706,7 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>) {
             bytes,
             skipped_records: sink.skipped_records,
             skipped_values: sink.skipped_values,
-            fast_records: sink.fast_records,
+            compiled_records: sink.compiled_records,
         });
     }
 }
@@ -719,7 +721,7 @@ struct FileSink<'a> {
     cost: u64,
     skipped_records: u64,
     skipped_values: u64,
-    fast_records: u64,
+    compiled_records: u64,
     /// The file's identity for the check cache, once needed (`Some(None)`: unknown).
     file_key: Option<Option<FileKey>>,
 }
@@ -796,12 +798,12 @@ impl Sink for FileSink<'_> {
             }
         }
         if let Some(row) = shared
-            .fast
+            .compiled
             .as_ref()
             .and_then(|f| f.extract(&r.text, &shared.normalize))
         {
             self.builder.push(row);
-            self.fast_records += 1;
+            self.compiled_records += 1;
             self.cost += row_cost(&r.text);
             if self.chunk_full() {
                 self.flush()?;

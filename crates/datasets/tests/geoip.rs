@@ -1,6 +1,6 @@
 //! GeoIP through the datasets: filters on derived `source.geo.*` fields never become
 //! prefilter literals (the record text never spells them), scans that read no GeoIP column
-//! keep the fast path, and a store ingested with the databases answers as the raw files do.
+//! run no lookup, and a store ingested with the databases answers as the raw files do.
 
 use cloudtrail::Enrich;
 use datasets::{CloudTrailFiles, StoreDataset};
@@ -95,7 +95,7 @@ fn derived_geo_literals_are_never_required_in_the_text() {
     let stats = raw.stats().unwrap();
     assert_eq!(stats.skipped_records() + stats.skipped_values(), 0);
     assert_eq!(
-        stats.fast_records(),
+        stats.compiled_records(),
         5,
         "the compiled normalizer runs GeoIP on the source.ip it builds"
     );
@@ -105,7 +105,7 @@ fn derived_geo_literals_are_never_required_in_the_text() {
         raw.clone(),
     );
     assert_eq!(r.rows, vec![vec![Value::Long(5)]]);
-    assert_eq!(raw.stats().unwrap().fast_records(), 5);
+    assert_eq!(raw.stats().unwrap().compiled_records(), 5);
 }
 
 #[test]

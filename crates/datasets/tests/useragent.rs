@@ -1,6 +1,6 @@
 //! The parsed user agent through the datasets: a filter on a derived `user_agent.*` field
 //! never becomes a prefilter literal (the record text never spells the derived name), scans
-//! that read no derived column keep the fast path, and a store ingested with the rules
+//! that read no derived column parse nothing, and a store ingested with the rules
 //! answers as the raw files do. The rules are a small file written here, so nothing outside
 //! the repository is needed.
 
@@ -114,7 +114,7 @@ fn derived_user_agent_literals_are_never_required_in_the_text() {
     let stats = raw.stats().unwrap();
     assert_eq!(stats.skipped_records() + stats.skipped_values(), 0);
     assert_eq!(
-        stats.fast_records(),
+        stats.compiled_records(),
         5,
         "the compiled normalizer parses the user agent it builds"
     );
@@ -126,7 +126,7 @@ fn derived_user_agent_literals_are_never_required_in_the_text() {
     assert_eq!(r.rows, vec![vec![Value::Long(3)]]);
     // (`user_agent.original` is verbatim: its literal prefilters the other two away.)
     let stats = raw.stats().unwrap();
-    assert_eq!((stats.fast_records(), stats.skipped_records()), (3, 2));
+    assert_eq!((stats.compiled_records(), stats.skipped_records()), (3, 2));
     // Without rules the derived fields are absent.
     let plain = Arc::new(CloudTrailFiles::new(t.files.clone(), true));
     let r = run(
@@ -205,7 +205,7 @@ fn scans_that_read_no_derived_column_do_not_run_the_step() {
         raw.clone(),
     );
     assert_eq!(r.rows.len(), 1);
-    assert_eq!(raw.stats().unwrap().fast_records(), 5);
+    assert_eq!(raw.stats().unwrap().compiled_records(), 5);
     assert_eq!(counting.0.load(std::sync::atomic::Ordering::Relaxed), 0);
     run(
         "FROM logs-aws.cloudtrail* | STATS n = COUNT(*) BY user_agent.name",

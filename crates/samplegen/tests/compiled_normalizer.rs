@@ -1,5 +1,5 @@
 //! The compiled normalizer against the interpreted pipeline (its oracle) on generated data
-//! at scale: every column of every record equal. (`crates/cloudtrail/tests/it/fast_path.rs`
+//! at scale: every column of every record equal. (`crates/cloudtrail/tests/it/compiled.rs`
 //! does the same on the real data, Elastic's fixtures and the sample.)
 
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ fn rows(files: &[PathBuf], interpreted: bool) -> (Vec<Vec<String>>, u64) {
             })
         })
         .collect();
-    (rows, stats.fast_records())
+    (rows, stats.compiled_records())
 }
 
 #[test]

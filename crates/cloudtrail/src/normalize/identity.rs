@@ -161,7 +161,7 @@ fn service_actor(doc: &Obj) -> Option<String> {
 }
 
 /// §2.5's rule on the raw strings (`userIdentity.type`, `invokedBy` and the session issuer's
-/// ARN), shared with the fast path: `AWSService` is its `invokedBy`; an assumed
+/// ARN), shared with the compiled normalizer: `AWSService` is its `invokedBy`; an assumed
 /// service-linked role (`:role/aws-service-role/`) is its `invokedBy`, else the service in
 /// the role's path. Empty is none.
 pub(crate) fn service_name(

@@ -73,7 +73,7 @@ pub(crate) enum Output {
     /// the payloads are left out. They are `flattened` fields, which ES|QL cannot read (always
     /// null columns), and copying the parsed payloads was a large share of the pipeline.
     /// Nothing else in the pipeline reads them, so every column is the same
-    /// (`tests/it/fast_path.rs` checks this on every real record).
+    /// (`tests/it/compiled.rs` checks this on every real record).
     Columns,
 }
 

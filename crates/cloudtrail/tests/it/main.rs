@@ -5,8 +5,8 @@
 //! failure under `TRAILHUNT_REQUIRE_SHARED=1`.
 
 mod accounting;
+mod compiled;
 mod dissect;
-mod fast_path;
 mod fixtures;
 mod geo;
 mod hostile;

@@ -17,7 +17,7 @@ const DIGEST_INPUTS: [&str; 16] = crate::normalize::DIGEST_INPUTS;
 
 pub(super) type Str<'a> = Option<Cow<'a, str>>;
 
-/// The top-level fields the fast columns read. Everything else is skipped, but checked as
+/// The top-level fields the compiled columns read. Everything else is skipped, but checked as
 /// the full pipeline's parser would check it ([`Checked`]): a record the pipeline rejects
 /// (a number out of range, a lone surrogate escape, nesting past serde_json's limit) must
 /// not become a row because the query happens to read few columns.
@@ -476,7 +476,7 @@ pub(super) fn cached<'s>(
 }
 
 /// A value the pipeline keeps as it is: cleanup #1 drops `""`, `"-"` and `"none"`, which the
-/// fast path leaves to the full pipeline.
+/// compiled normalizer leaves to the interpreted pipeline.
 pub(super) fn plain(v: &Str<'_>) -> Result<Option<String>, ()> {
     match v.as_deref() {
         None => Ok(None),

@@ -1,23 +1,31 @@
-//! Projection pushdown into the normalizer: when a query needs only columns the pipeline copies
-//! from top-level CloudTrail fields and `userIdentity` (its type, ARN, keys, session issuer and
-//! attributes, `user.name`/`user.id`/`service.name` by the pipeline's service-actor and role
-//! rules, `source.ip` for literal addresses) and the four payload strings (`request_parameters`
-//! and the like), read just those fields (typed, borrowed
-//! deserialization; everything else is parsed and dropped, so the fast path refuses exactly
-//! what the full pipeline's parser refuses) instead of building the whole ECS document.
-//! [`fast_path_columns`] lists them.
+//! The compiled normalizer: one pass from a record's text to the row of Arrow cells the
+//! interpreted pipeline (`crate::normalize`, the integration's processors step by step over a
+//! JSON document) would give — for every ECS column, for the columns of a query only.
 //!
-//! The fast path is an optimisation, never a second opinion: it answers only for plain
-//! records whose needed fields are ordinary strings, and hands anything else — wrappers, ECS
-//! documents, Logstash exports, digest and Insight records, `ConsoleLogin` (its outcome comes
-//! from the response), values the pipeline's cleanup would drop (`""`, `"-"`, `"none"`),
-//! non-string values, duplicate keys, unparseable times — back to the full pipeline
-//! (`None`). `tests/it/fast_path.rs` checks it against the full pipeline on every record of
-//! `../shared/data/real` and the sample.
+//! The record is read by typed, borrowed deserialization ([`record`]): the top-level fields
+//! and `userIdentity` as strings, the payload objects as their raw text, parsed (in Java
+//! `HashMap` order, after cleanup #1) only when a column reads them; everything else is
+//! parsed and dropped, so what the pipeline's parser refuses is refused here too. Each column
+//! is then the pipeline's rule written as code ([`Source`]); the columns built from several
+//! fields (`related.*`, `user.email`, `tls.*`, entity enrichment) are in [`derived`], and
+//! enrichment steps that declare what they read (GeoIP, the user agent) run on a document
+//! of just those fields.
 //!
-//! One difference is accepted: the full pipeline's rare script failures (which only add
-//! `error.message` and mark `event.kind: pipeline_error`) are not detected here, so their
-//! "kept as pipeline_error" diagnostic is not printed; no fast column depends on them.
+//! It is an optimisation, never a second opinion: it answers only for plain records and
+//! hands anything else — wrappers, ECS documents, Logstash exports, digest and Insight
+//! records, `ConsoleLogin` (its outcome comes from the response), values the pipeline's
+//! cleanup would drop (`""`, `"-"`, `"none"`), values of unexpected types, duplicate keys,
+//! unparseable times, Identity Center callers, records the pipeline would mark
+//! `pipeline_error` (checked when `event.kind`, `tags` or `error.message` is read) — back to
+//! the interpreted pipeline (`None`), which stays the oracle: `tests/it/compiled.rs` checks
+//! every column of every record of `../shared/data/real`, Elastic's fixtures and the sample
+//! (with and without enrichment), and `crates/samplegen/tests/compiled_normalizer.rs`
+//! generated data, against it. `ScanOptions::interpreted` turns it off.
+//!
+//! One difference is accepted for queries that read none of `event.kind`, `tags` and
+//! `error.message`: the pipeline's rare script failures (which only add `error.message` and
+//! mark `event.kind: pipeline_error`) are not looked for, so their "kept as pipeline_error"
+//! diagnostic is not printed; no column the query reads depends on them.
 
 mod derived;
 mod record;
@@ -35,7 +43,7 @@ use crate::schema::{EcsField, CONSTANTS};
 use derived::{literal_ip, user_id, user_name, Decide, Parts};
 use record::{plain, Identity, Record};
 
-/// Where a fast column's value comes from.
+/// Where a compiled column's value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Source {
     Constant(&'static str),
@@ -68,8 +76,7 @@ enum Source {
     /// `toString()` after cleanup #1; the index of its key in [`PAYLOAD_KEYS`].
     Payload(usize),
     /// `event.category` and `event.type`: the pipeline's categorization of `eventName`
-    /// (`normalize::categorize`). Not `event.kind`: the pipeline's script failures, which
-    /// the fast path does not detect, make it `pipeline_error`.
+    /// (`normalize::categorize`).
     EcsCategory,
     EcsType,
     /// `cloud.account.id`: `userIdentity.accountId`, else `recipientAccountId`.
@@ -205,8 +212,8 @@ fn source_of(name: &str) -> Option<Source> {
         return source_of(parent);
     }
     // What only enrichment writes — GeoIP's `source.geo.*`/`source.as.*`, the parsed user
-    // agent — the pipeline leaves unset; a scan that enriches a column it reads never takes
-    // the fast path (`scan`), so here they are always null.
+    // agent — the pipeline leaves unset: null, unless a step writes them (`CompiledPlan::new`
+    // gives those columns to the step).
     if (name.starts_with("source.geo.") || name.starts_with("source.as."))
         || (name.starts_with("user_agent.") && name != "user_agent.original")
     {
@@ -344,8 +351,8 @@ struct Enriching {
     at: Vec<usize>,
 }
 
-/// The columns of a query, when every one of them has a fast source.
-pub(crate) struct FastPlan {
+/// The columns of a query, when every one of them has a compiled source.
+pub(crate) struct CompiledPlan {
     cols: Vec<(&'static EcsField, Source)>,
     enriching: Option<Enriching>,
     /// A column says whether the pipeline ran without an error (`event.kind`, `tags`,
@@ -353,9 +360,9 @@ pub(crate) struct FastPlan {
     needs_clean_run: bool,
 }
 
-/// The columns the fast path can build (every ECS field it has a source for), in schema
-/// order: a scan that reads only these never runs the full pipeline.
-pub fn fast_path_columns() -> Vec<&'static str> {
+/// The columns the compiled normalizer builds (every ECS field has a source), in schema
+/// order.
+pub fn compiled_columns() -> Vec<&'static str> {
     crate::schema::ecs_fields()
         .iter()
         .filter(|f| source_of(&f.name).is_some())
@@ -399,11 +406,11 @@ fn one(field: &EcsField, value: Option<String>) -> Cell {
     }
 }
 
-impl FastPlan {
+impl CompiledPlan {
     pub(crate) fn new(
         fields: &[&'static EcsField],
         enrich: Option<&Arc<dyn Enrich>>,
-    ) -> Option<FastPlan> {
+    ) -> Option<CompiledPlan> {
         let enriched = |f: &EcsField| enrich.is_some_and(|e| e.writes(&f.name));
         let cols = fields
             .iter()
@@ -440,7 +447,7 @@ impl FastPlan {
         let needs_clean_run = fields
             .iter()
             .any(|f| matches!(f.name.as_str(), "event.kind" | "tags" | "error.message"));
-        Some(FastPlan {
+        Some(CompiledPlan {
             cols,
             enriching,
             needs_clean_run,

@@ -51,7 +51,7 @@ fn run_enriched(
     let mut s = scan(files, opts);
     let stats = s.stats();
     let batches: Vec<RecordBatch> = (&mut s).map(|b| b.unwrap()).collect();
-    (batches, stats.fast_records())
+    (batches, stats.compiled_records())
 }
 
 fn all_columns() -> Vec<String> {
@@ -64,7 +64,7 @@ fn all_columns() -> Vec<String> {
 /// The compiled normalizer has a source for every column: ingest and every query use it.
 #[test]
 fn every_column_is_compiled() {
-    let public: Vec<String> = cloudtrail::fast_path_columns()
+    let public: Vec<String> = cloudtrail::compiled_columns()
         .into_iter()
         .map(String::from)
         .collect();
