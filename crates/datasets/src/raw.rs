@@ -63,6 +63,8 @@ pub struct CloudTrailFiles {
     saved_checks: Option<PathBuf>,
     last_stats: Mutex<Option<Arc<ScanStats>>>,
     pushdown: bool,
+    /// Every record through the interpreted pipeline (`ScanOptions::interpreted`).
+    interpreted: bool,
     /// Files left out of the last scan by the query's time range.
     last_pruned: Mutex<usize>,
     /// Told of every scan's progress (a progress bar); `None` costs nothing.
@@ -89,6 +91,7 @@ impl CloudTrailFiles {
             saved_checks: None,
             last_stats: Mutex::new(None),
             pushdown: true,
+            interpreted: false,
             last_pruned: Mutex::new(0),
             observer: None,
             objects: BTreeMap::new(),
@@ -151,6 +154,13 @@ impl CloudTrailFiles {
     /// Whether to use the query's filters to skip input (on by default).
     pub fn with_pushdown(mut self, on: bool) -> CloudTrailFiles {
         self.pushdown = on;
+        self
+    }
+
+    /// Whether every record goes through the interpreted pipeline instead of the compiled
+    /// normalizer (`--interpreted`; off by default).
+    pub fn with_interpreted(mut self, on: bool) -> CloudTrailFiles {
+        self.interpreted = on;
         self
     }
 
@@ -446,6 +456,7 @@ impl Dataset for CloudTrailFiles {
             limits: self.limits,
             keep_raw: self.error_log.is_some(),
             check_cache: Some(self.check_cache.clone()),
+            interpreted: self.interpreted,
             strict: self.strict,
             // Only the steps that write a column the query reads.
             enrich: self

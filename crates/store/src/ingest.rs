@@ -44,6 +44,8 @@ pub struct IngestOptions {
     pub limits: cloudtrail::Limits,
     /// Where every problem goes in full, rejected records' bytes included (`--errors`).
     pub error_log: Option<Arc<cloudtrail::ErrorLog>>,
+    /// The interpreted pipeline on every record (`cloudtrail::ScanOptions::interpreted`).
+    pub interpreted: bool,
 }
 
 /// What an ingest did, for the summary.
@@ -384,6 +386,7 @@ fn scan_chunk(
         // The writer buffers and re-sorts rows per day anyway.
         exact_batches: false,
         enrich: opts.enrich.clone(),
+        interpreted: opts.interpreted,
         on_diagnostic: Some(Arc::new(move |d: &Diagnostic| {
             if let Some(log) = &log {
                 log.diagnostic(d);

@@ -1,6 +1,7 @@
 //! `--errors FILE` and the caps on input (`--max-inflated`, `--max-ratio`, `--max-document`,
 //! `--max-record`, `--max-field`): how every command that reads raw CloudTrail accounts for
-//! what it could not use and bounds what one file may cost (see `cloudtrail::limits`).
+//! what it could not use and bounds what one file may cost (see `cloudtrail::limits`); and
+//! `--interpreted`, which normalizer reads it.
 
 use anyhow::{anyhow, Result};
 use clap::Args;
@@ -34,6 +35,11 @@ pub(crate) struct InputArgs {
     /// larger one is rejected, naming the field.
     #[arg(long, value_name = "SIZE")]
     pub max_field: Option<String>,
+    /// Run Elastic's pipeline step by step on every record instead of the compiled
+    /// normalizer (same rows, several times slower): to rule the compiled one out when a
+    /// result looks wrong.
+    #[arg(long)]
+    pub interpreted: bool,
 }
 
 impl InputArgs {

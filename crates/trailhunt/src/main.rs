@@ -580,6 +580,7 @@ pub(crate) fn open_data_for(
             },
         )
         .with_pushdown(!data.no_pushdown)
+        .with_interpreted(data.input.interpreted)
         .with_enrich(enrich)
         .with_limits(limits)
         // The structural check is paid once per file, not once per run (see

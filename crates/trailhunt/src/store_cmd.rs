@@ -109,6 +109,7 @@ pub fn cmd_ingest(args: &IngestArgs) -> Result<i32> {
             enrich,
             limits,
             error_log: log.clone(),
+            interpreted: args.input.interpreted,
         },
     )?;
     crate::input_args::finish_log(log.as_deref(), args.input.errors.as_deref());
