@@ -31,6 +31,7 @@ pub mod prefilter;
 mod progress;
 mod reader;
 mod scan;
+mod scan_stats;
 mod schema;
 mod shape;
 #[doc(hidden)]
