@@ -237,16 +237,23 @@ impl<'r, 'a> Parts<'r, 'a> {
 
     /// An output of entity enrichment, at its ECS path.
     pub(super) fn entity(&mut self, opts: &NormalizeOptions, path: &str) -> Decide<Vec<Value>> {
+        self.ensure_entity(opts)?;
+        // Each output is read once per record: taken, not copied.
+        let doc = self.entity.as_mut().expect("set above");
+        Ok(match ctx::remove(doc, path) {
+            Some(Value::Array(items)) => items,
+            Some(v) => vec![v],
+            None => vec![],
+        })
+    }
+
+    /// Runs the enrichment once per record (its failure is the pipeline's to report).
+    fn ensure_entity(&mut self, opts: &NormalizeOptions) -> Decide<()> {
         if self.entity.is_none() {
             let out = self.run_entity(opts)?;
             self.entity = Some(out);
         }
-        let doc = self.entity.as_ref().expect("set above");
-        Ok(match ctx::get(doc, path) {
-            Some(Value::Array(items)) => items.clone(),
-            Some(v) => vec![v.clone()],
-            None => vec![],
-        })
+        Ok(())
     }
 
     fn run_entity(&mut self, opts: &NormalizeOptions) -> Decide<Map<String, Value>> {
@@ -346,7 +353,7 @@ impl<'r, 'a> Parts<'r, 'a> {
             }
             session_name(i)?;
         }
-        self.entity(opts, "related.entity").map(drop)
+        self.ensure_entity(opts)
     }
 }
 

@@ -371,8 +371,38 @@ pub fn compiled_columns() -> Vec<&'static str> {
 }
 
 /// A column's values the way the pipeline's final cleanup leaves them (no nulls, no empty
-/// strings), converted as the full pipeline's extraction converts its leaves.
-fn cell(field: &EcsField, values: &[Value]) -> Cell {
+/// strings), converted as the full pipeline's extraction converts its leaves. Keyword and
+/// text values that are all strings (nearly always) are moved into the cell, not copied:
+/// the same sorted, de-duplicated set (keyword) or list (text) the conversion gives.
+fn cell(field: &EcsField, values: Vec<Value>) -> Cell {
+    use crate::schema::EsType;
+    let keyword = match field.es_type {
+        EsType::Keyword => true,
+        EsType::Text => false,
+        _ => return convert_kept(field, &values),
+    };
+    if !values.iter().all(|v| v.is_string() || v.is_null()) {
+        return convert_kept(field, &values);
+    }
+    let mut v: Vec<String> = values
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s),
+            _ => None,
+        })
+        .collect();
+    if keyword {
+        v.sort_unstable();
+        v.dedup();
+    }
+    match (v.is_empty(), field.multi_valued) {
+        (true, _) => Cell::Null,
+        (false, true) => Cell::StrList(v),
+        (false, false) => Cell::Str(v.swap_remove(0)),
+    }
+}
+
+fn convert_kept(field: &EcsField, values: &[Value]) -> Cell {
     let kept: Vec<&Value> = values
         .iter()
         .filter(|v| !v.is_null() && v.as_str() != Some(""))
@@ -521,7 +551,7 @@ impl CompiledPlan {
     ) -> Decide<Cell> {
         let r = parts.r;
         let identity = r.user_identity.as_ref();
-        let many = |values: Vec<Value>| cell(field, &values);
+        let many = |values: Vec<Value>| cell(field, values);
         let value: Option<String> = match source {
             Source::Resource(renamed, original) => {
                 // Each entry's value (`event::resources` renames the key; the dedup it does
