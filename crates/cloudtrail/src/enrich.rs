@@ -129,6 +129,22 @@ mod tests {
         let both = for_columns(&chain, &cols(&["a.x", "b.x"])).unwrap();
         assert_eq!(both.parts().map(<[_]>::len), Some(2));
         assert!(Chain::of(vec![]).is_none());
+        // A chain reads what its steps read, and may read anything if one of them may.
+        struct Reads(&'static str);
+        impl Enrich for Reads {
+            fn enrich(&self, _: &mut Map<String, Value>) {}
+            fn reads(&self) -> Option<Vec<&'static str>> {
+                Some(vec![self.0])
+            }
+        }
+        let r1: Arc<dyn Enrich> = Arc::new(Reads("source.ip"));
+        let r2: Arc<dyn Enrich> = Arc::new(Reads("user_agent.original"));
+        let known = Chain::of(vec![r1.clone(), r2]).unwrap();
+        assert_eq!(
+            known.reads(),
+            Some(vec!["source.ip", "user_agent.original"])
+        );
+        assert_eq!(Chain::of(vec![r1, a.clone()]).unwrap().reads(), None);
         assert!(Chain::of(vec![a.clone()]).unwrap().parts().is_none());
     }
 }
