@@ -522,12 +522,21 @@ impl CompiledPlan {
         if let Some(e) = &self.enriching {
             let mut doc = serde_json::Map::new();
             for (field, source) in &e.inputs {
-                match self.column(field, *source, &mut parts, text, opts).ok()? {
-                    Cell::Null => {}
-                    Cell::Str(v) => crate::normalize::ctx::set(&mut doc, &field.name, v.into())
+                // The step sees the document's string: for `source.ip` the address as the
+                // record spells it (its column holds it normalized as an `ip` value); keyword
+                // and text cells are the strings themselves.
+                let value = match source {
+                    Source::LiteralIp => literal_ip(parts.r).ok()?,
+                    _ => match self.column(field, *source, &mut parts, text, opts).ok()? {
+                        Cell::Null => None,
+                        Cell::Str(v) => Some(v),
+                        _ => return None,
+                    },
+                };
+                if let Some(v) = value {
+                    crate::normalize::ctx::set(&mut doc, &field.name, v.into())
                         .map_err(drop)
-                        .ok()?,
-                    _ => return None,
+                        .ok()?;
                 }
             }
             e.step.enrich(&mut doc);
