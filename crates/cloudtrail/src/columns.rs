@@ -457,10 +457,15 @@ impl BatchBuilder {
 
     /// Appends one row given as its non-null cells (column index, value), in any order of
     /// distinct columns; the other columns are null.
-    pub(crate) fn push(&mut self, row: Vec<(usize, Cell)>) {
+    /// `text`: one more string column appended straight from a `&str` (the record's own
+    /// text for `event.original`, which a cell would have copied).
+    pub(crate) fn push(&mut self, row: Vec<(usize, Cell)>, text: Option<(usize, &str)>) {
         let rows = self.rows;
         for (i, cell) in row {
             self.caught_up(i, rows).append(cell);
+        }
+        if let Some((i, text)) = text {
+            self.caught_up(i, rows).append_str(text);
         }
         self.rows += 1;
     }
@@ -521,7 +526,7 @@ mod tests {
             for d in &docs {
                 plan.append(d, &mut b);
             }
-            b.push(vec![]);
+            b.push(vec![], None);
             let batch = b.finish().unwrap();
             assert_eq!(batch.num_rows(), 5);
             let module = batch

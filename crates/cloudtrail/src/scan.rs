@@ -673,12 +673,12 @@ impl Sink for FileSink<'_> {
                 return ControlFlow::Continue(());
             }
         }
-        if let Some(row) = shared
-            .compiled
-            .as_ref()
-            .and_then(|f| f.extract(&r.text, &shared.normalize))
-        {
-            self.builder.push(row);
+        if let Some((row, original)) = shared.compiled.as_ref().and_then(|f| {
+            let row = f.extract(&r.text, &shared.normalize)?;
+            Some((row, f.original_column()))
+        }) {
+            let text: &str = &r.text;
+            self.builder.push(row, original.map(|i| (i, text)));
             self.compiled_records += 1;
             self.cost += row_cost(&r.text);
             if self.chunk_full() {

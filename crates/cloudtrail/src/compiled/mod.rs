@@ -355,6 +355,8 @@ struct Enriching {
 pub(crate) struct CompiledPlan {
     cols: Vec<(&'static EcsField, Source)>,
     enriching: Option<Enriching>,
+    /// The index of `event.original` in `cols`, if read.
+    original: Option<usize>,
     /// A column says whether the pipeline ran without an error (`event.kind`, `tags`,
     /// `error.message`): every record is checked for the pipeline's own errors.
     needs_clean_run: bool,
@@ -477,15 +479,23 @@ impl CompiledPlan {
         let needs_clean_run = fields
             .iter()
             .any(|f| matches!(f.name.as_str(), "event.kind" | "tags" | "error.message"));
+        let original = cols.iter().position(|(_, s)| *s == Source::Original);
         Some(CompiledPlan {
             cols,
+            original,
             enriching,
             needs_clean_run,
         })
     }
 
-    /// The row for `text` as its non-null cells (column, value), or `None` when the full
-    /// pipeline must decide.
+    /// The column that holds the record's own text (`event.original`), if read: it is left
+    /// out of [`Self::extract`]'s row for the caller to append from the text it has.
+    pub(crate) fn original_column(&self) -> Option<usize> {
+        self.original
+    }
+
+    /// The row for `text` as its non-null cells (column, value) but `event.original`
+    /// ([`Self::original_column`]), or `None` when the full pipeline must decide.
     pub(crate) fn extract(
         &self,
         text: &str,
@@ -511,7 +521,9 @@ impl CompiledPlan {
         // Only the cells with a value: a record fills a few dozen of the columns.
         let mut row = Vec::with_capacity(64);
         for (i, (field, source)) in self.cols.iter().enumerate() {
-            if let Source::Absent = source {
+            if let Source::Absent | Source::Original = source {
+                // `event.original` is the record's text: the caller appends it from there
+                // (`Self::original_column`), without a copy into a cell.
                 continue;
             }
             match self.column(field, *source, &mut parts, text, opts).ok()? {
@@ -592,7 +604,7 @@ impl CompiledPlan {
             Source::TlsVersion => return Ok(many(parts.tls_version()?.1.into_iter().collect())),
             Source::Tls(key) => return Ok(many(parts.tls(key)?.into_iter().collect())),
             Source::Constant(v) => Some(v.to_string()),
-            Source::Original => Some(text.to_string()),
+            Source::Original => Some(text.to_string()), // (extract leaves it to the caller)
             Source::Created => match &opts.created {
                 Some(created) => Some(created.clone()),
                 None => return Ok(date(field, chrono::Utc::now().timestamp_millis())),
