@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value};
 
-use super::record::{cached, plain, Identity, Record};
+use super::record::{cached, plain, Checked, Identity, Record};
 use super::PAYLOAD_KEYS;
 use crate::normalize::{ctx, entity, identity, time, NormalizeOptions};
 
@@ -53,6 +53,19 @@ impl<'r, 'a> Parts<'r, 'a> {
     pub(super) fn part(&mut self, i: usize) -> Decide<Option<&Value>> {
         let raw = self.raw(i);
         Ok(cached(&mut self.parsed[i], raw)?.as_ref())
+    }
+
+    /// Checks the syntax of every part no column parsed, as the full pipeline's parser
+    /// would (a lone surrogate escape, a number out of range): such a record is the
+    /// pipeline's to reject whichever columns are read. Parsed parts were checked by their
+    /// parse.
+    pub(super) fn check_unparsed(&self) -> Decide<()> {
+        for (i, slot) in self.parsed.iter().enumerate() {
+            if let (None, Some(raw)) = (slot, self.raw(i)) {
+                serde_json::from_str::<Checked>(raw.get()).map_err(drop)?;
+            }
+        }
+        Ok(())
     }
 
     /// `json.<part>.<path>` when not null.

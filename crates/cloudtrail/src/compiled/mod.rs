@@ -559,6 +559,7 @@ impl CompiledPlan {
                 }
             }
         }
+        parts.check_unparsed().ok()?;
         Some(row)
     }
 

@@ -233,10 +233,8 @@ impl<'de> Deserialize<'de> for Record<'de> {
                         }
                         "resources" => {
                             first(&mut seen, 19)?;
-                            let raw: &'de serde_json::value::RawValue = m.next_value()?;
-                            serde_json::from_str::<Checked>(raw.get())
-                                .map_err(de::Error::custom)?;
-                            r.resources = Some(raw);
+                            // Checked once parsed, or by `Parts::check_unparsed`.
+                            r.resources = Some(m.next_value()?);
                             continue;
                         }
                         k if PAYLOAD_KEYS.iter().any(|(key, _)| *key == k) => {
@@ -245,13 +243,12 @@ impl<'de> Deserialize<'de> for Record<'de> {
                                 .position(|(key, _)| *key == k)
                                 .expect("found");
                             first(&mut seen, 14 + i as u32)?;
-                            let raw: &'de serde_json::value::RawValue = m.next_value()?;
                             // A raw value is only checked for syntax: what the full parser
-                            // refuses (a lone surrogate, a number out of range) must be
-                            // refused here too, whether or not the column is read.
-                            serde_json::from_str::<Checked>(raw.get())
-                                .map_err(de::Error::custom)?;
-                            r.payloads[i] = Some(raw);
+                            // refuses (a lone surrogate, a number out of range) is refused
+                            // when the payload is parsed for a column, or by
+                            // `Parts::check_unparsed` when no column reads it — not here,
+                            // where it would be parsed twice.
+                            r.payloads[i] = Some(m.next_value()?);
                             continue;
                         }
                         "userIdentity" => {
@@ -266,10 +263,7 @@ impl<'de> Deserialize<'de> for Record<'de> {
                                 (21, &mut r.tls_details)
                             };
                             first(&mut seen, bit)?;
-                            let raw: &'de RawValue = m.next_value()?;
-                            serde_json::from_str::<Checked>(raw.get())
-                                .map_err(de::Error::custom)?;
-                            *slot = Some(raw);
+                            *slot = Some(m.next_value::<&'de RawValue>()?);
                             continue;
                         }
                         "managementEvent" | "readOnly" => {

@@ -230,3 +230,69 @@ fn prefilter_keeps_every_matching_row() {
     println!("prefilter: {kept} of {all} records parsed");
     assert!(kept < all);
 }
+
+/// A payload the compiled normalizer's projection does not read is still checked as the
+/// pipeline's parser checks it: a lone surrogate escape or a number out of range in
+/// `requestParameters`, `responseElements`, `resources`, `tlsDetails` or `addendum` rejects
+/// the record with the pipeline's diagnostic, whether the payload is parsed for a column or
+/// not (the check is made once, by the parse, or at the end of the row when nothing parsed
+/// it).
+#[test]
+fn unread_payloads_are_checked_as_the_pipeline_checks_them() {
+    use std::sync::Mutex;
+    let dir = tempfile::tempdir().unwrap();
+    let record = |extra: &str| {
+        format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2024-07-31T13:06:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.1","eventID":"e","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::1:user/u"}}{extra}}}"#
+        )
+    };
+    let bad = [
+        r#","requestParameters":{"k":"\ud800"}"#,
+        r#","responseElements":{"n":1e999}"#,
+        r#","resources":[{"ARN":"\udfff"}]"#,
+        r#","tlsDetails":{"tlsVersion":"TLSv1.2","x":-1e400}"#,
+        r#","addendum":{"reason":"\ud83d"}"#,
+    ];
+    let mut lines = vec![record(r#","requestParameters":{"k":"fine"}"#)];
+    lines.extend(bad.iter().map(|b| record(b)));
+    lines.push(record(""));
+    std::fs::write(dir.path().join("records.json"), lines.join("\n") + "\n").unwrap();
+    let outcome = |columns: &[&str], interpreted: bool| {
+        let diags = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&diags);
+        let opts = ScanOptions {
+            columns: Some(columns.iter().map(|s| s.to_string()).collect()),
+            threads: 1,
+            interpreted,
+            on_diagnostic: Some(Arc::new(move |d: &cloudtrail::Diagnostic| {
+                sink.lock().unwrap().push(d.to_string())
+            })),
+            ..ScanOptions::default()
+        };
+        let files = sources::expand_local(&[dir.path().display().to_string()]).unwrap();
+        let s = scan(files, opts);
+        let stats = s.stats();
+        let rows: usize = s.map(|b| b.unwrap().num_rows()).sum();
+        let diags = diags.lock().unwrap().clone();
+        (rows, stats.rejected(), diags)
+    };
+    for columns in [
+        &[
+            "event.action",
+            "aws.cloudtrail.user_identity.arn",
+            "source.ip",
+        ][..],
+        &[
+            "aws.cloudtrail.request_parameters",
+            "event.kind",
+            "tls.version",
+        ][..],
+    ] {
+        let compiled = outcome(columns, false);
+        let interpreted = outcome(columns, true);
+        assert_eq!(compiled, interpreted, "{columns:?}");
+        assert_eq!(compiled.0, 2, "the two good records are rows: {compiled:?}");
+        assert_eq!(compiled.1, bad.len() as u64, "{compiled:?}");
+        assert_eq!(compiled.2.len(), bad.len(), "{compiled:?}");
+    }
+}
