@@ -23,8 +23,8 @@ pub(super) struct Parts<'r, 'a> {
     /// The [`PAYLOAD_KEYS`] objects, then `resources`, then `tlsDetails`, then `addendum`:
     /// each parsed (HashMap-ordered, cleanup #1) the first time a column reads it.
     parsed: [Option<Option<Value>>; PAYLOAD_KEYS.len() + 3],
-    /// The entity enrichment's outputs (a document of ECS paths), once computed.
-    entity: Option<Map<String, Value>>,
+    /// The entity enrichment's outputs (ECS path, value), once computed.
+    entity: Option<entity::Outputs>,
 }
 
 pub(super) const RESOURCES: usize = PAYLOAD_KEYS.len();
@@ -252,8 +252,12 @@ impl<'r, 'a> Parts<'r, 'a> {
     pub(super) fn entity(&mut self, opts: &NormalizeOptions, path: &str) -> Decide<Vec<Value>> {
         self.ensure_entity(opts)?;
         // Each output is read once per record: taken, not copied.
-        let doc = self.entity.as_mut().expect("set above");
-        Ok(match ctx::remove(doc, path) {
+        let outputs = self.entity.as_mut().expect("set above");
+        let taken = outputs
+            .iter_mut()
+            .rfind(|(p, _)| *p == path)
+            .map(|(_, v)| std::mem::take(v));
+        Ok(match taken {
             Some(Value::Array(items)) => items,
             Some(v) => vec![v],
             None => vec![],
@@ -269,12 +273,12 @@ impl<'r, 'a> Parts<'r, 'a> {
         Ok(())
     }
 
-    fn run_entity(&mut self, opts: &NormalizeOptions) -> Decide<Map<String, Value>> {
-        let mut doc = Map::new();
+    fn run_entity(&mut self, opts: &NormalizeOptions) -> Decide<entity::Outputs> {
         let enabled = opts.tags.iter().any(|t| t == "actor_target_mapping");
         if !enabled || plain(&self.r.event_name)?.is_none() {
-            return Ok(doc);
+            return Ok(vec![]);
         }
+        let mut doc = Map::new();
         let mut json = Map::new();
         if let Some(identity) = self.entity_identity()? {
             json.insert("userIdentity".into(), identity);
@@ -299,7 +303,7 @@ impl<'r, 'a> Parts<'r, 'a> {
             }
         }
         doc.insert("json".into(), Value::Object(json));
-        let result = entity::enrich(&mut doc);
+        let result = entity::outputs(&doc);
         let Some(Value::Object(mut json)) = doc.shift_remove("json") else {
             unreachable!("inserted above")
         };
@@ -308,8 +312,7 @@ impl<'r, 'a> Parts<'r, 'a> {
                 self.parsed[i] = Some(Some(v));
             }
         }
-        result.map_err(|_| ())?;
-        Ok(doc)
+        result.map_err(|_| ())
     }
 
     /// `userIdentity` as the enrichment reads it: the members its rules name (type, ARN,

@@ -1,11 +1,10 @@
 //! Classifying targets and the actor of an event into user / host / service / generic
-//! entities, and writing the entity fields.
+//! entities: the entity fields the enrichment outputs.
 
 use serde_json::Value;
 
-use super::JavaSet;
-use crate::normalize::ctx::{self, Obj};
-use crate::normalize::Failure;
+use super::{JavaSet, Outputs};
+use crate::normalize::ctx;
 
 const SERVICE_TYPES: &[&str] = &[
     "stack",
@@ -124,14 +123,18 @@ fn host_target_id(target: &str) -> Option<&str> {
     id.starts_with("i-").then_some(id)
 }
 
-pub(super) fn write_targets(
-    doc: &mut Obj,
+/// The outputs of the enrichment from its three sets, as (ECS path, value) in the order the
+/// script sets them. `user_type` and `issuer_arn` are the record's `userIdentity.type` and
+/// `userIdentity.sessionContext.sessionIssuer.arn`, which decide how the actor is typed.
+pub(super) fn targets(
     mut related: JavaSet,
     target: JavaSet,
     actor: Option<Value>,
-) -> Result<(), Failure> {
+    user_type: Option<&str>,
+    issuer_arn: Option<&Value>,
+) -> Outputs {
+    let mut out: Outputs = Vec::with_capacity(4);
     if !target.0.is_empty() {
-        ctx::set(doc, "target.entity.id", target.to_value())?;
         let (mut user, mut host, mut service, mut generic) = Default::default();
         let (user, host, service, generic): (
             &mut JavaSet,
@@ -147,58 +150,74 @@ pub(super) fn write_targets(
                 Kind::Generic => generic.add(t),
             };
         }
+        for t in &target.0 {
+            related.add(t);
+        }
+        out.push(("target.entity.id", target.into_value()));
         if !user.0.is_empty() {
-            ctx::set(doc, "user.target.entity.id", user.to_value())?;
+            out.push(("user.target.entity.id", std::mem::take(user).into_value()));
         }
         if !host.0.is_empty() {
-            ctx::set(doc, "host.target.entity.id", host.to_value())?;
             let mut ids = JavaSet::default();
             for h in &host.0 {
                 if let Some(id) = host_target_id(h) {
                     ids.add(id);
                 }
             }
+            out.push(("host.target.entity.id", std::mem::take(host).into_value()));
             if !ids.0.is_empty() {
-                ctx::set(doc, "host.target.id", ids.to_value())?;
+                out.push(("host.target.id", ids.into_value()));
             }
         }
         if !service.0.is_empty() {
-            ctx::set(doc, "service.target.entity.id", service.to_value())?;
+            out.push((
+                "service.target.entity.id",
+                std::mem::take(service).into_value(),
+            ));
         }
         if !generic.0.is_empty() {
-            ctx::set(doc, "entity.target.id", generic.to_value())?;
-        }
-        for t in &target.0 {
-            related.add(t);
+            out.push(("entity.target.id", std::mem::take(generic).into_value()));
         }
     }
     if let Some(actor) = actor.filter(|a| !a.is_null()) {
-        write_actor(doc, actor)?;
+        actor_outputs(&mut out, actor, user_type, issuer_arn);
     }
-    ctx::set(doc, "related.entity", related.to_value())
+    out.push(("related.entity", related.into_value()));
+    out
 }
 
-fn write_actor(doc: &mut Obj, actor: Value) -> Result<(), Failure> {
-    ctx::set(doc, "actor.entity.id", Value::Array(vec![actor.clone()]))?;
-    let user_type = ctx::get_str(doc, "json.userIdentity.type").map(str::to_owned);
+fn actor_outputs(
+    out: &mut Outputs,
+    actor: Value,
+    user_type: Option<&str>,
+    issuer_arn: Option<&Value>,
+) {
     let actor_str = ctx::template(&actor);
-    let mut user_entity = actor.clone();
-    if user_type.as_deref() == Some("AssumedRole") {
-        if let Some(role) = ctx::get_nn(doc, "json.userIdentity.sessionContext.sessionIssuer.arn") {
-            if role.as_str() != Some("") {
-                user_entity = role.clone();
-            }
-        }
-    }
-    let one = |v: Value| Value::Array(vec![v]);
-    if user_type.as_deref() == Some("AWSService") || is_service_linked(&actor_str) {
-        return ctx::set(doc, "service.entity.id", one(actor));
+    let user_entity = match (user_type, issuer_arn) {
+        (Some("AssumedRole"), Some(role)) if role.as_str() != Some("") => role.clone(),
+        _ => actor.clone(),
+    };
+    out.push(("actor.entity.id", Value::Array(vec![actor.clone()])));
+    let (path, v) = actor_entity(actor, user_entity, &actor_str, user_type);
+    out.push((path, Value::Array(vec![v])));
+}
+
+/// Where the actor goes by its type: `service.entity.id`, `user.entity.id` (the role for an
+/// assumed role), `host.entity.id` or `entity.id`.
+fn actor_entity(
+    actor: Value,
+    user_entity: Value,
+    actor_str: &str,
+    user_type: Option<&str>,
+) -> (&'static str, Value) {
+    if user_type == Some("AWSService") || is_service_linked(actor_str) {
+        return ("service.entity.id", actor);
     }
     if matches!(
-        user_type.as_deref(),
+        user_type,
         Some("IAMUser") | Some("Root") | Some("AssumedRole")
     ) {
-        return ctx::set(doc, "user.entity.id", one(user_entity));
+        return ("user.entity.id", user_entity);
     }
     if actor_str.starts_with("arn:") {
         let parts: Vec<&str> = actor_str.split(':').collect();
@@ -208,17 +227,17 @@ fn write_actor(doc: &mut Obj, actor: Value) -> Result<(), Failure> {
                 rtype.as_str(),
                 "user" | "role" | "assumed-role" | "federated-user"
             ) {
-                return ctx::set(doc, "user.entity.id", one(user_entity));
+                return ("user.entity.id", user_entity);
             }
             if rtype == "instance" {
-                return ctx::set(doc, "host.entity.id", one(actor));
+                return ("host.entity.id", actor);
             }
         }
     }
     if actor_str.starts_with("i-") {
-        return ctx::set(doc, "host.entity.id", one(actor));
+        return ("host.entity.id", actor);
     }
-    ctx::set(doc, "entity.id", one(actor))
+    ("entity.id", actor)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::java_map::java_cmp;
 
 mod classify;
 
-use classify::write_targets;
+use classify::targets;
 
 /// A `TreeSet<String>` in Java `String.compareTo` order.
 #[derive(Default, Debug)]
@@ -33,8 +33,8 @@ impl JavaSet {
             }
         }
     }
-    pub(super) fn to_value(&self) -> Value {
-        Value::Array(self.0.iter().cloned().map(Value::String).collect())
+    pub(super) fn into_value(self) -> Value {
+        Value::Array(self.0.into_iter().map(Value::String).collect())
     }
 }
 
@@ -153,42 +153,52 @@ impl<'a> Enricher<'a> {
     }
 }
 
+/// The enrichment's outputs: (ECS path, value), in the order the script sets them.
+pub(crate) type Outputs = Vec<(&'static str, Value)>;
+
+/// Runs the enrichment on a document holding the cleaned record under `json` and sets its
+/// outputs, one after the other as the script does (a path that cannot be set fails there).
 pub(crate) fn enrich(doc: &mut Obj) -> Result<(), Failure> {
-    let (related, target, actor) = {
-        let mut e = Enricher {
-            json: doc.get("json").and_then(Value::as_object),
-            related: JavaSet::default(),
-            target: JavaSet::default(),
-            actor: None,
-        };
-        e.actor = e
-            .get("userIdentity.arn")
-            .or_else(|| e.get("userIdentity.onBehalfOf.userId"))
-            .cloned();
-        e.related(&[
-            "userIdentity.accessKeyId",
-            "userIdentity.arn",
-            "userIdentity.userName",
-            "userIdentity.sessionContext.sessionIssuer.arn",
-            "userIdentity.sessionContext.sessionIssuer.userName",
-        ])?;
-        if e.get("userIdentity.type").and_then(Value::as_str) == Some("IdentityCenterUser") {
-            e.related(&["userIdentity.onBehalfOf.identityStoreArn"])?;
-        }
-        for r in e.list("resources")? {
-            add_value(&mut e.related, member(r, "ARN")?)?;
-        }
-        let source = as_string(e.get("eventSource"))?.map(str::to_owned);
-        let name = as_string(e.get("eventName"))?.map(str::to_owned);
-        if let Some(source) = source
-            .as_deref()
-            .and_then(|s| s.strip_suffix(".amazonaws.com"))
-        {
-            services(&mut e, source, name.as_deref())?;
-        }
-        (e.related, e.target, e.actor)
+    for (path, v) in outputs(doc)? {
+        ctx::set(doc, path, v)?;
+    }
+    Ok(())
+}
+
+/// The enrichment's outputs for `doc`, which it only reads (the compiled normalizer takes
+/// them as they are, without setting and reading them back).
+pub(crate) fn outputs(doc: &Obj) -> Result<Outputs, Failure> {
+    let mut e = Enricher {
+        json: doc.get("json").and_then(Value::as_object),
+        related: JavaSet::default(),
+        target: JavaSet::default(),
+        actor: None,
     };
-    write_targets(doc, related, target, actor)
+    e.actor = e
+        .get("userIdentity.arn")
+        .or_else(|| e.get("userIdentity.onBehalfOf.userId"))
+        .cloned();
+    e.related(&[
+        "userIdentity.accessKeyId",
+        "userIdentity.arn",
+        "userIdentity.userName",
+        "userIdentity.sessionContext.sessionIssuer.arn",
+        "userIdentity.sessionContext.sessionIssuer.userName",
+    ])?;
+    let user_type = e.get("userIdentity.type").and_then(Value::as_str);
+    if user_type == Some("IdentityCenterUser") {
+        e.related(&["userIdentity.onBehalfOf.identityStoreArn"])?;
+    }
+    for r in e.list("resources")? {
+        add_value(&mut e.related, member(r, "ARN")?)?;
+    }
+    let source = as_string(e.get("eventSource"))?;
+    let name = as_string(e.get("eventName"))?;
+    if let Some(source) = source.and_then(|s| s.strip_suffix(".amazonaws.com")) {
+        services(&mut e, source, name)?;
+    }
+    let issuer_arn = e.get("userIdentity.sessionContext.sessionIssuer.arn");
+    Ok(targets(e.related, e.target, e.actor, user_type, issuer_arn))
 }
 
 /// Per-service rules (spec §4 table), keyed on `eventSource` without `.amazonaws.com`.
