@@ -7,6 +7,7 @@
 //! duplicates, text (read from `_source`) in source order — and appends them to the scan
 //! worker's Arrow builders ([`BatchBuilder`]).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -21,11 +22,12 @@ use crate::java_map;
 use crate::normalize::time;
 use crate::schema::{EcsField, EsType, CONSTANTS};
 
-/// One column value of one row, already converted and ordered.
+/// One column value of one row, already converted and ordered. A string may be borrowed
+/// from the record's text (the compiled normalizer copies most values straight from it).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell {
+pub(crate) enum Cell<'a> {
     Null,
-    Str(String),
+    Str(Cow<'a, str>),
     I64(i64),
     Bool(bool),
     StrList(Vec<String>),
@@ -163,7 +165,7 @@ impl ColumnPlan {
 
     /// The row for one document, in column order (for the compiled normalizer's enriched
     /// columns and tests; scans use [`Self::append`]).
-    pub(crate) fn extract(&self, doc: &Value) -> Vec<Cell> {
+    pub(crate) fn extract(&self, doc: &Value) -> Vec<Cell<'static>> {
         let mut found: Vec<(usize, &Value)> = Vec::new();
         walk(doc, &self.root, &mut found);
         found.sort_by_key(|(col, _)| *col);
@@ -172,7 +174,7 @@ impl ColumnPlan {
             .enumerate()
             .map(|(i, c)| {
                 if let Some(v) = c.constant {
-                    return Cell::Str(v.to_string());
+                    return Cell::Str(Cow::Borrowed(v));
                 }
                 let leaves: Vec<&Value> = found
                     .iter()
@@ -234,7 +236,7 @@ fn as_bool(v: &Value) -> Option<bool> {
     }
 }
 
-pub(crate) fn convert(field: &EcsField, leaves: &[&Value]) -> Cell {
+pub(crate) fn convert(field: &EcsField, leaves: &[&Value]) -> Cell<'static> {
     let multi = field.multi_valued;
     match field.es_type {
         EsType::Keyword => {
@@ -279,15 +281,15 @@ pub(crate) fn convert(field: &EcsField, leaves: &[&Value]) -> Cell {
 }
 
 /// A single-valued column that meets several values keeps the first in doc-values order.
-fn strings(mut v: Vec<String>, multi: bool) -> Cell {
+fn strings(mut v: Vec<String>, multi: bool) -> Cell<'static> {
     match (v.is_empty(), multi) {
         (true, _) => Cell::Null,
         (false, true) => Cell::StrList(v),
-        (false, false) => Cell::Str(v.swap_remove(0)),
+        (false, false) => Cell::Str(Cow::Owned(v.swap_remove(0))),
     }
 }
 
-fn longs(mut v: Vec<i64>, multi: bool) -> Cell {
+fn longs(mut v: Vec<i64>, multi: bool) -> Cell<'static> {
     v.sort_unstable();
     match (v.is_empty(), multi) {
         (true, _) => Cell::Null,
@@ -355,13 +357,13 @@ impl ColBuilder {
     fn append_str(&mut self, v: &str) {
         match self {
             ColBuilder::Str(b) => b.append_value(v),
-            other => other.append(Cell::Str(v.to_string())),
+            other => other.append(Cell::Str(Cow::Borrowed(v))),
         }
     }
 
-    fn append(&mut self, cell: Cell) {
+    fn append(&mut self, cell: Cell<'_>) {
         match (self, cell) {
-            (ColBuilder::Str(b), Cell::Str(s)) => b.append_value(s),
+            (ColBuilder::Str(b), Cell::Str(s)) => b.append_value(&*s),
             (ColBuilder::Str(b), _) => b.append_null(),
             (ColBuilder::I64(b), Cell::I64(v)) => b.append_value(v),
             (ColBuilder::I64(b), _) => b.append_null(),
@@ -459,7 +461,7 @@ impl BatchBuilder {
     /// distinct columns; the other columns are null.
     /// `text`: one more string column appended straight from a `&str` (the record's own
     /// text for `event.original`, which a cell would have copied).
-    pub(crate) fn push(&mut self, row: Vec<(usize, Cell)>, text: Option<(usize, &str)>) {
+    pub(crate) fn push(&mut self, row: Vec<(usize, Cell<'_>)>, text: Option<(usize, &str)>) {
         let rows = self.rows;
         for (i, cell) in row {
             self.caught_up(i, rows).append(cell);
@@ -557,7 +559,7 @@ mod tests {
         }
     }
 
-    fn cell(name: &str, doc: Value) -> Cell {
+    fn cell(name: &str, doc: Value) -> Cell<'static> {
         let plan = ColumnPlan::new(&[ecs_field(name).unwrap()]);
         plan.extract(&doc).remove(0)
     }

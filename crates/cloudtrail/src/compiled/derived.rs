@@ -6,7 +6,8 @@
 //! Entity enrichment is not rewritten: its per-service table is long and reads the payloads
 //! by path, so the compiled path hands it a small document holding only what it reads
 //! (`userIdentity`, `resources`, `eventSource`, `eventName`, `recipientAccountId` and the
-//! two payloads, all after cleanup #1 as the pipeline has them) and reads its outputs back.
+//! two payloads, all after cleanup #1 as the pipeline has them) and takes the outputs the
+//! step returns (ECS path, value), without a document to set them in.
 
 use serde_json::{Map, Value};
 

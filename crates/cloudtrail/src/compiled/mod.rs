@@ -41,7 +41,7 @@ use crate::enrich::Enrich;
 use crate::normalize::{categorize, time, NormalizeOptions, ECS_VERSION};
 use crate::schema::{EcsField, CONSTANTS};
 use derived::{literal_ip, user_id, user_name, Decide, Parts};
-use record::{plain, Identity, Record};
+use record::{plain_cow, Identity, Record};
 
 /// Where a compiled column's value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -376,7 +376,7 @@ pub fn compiled_columns() -> Vec<&'static str> {
 /// strings), converted as the full pipeline's extraction converts its leaves. Keyword and
 /// text values that are all strings (nearly always) are moved into the cell, not copied:
 /// the same sorted, de-duplicated set (keyword) or list (text) the conversion gives.
-fn cell(field: &EcsField, values: Vec<Value>) -> Cell {
+fn cell(field: &EcsField, values: Vec<Value>) -> Cell<'static> {
     use crate::schema::EsType;
     let keyword = match field.es_type {
         EsType::Keyword => true,
@@ -400,11 +400,11 @@ fn cell(field: &EcsField, values: Vec<Value>) -> Cell {
     match (v.is_empty(), field.multi_valued) {
         (true, _) => Cell::Null,
         (false, true) => Cell::StrList(v),
-        (false, false) => Cell::Str(v.swap_remove(0)),
+        (false, false) => Cell::Str(Cow::Owned(v.swap_remove(0))),
     }
 }
 
-fn convert_kept(field: &EcsField, values: &[Value]) -> Cell {
+fn convert_kept(field: &EcsField, values: &[Value]) -> Cell<'static> {
     let kept: Vec<&Value> = values
         .iter()
         .filter(|v| !v.is_null() && v.as_str() != Some(""))
@@ -414,7 +414,7 @@ fn convert_kept(field: &EcsField, values: &[Value]) -> Cell {
 
 /// A `date` column's value, as epoch milliseconds (what converting the pipeline's
 /// `yyyy-MM-ddTHH:mm:ss.SSSZ` string gives, without printing and parsing it).
-fn date(field: &EcsField, millis: i64) -> Cell {
+fn date(field: &EcsField, millis: i64) -> Cell<'static> {
     debug_assert_eq!(field.es_type, crate::schema::EsType::Date);
     if field.multi_valued {
         Cell::I64List(vec![millis])
@@ -425,15 +425,15 @@ fn date(field: &EcsField, millis: i64) -> Cell {
 
 /// A column's one value (or none). A keyword or text value is the string itself, which is
 /// what converting it gives; other types go through the conversion.
-fn one(field: &EcsField, value: Option<String>) -> Cell {
+fn one<'t>(field: &EcsField, value: Option<Cow<'t, str>>) -> Cell<'t> {
     use crate::schema::EsType;
     match value {
         None => Cell::Null,
         Some(v) if v.is_empty() => Cell::Null,
         Some(v) => match (field.es_type, field.multi_valued) {
             (EsType::Keyword | EsType::Text, false) => Cell::Str(v),
-            (EsType::Keyword | EsType::Text, true) => Cell::StrList(vec![v]),
-            _ => convert(field, &[&Value::String(v)]),
+            (EsType::Keyword | EsType::Text, true) => Cell::StrList(vec![v.into_owned()]),
+            _ => convert(field, &[&Value::String(v.into_owned())]),
         },
     }
 }
@@ -496,11 +496,11 @@ impl CompiledPlan {
 
     /// The row for `text` as its non-null cells (column, value) but `event.original`
     /// ([`Self::original_column`]), or `None` when the full pipeline must decide.
-    pub(crate) fn extract(
+    pub(crate) fn extract<'t>(
         &self,
-        text: &str,
+        text: &'t str,
         opts: &NormalizeOptions,
-    ) -> Option<Vec<(usize, Cell)>> {
+    ) -> Option<Vec<(usize, Cell<'t>)>> {
         let r: Record = serde_json::from_str(text).ok()?;
         if !r.has_event_version
             || r.unusual
@@ -541,7 +541,7 @@ impl CompiledPlan {
                     Source::LiteralIp => literal_ip(parts.r).ok()?,
                     _ => match self.column(field, *source, &mut parts, text, opts).ok()? {
                         Cell::Null => None,
-                        Cell::Str(v) => Some(v),
+                        Cell::Str(v) => Some(v.into_owned()),
                         _ => return None,
                     },
                 };
@@ -563,18 +563,18 @@ impl CompiledPlan {
         Some(row)
     }
 
-    fn column(
+    fn column<'t>(
         &self,
         field: &EcsField,
         source: Source,
-        parts: &mut Parts,
-        text: &str,
+        parts: &mut Parts<'_, 't>,
+        text: &'t str,
         opts: &NormalizeOptions,
-    ) -> Decide<Cell> {
+    ) -> Decide<Cell<'t>> {
         let r = parts.r;
         let identity = r.user_identity.as_ref();
         let many = |values: Vec<Value>| cell(field, values);
-        let value: Option<String> = match source {
+        let value: Option<Cow<'t, str>> = match source {
             Source::Resource(renamed, original) => {
                 // Each entry's value (`event::resources` renames the key; the dedup it does
                 // keeps one entry per arn, account and type, so the set of values is the
@@ -583,7 +583,7 @@ impl CompiledPlan {
             }
             Source::EcsType => {
                 // One or more values: the action's types, or `info`.
-                let action = plain(&r.event_name)?;
+                let action = plain_cow(&r.event_name)?;
                 let types: &[&str] = match action.as_deref().and_then(categorize::lookup) {
                     Some((_, types)) => types,
                     None => &["info"],
@@ -604,60 +604,66 @@ impl CompiledPlan {
             Source::TlsProtocol => return Ok(many(parts.tls_version()?.0.into_iter().collect())),
             Source::TlsVersion => return Ok(many(parts.tls_version()?.1.into_iter().collect())),
             Source::Tls(key) => return Ok(many(parts.tls(key)?.into_iter().collect())),
-            Source::Constant(v) => Some(v.to_string()),
-            Source::Original => Some(text.to_string()), // (extract leaves it to the caller)
+            Source::Constant(v) => Some(Cow::Borrowed(v)),
+            Source::Original => Some(Cow::Borrowed(text)), // (extract leaves it to the caller)
             Source::Created => match &opts.created {
-                Some(created) => Some(created.clone()),
+                Some(created) => Some(Cow::Owned(created.clone())),
                 None => return Ok(date(field, chrono::Utc::now().timestamp_millis())),
             },
-            Source::EventKind => Some("event".to_string()),
+            Source::EventKind => Some(Cow::Borrowed("event")),
             Source::Timestamp => {
-                let t = plain(&r.event_time)?.ok_or(())?;
+                let t = plain_cow(&r.event_time)?.ok_or(())?;
                 return Ok(date(
                     field,
                     time::parse_iso8601(&t).ok_or(())?.epoch_millis(),
                 ));
             }
-            Source::EventAction => plain(&r.event_name)?,
-            Source::EventProvider => plain(&r.event_source)?,
-            Source::CloudServiceName => plain(&r.event_source)?.and_then(|s| {
+            Source::EventAction => plain_cow(&r.event_name)?,
+            Source::EventProvider => plain_cow(&r.event_source)?,
+            Source::CloudServiceName => plain_cow(&r.event_source)?.and_then(|s| {
                 // dissect `%{cloud.service.name}.amazonaws.com`: up to the first occurrence.
-                s.ends_with(".amazonaws.com")
-                    .then(|| s[..s.find(".amazonaws.com").expect("suffix")].to_string())
+                s.ends_with(".amazonaws.com").then(|| {
+                    let end = s.find(".amazonaws.com").expect("suffix");
+                    match s {
+                        Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
+                        Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
+                    }
+                })
             }),
             Source::EventOutcome => {
-                let failed = plain(&r.error_code)?.is_some() || plain(&r.error_message)?.is_some();
-                Some(if failed { "failure" } else { "success" }.to_string())
+                let failed =
+                    plain_cow(&r.error_code)?.is_some() || plain_cow(&r.error_message)?.is_some();
+                Some(Cow::Borrowed(if failed { "failure" } else { "success" }))
             }
-            Source::EventId => plain(&r.event_id)?,
-            Source::CloudRegion => plain(&r.aws_region)?,
-            Source::IpAddress => plain(&r.source_ip_address)?,
-            Source::UserAgent => plain(&r.user_agent)?,
-            Source::ErrorCode => plain(&r.error_code)?,
-            Source::ErrorMessage => plain(&r.error_message)?,
-            Source::EventType => plain(&r.event_type)?,
-            Source::EventCategory => plain(&r.event_category)?,
-            Source::RecipientAccount => plain(&r.recipient_account_id)?,
+            Source::EventId => plain_cow(&r.event_id)?,
+            Source::CloudRegion => plain_cow(&r.aws_region)?,
+            Source::IpAddress => plain_cow(&r.source_ip_address)?,
+            Source::UserAgent => plain_cow(&r.user_agent)?,
+            Source::ErrorCode => plain_cow(&r.error_code)?,
+            Source::ErrorMessage => plain_cow(&r.error_message)?,
+            Source::EventType => plain_cow(&r.event_type)?,
+            Source::EventCategory => plain_cow(&r.event_category)?,
+            Source::RecipientAccount => plain_cow(&r.recipient_account_id)?,
             Source::Top(f) => match f {
-                TopField::EventVersion => plain(&r.event_version)?,
-                TopField::RequestId => plain(&r.request_id)?,
-                TopField::ApiVersion => plain(&r.api_version)?,
-                TopField::SharedEventId => match plain(&r.shared_event_id)? {
+                TopField::EventVersion => plain_cow(&r.event_version)?,
+                TopField::RequestId => plain_cow(&r.request_id)?,
+                TopField::ApiVersion => plain_cow(&r.api_version)?,
+                TopField::SharedEventId => match plain_cow(&r.shared_event_id)? {
                     Some(id) => Some(id),
-                    None => plain(&r.shared_event_id_alt)?,
+                    None => plain_cow(&r.shared_event_id_alt)?,
                 },
-                TopField::VpcEndpointId => plain(&r.vpc_endpoint_id)?,
-                TopField::VpcEndpointAccountId => plain(&r.vpc_endpoint_account_id)?,
+                TopField::VpcEndpointId => plain_cow(&r.vpc_endpoint_id)?,
+                TopField::VpcEndpointAccountId => plain_cow(&r.vpc_endpoint_account_id)?,
             },
             Source::ManagementEvent => match &r.management_event {
                 Some(Value::String(s)) if matches!(s.as_str(), "" | "-" | "none") => return Err(()),
-                Some(v) => Some(crate::normalize::ctx::template(v)),
+                Some(v) => Some(Cow::Owned(crate::normalize::ctx::template(v))),
                 None => None,
             },
-            Source::IdentityType => identity.map(|i| plain(&i.kind)).transpose()?.flatten(),
-            Source::IdentityArn => identity.map(|i| plain(&i.arn)).transpose()?.flatten(),
+            Source::IdentityType => identity.map(|i| plain_cow(&i.kind)).transpose()?.flatten(),
+            Source::IdentityArn => identity.map(|i| plain_cow(&i.arn)).transpose()?.flatten(),
             Source::IdentityAccessKey => identity
-                .map(|i| plain(&i.access_key_id))
+                .map(|i| plain_cow(&i.access_key_id))
                 .transpose()?
                 .flatten(),
             Source::Absent => None,
@@ -665,7 +671,7 @@ impl CompiledPlan {
             Source::RareIdentity if identity.is_some_and(|i| i.rare) => return Err(()),
             Source::OnBehalfOf | Source::RareIdentity => None,
             Source::CreationDate => match identity {
-                Some(i) => match plain(&i.session.creation_date)? {
+                Some(i) => match plain_cow(&i.session.creation_date)? {
                     Some(d) => {
                         let t = time::parse_iso8601(&d).or_else(|| time::parse_basic(&d));
                         return Ok(date(field, t.ok_or(())?.epoch_millis()));
@@ -674,40 +680,42 @@ impl CompiledPlan {
                 },
                 None => None,
             },
-            Source::EcsCategory => plain(&r.event_name)?
+            Source::EcsCategory => plain_cow(&r.event_name)?
                 .as_deref()
                 .and_then(categorize::lookup)
-                .map(|(category, _)| category.to_string()),
+                .map(|(category, _)| Cow::Borrowed(category)),
             Source::CloudAccount => match identity
-                .map(|i| plain(&i.account_id))
+                .map(|i| plain_cow(&i.account_id))
                 .transpose()?
                 .flatten()
             {
                 Some(id) => Some(id),
-                None => plain(&r.recipient_account_id)?,
+                None => plain_cow(&r.recipient_account_id)?,
             },
-            Source::Payload(i) => parts.part(i)?.map(crate::normalize::ctx::template),
+            Source::Payload(i) => parts
+                .part(i)?
+                .map(|v| Cow::Owned(crate::normalize::ctx::template(v))),
             Source::PayloadCopy(i, path) => match parts.part(i)? {
                 Some(Value::Object(m)) => match crate::normalize::ctx::get(m, path) {
                     None | Some(Value::Null) => None,
                     Some(Value::String(s)) if s.is_empty() => None,
-                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::String(s)) => Some(Cow::Owned(s.clone())),
                     // Copied as it is, whatever it is: the full pipeline decides.
                     Some(_) => return Err(()),
                 },
                 _ => None,
             },
-            Source::FromConsole => plain(&r.session_credential_from_console)?,
-            Source::LiteralIp => literal_ip(r)?,
+            Source::FromConsole => plain_cow(&r.session_credential_from_console)?,
+            Source::LiteralIp => literal_ip(r)?.map(Cow::Owned),
             Source::ServiceName => match identity.and_then(Identity::service_name) {
-                Some(name) => plain(&Some(Cow::Owned(name)))?,
+                Some(name) => plain_cow(&Some(Cow::Owned(name)))?,
                 None => None,
             },
-            Source::UserName => user_name(identity)?,
-            Source::UserId => user_id(identity)?,
-            Source::UserEmail => parts.user_email()?,
+            Source::UserName => user_name(identity)?.map(Cow::Owned),
+            Source::UserId => user_id(identity)?.map(Cow::Owned),
+            Source::UserEmail => parts.user_email()?.map(Cow::Owned),
             Source::Identity(f) => match identity {
-                Some(i) => plain(match f {
+                Some(i) => plain_cow(match f {
                     IdentityField::InvokedBy => &i.invoked_by,
                     IdentityField::CredentialId => &i.credential_id,
                     IdentityField::IdentityProvider => &i.identity_provider,

@@ -478,3 +478,14 @@ pub(super) fn plain(v: &Str<'_>) -> Result<Option<String>, ()> {
         Some(s) => Ok(Some(s.to_string())),
     }
 }
+
+/// [`plain`], borrowed from the record's text when the value has no escapes (a column copies
+/// it into its builder from there).
+pub(super) fn plain_cow<'t>(v: &Str<'t>) -> Result<Option<Cow<'t, str>>, ()> {
+    match v {
+        None => Ok(None),
+        Some(s) if matches!(s.as_ref(), "" | "-" | "none") => Err(()),
+        Some(Cow::Borrowed(s)) => Ok(Some(Cow::Borrowed(s))),
+        Some(Cow::Owned(s)) => Ok(Some(Cow::Owned(s.clone()))),
+    }
+}
