@@ -394,13 +394,28 @@ impl ColBuilder {
         }
     }
 
+    /// The column so far, as an array; the builder starts again with room for as many rows
+    /// and bytes as it just held (a builder's `finish` leaves it with no capacity, and
+    /// growing the string buffers again from nothing for every file's batch reallocated and
+    /// copied them several times over).
     fn finish(&mut self) -> ArrayRef {
         match self {
-            ColBuilder::Str(b) => Arc::new(b.finish()),
+            ColBuilder::Str(b) => {
+                let (rows, bytes) = (b.len(), b.values_slice().len());
+                let array = b.finish();
+                *b = StringBuilder::with_capacity(rows, bytes);
+                Arc::new(array)
+            }
+            ColBuilder::StrList(b) => {
+                let rows = b.len();
+                let (values, bytes) = (b.values_ref().len(), b.values_ref().values_slice().len());
+                let array = b.finish();
+                *b = ListBuilder::with_capacity(StringBuilder::with_capacity(values, bytes), rows);
+                Arc::new(array)
+            }
             ColBuilder::I64(b) => Arc::new(b.finish()),
             ColBuilder::Date(b) => Arc::new(b.finish()),
             ColBuilder::Bool(b) => Arc::new(b.finish()),
-            ColBuilder::StrList(b) => Arc::new(b.finish()),
             ColBuilder::I64List(b) => Arc::new(b.finish()),
             ColBuilder::DateList(b) => Arc::new(b.finish()),
             ColBuilder::BoolList(b) => Arc::new(b.finish()),
