@@ -353,7 +353,9 @@ struct Enriching {
 
 /// The columns of a query, when every one of them has a compiled source.
 pub(crate) struct CompiledPlan {
-    cols: Vec<(&'static EcsField, Source)>,
+    /// The columns a record can fill, with their index in the row: not the ones that are
+    /// always null (most of the ~500, for a full scan) nor `event.original`.
+    cols: Vec<(usize, &'static EcsField, Source)>,
     enriching: Option<Enriching>,
     /// The index of `event.original` in `cols`, if read.
     original: Option<usize>,
@@ -480,6 +482,14 @@ impl CompiledPlan {
             .iter()
             .any(|f| matches!(f.name.as_str(), "event.kind" | "tags" | "error.message"));
         let original = cols.iter().position(|(_, s)| *s == Source::Original);
+        // `event.original` is the record's text: the caller appends it from there
+        // (`Self::original_column`), without a copy into a cell.
+        let cols = cols
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (_, s))| !matches!(s, Source::Absent | Source::Original))
+            .map(|(i, (f, s))| (i, f, s))
+            .collect();
         Some(CompiledPlan {
             cols,
             original,
@@ -520,13 +530,8 @@ impl CompiledPlan {
         }
         // Only the cells with a value: a record fills a few dozen of the columns.
         let mut row = Vec::with_capacity(64);
-        for (i, (field, source)) in self.cols.iter().enumerate() {
-            if let Source::Absent | Source::Original = source {
-                // `event.original` is the record's text: the caller appends it from there
-                // (`Self::original_column`), without a copy into a cell.
-                continue;
-            }
-            match self.column(field, *source, &mut parts, text, opts).ok()? {
+        for &(i, field, source) in &self.cols {
+            match self.column(field, source, &mut parts, text, opts).ok()? {
                 Cell::Null => {}
                 cell => row.push((i, cell)),
             }
