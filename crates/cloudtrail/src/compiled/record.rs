@@ -472,11 +472,7 @@ pub(super) fn cached<'s>(
 /// A value the pipeline keeps as it is: cleanup #1 drops `""`, `"-"` and `"none"`, which the
 /// compiled normalizer leaves to the interpreted pipeline.
 pub(super) fn plain(v: &Str<'_>) -> Result<Option<String>, ()> {
-    match v.as_deref() {
-        None => Ok(None),
-        Some("" | "-" | "none") => Err(()),
-        Some(s) => Ok(Some(s.to_string())),
-    }
+    Ok(plain_cow(v)?.map(Cow::into_owned))
 }
 
 /// [`plain`], borrowed from the record's text when the value has no escapes (a column copies
