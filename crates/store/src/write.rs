@@ -3,7 +3,8 @@
 //! Rows are buffered per day (`dt=YYYY-MM-DD`) up to a bound, then each day's rows are
 //! sorted by [`SORT_KEY`] — `event.provider`, `event.action`, `@timestamp` — and written as
 //! one more row group of that day's open file, which a commit's end (or [`FILE_ROWS`])
-//! closes: files stay large while only one buffer of rows is held. The day partition already bounds time; inside a day, hunts select by action
+//! closes: files stay large while only one buffer of rows is held. The day partition
+//! already bounds time; inside a day, hunts select by action
 //! (`event.action IN ("StopLogging", …)`), and sorting by it makes the row-group and page
 //! statistics of `event.action` tight, so the scan skips every page without a wanted
 //! action (at 10M events the seed hunt reads a few pages instead of half the rows). Within
@@ -34,6 +35,9 @@ pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 /// Rows per file: a day's open file is closed once it holds this many (a commit's end
 /// closes every open file).
 const FILE_ROWS: u64 = 1_000_000;
+/// Days with a file open at once: a commit spanning more days (a year-long export) closes
+/// the least recently written one first, so ingest never runs out of file descriptors.
+const MAX_OPEN_FILES: usize = 64;
 /// Rows buffered across all days before the largest day is flushed as a row group. Peak
 /// ingest memory is about three times this many rows (the buffer, the row group waiting
 /// for the writer, the one being sorted), and a buffered row costs ~5–6 KB of Arrow memory
@@ -90,9 +94,15 @@ impl PartitionWriter {
                 // One open file per day: each buffer flush is one more sorted row group of
                 // it, so files stay large while only one buffer of rows is held at a time.
                 let mut open: BTreeMap<String, OpenFile> = BTreeMap::new();
+                let mut writes = 0u64;
                 for job in rx {
                     match job {
                         WriteJob::RowGroup { rel, dt, batches } => {
+                            if !open.contains_key(&dt) {
+                                if let Some(file) = close_least_recent(&mut open) {
+                                    written.push(file?);
+                                }
+                            }
                             let file = match open.entry(dt.clone()) {
                                 Entry::Occupied(e) => e.into_mut(),
                                 Entry::Vacant(v) => {
@@ -105,6 +115,8 @@ impl PartitionWriter {
                                     v.insert(OpenFile::create(&dir, &rel, &dt, schema)?)
                                 }
                             };
+                            writes += 1;
+                            file.last_write = writes;
                             file.write(batches)?;
                             if file.rows >= FILE_ROWS {
                                 let file = open.remove(&dt).expect("open above");
@@ -435,6 +447,20 @@ pub(crate) fn write_file(
     file.close()
 }
 
+/// With [`MAX_OPEN_FILES`] open, closes the one written longest ago (its `DataFile`).
+fn close_least_recent(
+    open: &mut BTreeMap<String, OpenFile>,
+) -> Option<Result<DataFile, StoreError>> {
+    if open.len() < MAX_OPEN_FILES {
+        return None;
+    }
+    let oldest = open
+        .iter()
+        .min_by_key(|(_, f)| f.last_write)
+        .map(|(dt, _)| dt.clone())?;
+    open.remove(&oldest).map(OpenFile::close)
+}
+
 /// A data file being written under a temporary name: row groups are added one sorted
 /// batch at a time ([`Self::write`]), and [`Self::close`] gives it its final name.
 struct OpenFile {
@@ -445,6 +471,8 @@ struct OpenFile {
     schema: SchemaRef,
     writer: ArrowWriter<std::fs::File>,
     rows: u64,
+    /// When it was last written to, in writes since the writer started.
+    last_write: u64,
     min_ts: Option<i64>,
     max_ts: Option<i64>,
     accounts: BTreeSet<String>,
@@ -468,6 +496,7 @@ impl OpenFile {
             schema,
             writer,
             rows: 0,
+            last_write: 0,
             min_ts: None,
             max_ts: None,
             accounts: BTreeSet::new(),
@@ -688,5 +717,32 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_commit_over_more_days_than_open_files_closes_the_oldest() {
+        let dir = tempfile::tempdir().unwrap();
+        let days = MAX_OPEN_FILES + 3;
+        let mut w = PartitionWriter::new(dir.path());
+        w.start_commit(1);
+        for d in 0..days {
+            let t = 86_400_000 * (19_000 + d as i64);
+            w.push(batch(&[(Some("s3"), "Get", t, "x")])).unwrap();
+            let dt = w.days.keys().next().unwrap().clone();
+            w.flush_day(&dt).unwrap();
+        }
+        w.end_commit().unwrap();
+        let files = w.wait_committed().unwrap();
+        w.finish().unwrap();
+        // One file per day, each complete, whether closed early or at the commit's end.
+        assert_eq!(files.len(), days);
+        let mut dts: Vec<&str> = files.iter().map(|f| f.dt.as_str()).collect();
+        dts.sort();
+        dts.dedup();
+        assert_eq!(dts.len(), days);
+        for f in &files {
+            assert_eq!(f.rows, 1);
+            assert!(dir.path().join(&f.path).is_file(), "{}", f.path);
+        }
     }
 }
